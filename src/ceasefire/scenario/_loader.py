@@ -1,0 +1,336 @@
+"""Loading a scenario file: safe YAML (or JSON) to validated models, with positions.
+
+The file is composed into YAML nodes (nothing is constructed or executed), then
+turned into plain Python data by hand so that every field path keeps its line and
+column. Only the core schema's tags are accepted; anchors/aliases, merge keys and
+duplicate keys are refused, as are files over ``MAX_BYTES`` or nested deeper than
+``MAX_DEPTH``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ._errors import Problem, ScenarioError
+from ._models import SCHEMA_VERSION, Scenario
+from ._references import check_references
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+
+Loc = tuple[str | int, ...]
+Positions = dict[Loc, tuple[int, int]]
+
+_CORE = "tag:yaml.org,2002:"
+_TAGS = ("holdings", "custody", "value", "delay")
+_SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+class _Refused(Exception):
+    def __init__(self, node: Node | None, message: str) -> None:
+        self.node = node
+        self.message = message
+
+
+class _Builder:
+    """Turns a composed YAML node tree into Python data, recording positions."""
+
+    def __init__(self, yaml: YAML) -> None:
+        self._constructor = yaml.constructor
+        self.positions: Positions = {}
+        self._seen: set[int] = set()
+
+    def build(self, node: Node, loc: Loc = ()) -> Any:
+        if len(loc) > MAX_DEPTH:
+            raise _Refused(node, f"nested deeper than {MAX_DEPTH} levels")
+        if id(node) in self._seen:
+            raise _Refused(node, "anchors and aliases (&name / *name) are not accepted")
+        self._seen.add(id(node))
+        if len(self._seen) > MAX_NODES:
+            raise _Refused(node, f"more than {MAX_NODES} values; split the scenario")
+        self.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, SequenceNode):
+            if node.tag != _CORE + "seq":
+                raise _Refused(node, f"tag {node.tag!r} is not accepted; write a plain list")
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        if node.tag not in _SCALAR_TAGS:
+            raise _Refused(
+                node,
+                f"tag {node.tag!r} is not accepted; only plain strings, numbers, "
+                "booleans, null and dates are",
+            )
+        return self._constructor.construct_object(node)
+
+    def _mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
+        if node.tag != _CORE + "map":
+            raise _Refused(node, f"tag {node.tag!r} is not accepted; write a plain mapping")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _CORE + "merge":
+                raise _Refused(key_node, "merge keys (<<) are not accepted; write fields out")
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+                raise _Refused(key_node, "a mapping key must be a plain string")
+            key = str(self._constructor.construct_object(key_node))
+            if key in out:
+                first = self.positions[(*loc, key)]
+                raise _Refused(
+                    key_node,
+                    f"duplicate key {key!r} (first given at line {first[0]}); "
+                    "give each key once",
+                )
+            self.positions[(*loc, key)] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
+            out[key] = self.build(value_node, (*loc, key))
+            # A key's position is where the key is written; keep it (build() set the value's).
+            self.positions[(*loc, key)] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
+        return out
+
+
+def _read_text(path: Path) -> str:
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError([Problem(str(path), None, None, "", message)])
+
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise refuse("no such file; check the path") from None
+    except OSError as exc:
+        raise refuse(f"cannot read the file: {exc.strerror}") from None
+    if not path.is_file():
+        raise refuse("not a file; give the path of a .yaml or .json scenario")
+    if size > MAX_BYTES:
+        raise refuse(
+            f"the file is {size:,} bytes; scenarios are limited to {MAX_BYTES:,} bytes"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise refuse(f"cannot read the file: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise refuse(
+            f"not UTF-8 text (byte {exc.start} cannot be decoded); save the file as UTF-8"
+        ) from None
+
+
+def parse_document(text: str, filename: str) -> tuple[Any, Positions]:
+    """Parse YAML or JSON text into plain data and the position of every field path."""
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        root = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ScenarioError(
+            [Problem(filename, line, col, "", f"not valid YAML or JSON: {what}")]
+        ) from None
+    except YAMLError as exc:
+        raise ScenarioError(
+            [Problem(filename, None, None, "", f"not valid YAML or JSON: {exc}")]
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Problem(filename, None, None, "", f"nested deeper than {MAX_DEPTH} levels")]
+        ) from None
+    if root is None:
+        raise ScenarioError(
+            [
+                Problem(
+                    filename, None, None, "",
+                    "the file is empty; a scenario is a mapping that starts with "
+                    f"`version: {SCHEMA_VERSION}` (see `ceasefire schema`)",
+                )
+            ]
+        )
+    builder = _Builder(yaml)
+    try:
+        data = builder.build(root)
+    except _Refused as exc:
+        line = col = None
+        if exc.node is not None:
+            line, col = exc.node.start_mark.line + 1, exc.node.start_mark.column + 1
+        raise ScenarioError([Problem(filename, line, col, "", exc.message)]) from None
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
+        raise ScenarioError(
+            [
+                Problem(
+                    filename, 1, 1, "",
+                    f"the file holds {kind}; a scenario is a mapping of fields "
+                    f"(version, name, calendar, ...)",
+                )
+            ]
+        )
+    return data, builder.positions
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _position(positions: Positions, loc: Loc) -> tuple[int | None, int | None]:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in positions:
+            return positions[loc[:end]]
+    return None, None
+
+
+def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` (for did-you-mean)."""
+    current: Any = Scenario
+    value = data
+    for part in loc:
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif origin in (list, dict):
+            current = typing.get_args(current)[-1]
+        else:
+            return None
+        value = value[part] if isinstance(value, dict | list) else None
+        current = _resolve(current, value)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _resolve(annotation: Any, value: Any) -> Any:
+    """Strip Optional/Annotated; pick a union member by its `kind` literal."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) == 1:
+            return models[0]
+        kind = value.get("kind") if isinstance(value, dict) else None
+        for model in models:
+            field = model.model_fields.get("kind")
+            if field is not None and kind in typing.get_args(field.annotation):
+                return model
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _describe(error: dict[str, Any], data: Any) -> tuple[Loc, str]:
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    # A tagged union adds the tag to the path (events[0].holdings.count): drop it.
+    if len(loc) >= 3 and loc[0] == "events" and isinstance(loc[1], int) and loc[2] in _TAGS:
+        loc = (*loc[:2], *loc[3:])
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1], data)
+        name = str(loc[-1])
+        allowed = sorted(model.model_fields) if model is not None else []
+        message = f"unknown field {name!r}"
+        close = difflib.get_close_matches(name, allowed, n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+        if allowed:
+            message += f"; allowed fields here: {', '.join(allowed)}"
+        return loc, message
+    if kind == "missing":
+        return loc, f"required field {str(loc[-1])!r} is missing"
+    given = error.get("input")
+    shown = "" if isinstance(given, dict | list) else f" (got {given!r:.60})"
+    message = str(error["msg"])
+    if kind == "union_tag_invalid":
+        message = f"unknown event kind{shown}; use one of: holdings, custody, value, delay"
+        return loc, message
+    if kind.startswith("int") and isinstance(given, float | str):
+        message = "must be a whole number (counts are integers)"
+    return loc, f"{message[0].lower()}{message[1:]}{shown}"
+
+
+def validate(data: Any, positions: Positions, filename: str) -> Scenario:
+    """Validate parsed data against the models and the cross-references."""
+    if isinstance(data, dict) and "version" in data and data["version"] != SCHEMA_VERSION:
+        line, col = _position(positions, ("version",))
+        raise ScenarioError(
+            [
+                Problem(
+                    filename, line, col, "version",
+                    f"version {data['version']!r} is not supported by this release; "
+                    f"it reads version {SCHEMA_VERSION}",
+                )
+            ]
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc, message = _describe(dict(error), data)
+            line, col = _position(positions, loc)
+            problems.append(Problem(filename, line, col, _dotted(loc), message))
+        raise ScenarioError(problems) from None
+    found = check_references(scenario)
+    if found:
+        problems = []
+        for loc, message in found:
+            line, col = _position(positions, loc)
+            problems.append(Problem(filename, line, col, _dotted(loc), message))
+        raise ScenarioError(problems)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, validate and return the scenario in ``path`` (YAML or JSON).
+
+    Raises :class:`ScenarioError` listing every problem, each with file, line,
+    column and field path.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    data, positions = parse_document(text, str(path))
+    return validate(data, positions, str(path))
+
+
+def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
+    """Like :func:`load_scenario`, from text already in memory."""
+    data, positions = parse_document(text, filename)
+    return validate(data, positions, filename)
+
+
+def content_hash(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's canonical JSON: the same content gives the same hash,
+    whatever the file's format, key order or comments."""
+    canonical = json.dumps(
+        scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of scenario files."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"ceasefire scenario, version {SCHEMA_VERSION}"
+    return schema

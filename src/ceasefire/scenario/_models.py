@@ -1,0 +1,320 @@
+"""The scenario file as pydantic models: pure data, validated, versioned.
+
+Every model forbids unknown fields (so a misspelt key is refused, with a
+did-you-mean) and is frozen (a loaded scenario is never changed in place;
+counterfactuals are made with ``model_copy(update=...)``).
+
+Provenance: an object that carries numbers taken from the record has a
+``source`` (publication, date, link); a number that is a modelling choice has
+an ``assumption`` (its reasoning). Both are free text.
+
+Cross-references (a custody naming a declared party, a ratio on a declared
+category, dates inside the calendar) are checked in ``_references.py`` so that
+each problem can be reported at its own line and column.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+
+SCHEMA_VERSION = 1
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
+    Field(description="identifier: lower case letters, digits and underscores"),
+]
+Count = Annotated[int, Strict(), Field(ge=0, description="a count of people (integer >= 0)")]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Sourced(_Model):
+    source: Text | None = Field(
+        default=None, description="where the numbers come from: publication, date, link"
+    )
+    assumption: Text | None = Field(
+        default=None, description="for a modelling choice not taken from the record: why"
+    )
+
+
+class Calendar(_Model):
+    """The days an episode runs over, both ends included."""
+
+    start: date = Field(description="first day of the episode (calendar date)")
+    horizon: date = Field(description="last day of the episode (calendar date, included)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Calendar:
+        if self.horizon < self.start:
+            raise ValueError(
+                f"horizon {self.horizon} is before start {self.start}; "
+                "the horizon must be on or after the start"
+            )
+        if (self.horizon - self.start).days > 3660:
+            raise ValueError("the calendar may span at most 3660 days (about ten years)")
+        return self
+
+
+class Party(_Model):
+    """A side that holds captives and decides."""
+
+    id: Id
+    name: Name
+    description: Text | None = None
+
+
+class Group(_Sourced):
+    """A custodian that is not a negotiating party (another armed group, a family, ...).
+
+    Captives in a group's custody count towards a holder's batches only while the
+    group is ``reachable`` (dated ``custody`` events can change that).
+    """
+
+    id: Id
+    name: Name
+    reachable: bool = Field(
+        default=True, description="whether the holder can bring these captives to a hand-over"
+    )
+
+
+class Category(_Model):
+    """A class of captives the agreement distinguishes (aggregate counts only)."""
+
+    id: Id
+    name: Name
+    description: Text | None = None
+
+
+class Holding(_Sourced):
+    """How many captives of one category a party holds, and who has custody of them."""
+
+    holder: Id = Field(description="the party whose captives these are to release")
+    category: Id
+    custody: Id = Field(description="who physically controls them: the holder, or a group")
+    count: Count
+
+
+class Mediator(_Sourced):
+    """A body that relays between parties and verifies hand-overs."""
+
+    id: Id
+    name: Name
+    channels: list[tuple[Id, Id]] = Field(
+        min_length=1, description="pairs of parties this mediator relays between"
+    )
+    relay_delay_days: NonNegativeInt = Field(
+        default=0,
+        description="days a relay or a hand-over verification takes "
+        "(counter-releases follow the verification)",
+    )
+
+
+class Batches(_Sourced):
+    """The holder's side of the initial phase: who releases what, over the initial days."""
+
+    releaser: Id = Field(description="the party releasing captives in the daily batches")
+    categories: list[Id] = Field(
+        min_length=1, description="eligible categories, in the order they are released"
+    )
+    total: Count | None = Field(
+        default=None, description="captives due over the initial days, split by `split`"
+    )
+    daily: list[Count] | None = Field(
+        default=None, description="explicit daily batches (instead of total + split)"
+    )
+    split: Literal["front_loaded", "even"] = Field(
+        default="front_loaded",
+        description="front_loaded: ceil(total/days) a day, the remainder on the last day; "
+        "even: as equal as possible, larger batches first",
+    )
+
+    @model_validator(mode="after")
+    def _total_or_daily(self) -> Batches:
+        if (self.total is None) == (self.daily is None):
+            raise ValueError("give exactly one of `total` (with `split`) or `daily`")
+        return self
+
+
+class Exchange(_Sourced):
+    """The counter-releases: how many the other side releases per captive released."""
+
+    releaser: Id = Field(description="the party making the counter-releases")
+    categories: list[Id] = Field(
+        min_length=1, description="categories the counter-releases are drawn from"
+    )
+    ratios: dict[Id, NonNegativeInt] = Field(
+        description="counter-releases per captive released, by category of the captive"
+    )
+    split: Literal["in_order", "proportional"] = Field(
+        default="in_order",
+        description="in_order: exhaust the first category before the next; "
+        "proportional: in proportion to what remains in each (largest remainder)",
+    )
+
+
+class ExtensionRule(_Sourced):
+    """At the end of each paid-for period: `step_days` more days per `per_step` more captives."""
+
+    step_days: PositiveInt = Field(default=1, description="days of pause granted per step")
+    per_step: PositiveInt = Field(description="captives released per step")
+    per_extension_limit_days: PositiveInt | None = Field(
+        default=None, description="most days one extension may add"
+    )
+    max_total_days: PositiveInt | None = Field(
+        default=None, description="cap on the total length of the pause, in days"
+    )
+
+
+class Agreement(_Sourced):
+    """The agreement in force: an initial phase of daily batches, then extensions."""
+
+    mediator: Id
+    signed: date | None = None
+    start: date = Field(description="first day of the pause")
+    initial_days: PositiveInt
+    batches: Batches
+    exchange: Exchange
+    extension: ExtensionRule | None = None
+    delay_probability: Probability = Field(
+        default=0.0, description="chance that a day's hand-over is delayed (recorded, not a breach)"
+    )
+    refusal_probability: dict[Id, Probability] = Field(
+        default_factory=dict,
+        description="per party, chance that it refuses a day's batch (a breach unless cured)",
+    )
+    cure_attempts: NonNegativeInt = Field(
+        default=0, description="times the mediator may re-request a refused batch the same day"
+    )
+
+    @model_validator(mode="after")
+    def _daily_matches_days(self) -> Agreement:
+        daily = self.batches.daily
+        if daily is not None and len(daily) != self.initial_days:
+            raise ValueError(
+                f"batches.daily has {len(daily)} entries but initial_days is "
+                f"{self.initial_days}; give one batch per initial day"
+            )
+        return self
+
+
+class SideRelease(_Sourced):
+    date: date
+    category: Id
+    count: Count
+
+
+class SideChannel(_Sourced):
+    """A separate negotiation outside the main deal, with its own dated releases."""
+
+    id: Id
+    name: Name
+    mediator: Id | None = None
+    releaser: Id
+    recipient: Name = Field(description="who receives the released captives (a state, a body)")
+    requires_pause: bool = Field(
+        default=True, description="releases happen only on days the main pause holds"
+    )
+    releases: list[SideRelease] = Field(min_length=1)
+
+
+class HoldingsEvent(_Sourced):
+    """A dated change to a holding (a death, a transfer, a capture)."""
+
+    kind: Literal["holdings"]
+    date: date
+    holder: Id
+    category: Id
+    custody: Id
+    change: int = Field(description="signed change to the count")
+    description: Text | None = None
+
+
+class CustodyEvent(_Sourced):
+    """A dated change to whether a group's captives can be reached."""
+
+    kind: Literal["custody"]
+    date: date
+    group: Id
+    reachable: bool
+    description: Text | None = None
+
+
+class ValueEvent(_Sourced):
+    """A dated change to one term of a party's value model."""
+
+    kind: Literal["value"]
+    date: date
+    party: Id
+    term: Literal["receive", "give", "pause_day", "fighting_day"]
+    category: Id | None = Field(default=None, description="needed for receive and give")
+    change: float
+
+
+class DelayEvent(_Sourced):
+    """A recorded hold-up of a day's hand-over (no change to counts)."""
+
+    kind: Literal["delay"]
+    date: date
+    party: Id | None = None
+    hours: float | None = Field(default=None, ge=0)
+    description: Text | None = None
+
+
+Event = Annotated[
+    HoldingsEvent | CustodyEvent | ValueEvent | DelayEvent, Field(discriminator="kind")
+]
+
+
+class PartyValues(_Sourced):
+    """A party's linear additive value of flows and days, in the scenario's units."""
+
+    receive: dict[Id, float] = Field(
+        default_factory=dict, description="value per captive of this category received"
+    )
+    give: dict[Id, float] = Field(
+        default_factory=dict, description="cost per captive of this category released"
+    )
+    pause_day: float = Field(default=0.0, description="value of one more day of pause")
+    fighting_day: float = Field(default=0.0, description="value of one more day of fighting")
+
+
+class Values(_Model):
+    """The value model the extension decisions use."""
+
+    units: Name = Field(description="what one unit of value means, stated for the reader")
+    parties: dict[Id, PartyValues]
+
+
+class Scenario(_Model):
+    """A scenario file: calendar, parties, holdings, mediators, agreement, values."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"$comment": "ceasefire scenario file"},
+    )
+
+    version: Literal[1] = Field(description="scenario format version")
+    name: Name
+    description: Text | None = None
+    calendar: Calendar
+    parties: list[Party] = Field(min_length=2, max_length=2)
+    groups: list[Group] = Field(default_factory=list)
+    categories: list[Category] = Field(min_length=1)
+    holdings: list[Holding] = Field(default_factory=list)
+    mediators: list[Mediator] = Field(default_factory=list)
+    agreement: Agreement | None = None
+    side_channels: list[SideChannel] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    values: Values

@@ -1,0 +1,182 @@
+"""Checks across the scenario: every name refers to something declared, every date
+falls inside the calendar. Each problem is reported at its own field path."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import date
+
+from ._models import Scenario
+
+Loc = tuple[str | int, ...]
+Problem = tuple[Loc, str]
+
+
+def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    known = list(known)
+    message = f"unknown {kind} {name!r}; declared {kind}s: {', '.join(known) or '(none)'}"
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    return message
+
+
+def _duplicates(kind: str, ids: list[str], loc: Loc) -> list[Problem]:
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            problems.append(((*loc, index, "id"), f"{kind} {ident!r} is declared twice"))
+        seen.add(ident)
+    return problems
+
+
+def check_references(s: Scenario) -> list[Problem]:
+    """Return every cross-reference problem in ``s`` (empty when the file is sound)."""
+    parties = [p.id for p in s.parties]
+    groups = [g.id for g in s.groups]
+    categories = [c.id for c in s.categories]
+    mediators = [m.id for m in s.mediators]
+    custodians = parties + groups
+    problems: list[Problem] = []
+
+    problems += _duplicates("party", parties, ("parties",))
+    problems += _duplicates("group", groups, ("groups",))
+    problems += _duplicates("category", categories, ("categories",))
+    problems += _duplicates("mediator", mediators, ("mediators",))
+    problems += [
+        (("groups", i, "id"), f"group {g!r} has the same id as a party")
+        for i, g in enumerate(groups)
+        if g in parties
+    ]
+
+    def party(loc: Loc, name: str) -> None:
+        if name not in parties:
+            problems.append((loc, _unknown("party", name, parties)))
+
+    def category(loc: Loc, name: str) -> None:
+        if name not in categories:
+            problems.append((loc, _unknown("category", name, categories)))
+
+    def custodian(loc: Loc, name: str) -> None:
+        if name not in custodians:
+            problems.append((loc, _unknown("party or group", name, custodians)))
+
+    def mediator(loc: Loc, name: str) -> None:
+        if name not in mediators:
+            problems.append((loc, _unknown("mediator", name, mediators)))
+
+    def in_calendar(loc: Loc, day: date) -> None:
+        if not s.calendar.start <= day <= s.calendar.horizon:
+            problems.append(
+                (
+                    loc,
+                    f"date {day} is outside the calendar "
+                    f"({s.calendar.start} to {s.calendar.horizon}); "
+                    "move it inside or widen calendar.start/horizon",
+                )
+            )
+
+    for i, h in enumerate(s.holdings):
+        party(("holdings", i, "holder"), h.holder)
+        category(("holdings", i, "category"), h.category)
+        custodian(("holdings", i, "custody"), h.custody)
+
+    for i, m in enumerate(s.mediators):
+        for j, (a, b) in enumerate(m.channels):
+            party(("mediators", i, "channels", j, 0), a)
+            party(("mediators", i, "channels", j, 1), b)
+            if a == b:
+                problems.append(
+                    (("mediators", i, "channels", j), "a channel joins two different parties")
+                )
+
+    if s.agreement is not None:
+        a = s.agreement
+        mediator(("agreement", "mediator"), a.mediator)
+        in_calendar(("agreement", "start"), a.start)
+        if a.signed is not None and a.signed > a.start:
+            problems.append(
+                (("agreement", "signed"), f"signed {a.signed} is after the start {a.start}")
+            )
+        party(("agreement", "batches", "releaser"), a.batches.releaser)
+        party(("agreement", "exchange", "releaser"), a.exchange.releaser)
+        if a.batches.releaser == a.exchange.releaser:
+            problems.append(
+                (
+                    ("agreement", "exchange", "releaser"),
+                    "the counter-releases must come from the other party than the batches",
+                )
+            )
+        for j, c in enumerate(a.batches.categories):
+            category(("agreement", "batches", "categories", j), c)
+        for j, c in enumerate(a.exchange.categories):
+            category(("agreement", "exchange", "categories", j), c)
+        for c in a.exchange.ratios:
+            category(("agreement", "exchange", "ratios", c), c)
+        for c in a.batches.categories:
+            if c in categories and c not in a.exchange.ratios:
+                problems.append(
+                    (
+                        ("agreement", "exchange", "ratios"),
+                        f"no ratio for batch category {c!r}; give how many counter-releases "
+                        "each captive of that category brings",
+                    )
+                )
+        for p in a.refusal_probability:
+            party(("agreement", "refusal_probability", p), p)
+        if a.mediator in mediators:
+            m = s.mediators[mediators.index(a.mediator)]
+            pair = {a.batches.releaser, a.exchange.releaser}
+            if not any(set(ch) == pair for ch in m.channels):
+                problems.append(
+                    (
+                        ("agreement", "mediator"),
+                        f"mediator {m.id!r} has no channel between "
+                        f"{a.batches.releaser!r} and {a.exchange.releaser!r}",
+                    )
+                )
+
+    for i, sc in enumerate(s.side_channels):
+        if sc.mediator is not None:
+            mediator(("side_channels", i, "mediator"), sc.mediator)
+        party(("side_channels", i, "releaser"), sc.releaser)
+        for j, r in enumerate(sc.releases):
+            category(("side_channels", i, "releases", j, "category"), r.category)
+            in_calendar(("side_channels", i, "releases", j, "date"), r.date)
+    problems += _duplicates("side channel", [sc.id for sc in s.side_channels], ("side_channels",))
+
+    for i, e in enumerate(s.events):
+        in_calendar(("events", i, "date"), e.date)
+        if e.kind == "holdings":
+            party(("events", i, "holder"), e.holder)
+            category(("events", i, "category"), e.category)
+            custodian(("events", i, "custody"), e.custody)
+        elif e.kind == "custody":
+            if e.group not in groups:
+                problems.append((("events", i, "group"), _unknown("group", e.group, groups)))
+        elif e.kind == "value":
+            party(("events", i, "party"), e.party)
+            if e.term in ("receive", "give"):
+                if e.category is None:
+                    problems.append(
+                        (("events", i), f"a {e.term!r} value event needs a `category`")
+                    )
+                else:
+                    category(("events", i, "category"), e.category)
+        elif e.kind == "delay" and e.party is not None:
+            party(("events", i, "party"), e.party)
+
+    for p, pv in s.values.parties.items():
+        party(("values", "parties", p), p)
+        for c in pv.receive:
+            category(("values", "parties", p, "receive", c), c)
+        for c in pv.give:
+            category(("values", "parties", p, "give", c), c)
+    for p in parties:
+        if p not in s.values.parties:
+            problems.append(
+                (("values", "parties"), f"no value model for party {p!r}; add one under its id")
+            )
+    return problems
