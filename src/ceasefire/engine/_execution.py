@@ -111,7 +111,8 @@ class Execution:
             if e.kind == "holdings":
                 applied = self.holdings.change(e.holder, e.category, e.custody, e.change)
                 self.note(
-                    "event", (e.holder,),
+                    "event",
+                    (e.holder,),
                     f"holdings of {e.holder}: {e.category} in custody of {e.custody} "
                     f"change by {applied}" + (f" ({e.description})" if e.description else ""),
                     counts={e.category: applied},
@@ -123,20 +124,27 @@ class Execution:
             elif e.kind == "value":
                 self.values[e.party].adjust(e.term, e.category, e.change)
                 what = f"{e.term} {e.category}" if e.category else e.term
-                self.note("event", (e.party,), f"{e.party}'s value of {what} changes by {e.change:g}")
+                self.note(
+                    "event", (e.party,), f"{e.party}'s value of {what} changes by {e.change:g}"
+                )
             elif e.kind == "delay":
                 self.delays += 1
                 who = (e.party,) if e.party else ()
-                self.note("delay", who, "hand-over delayed" + (
-                    f" {e.hours:g} hours" if e.hours is not None else "") + (
-                    f": {e.description.strip()}" if e.description else ""))
+                self.note(
+                    "delay",
+                    who,
+                    "hand-over delayed"
+                    + (f" {e.hours:g} hours" if e.hours is not None else "")
+                    + (f": {e.description.strip()}" if e.description else ""),
+                )
 
     def start_pause(self) -> None:
         a = self._agreement()
         self.pause = Pause(start=self.today, days_granted=a.initial_days, due=initial_batches(a))
         self.pause_start = self.today
         self.note(
-            "agreement_in_force", self._sides(),
+            "agreement_in_force",
+            self._sides(),
             f"agreement in force through {a.mediator}: {a.initial_days} days, "
             f"batches {self.pause.due} of {', '.join(a.batches.categories)}",
         )
@@ -163,15 +171,29 @@ class Execution:
                 if made:
                     self.holdings.take(sc.releaser, r.category, made)
                     self.side_released[r.category] = self.side_released.get(r.category, 0) + made
-                    self.flow("pause" if self.pause else "fighting", "side_channel_release",
-                              sc.id, sc.releaser, sc.recipient, r.category, made)
-                    self.note("side_channel_release", (sc.releaser, sc.recipient),
-                              f"{made} {r.category} released to {sc.recipient} "
-                              f"through side channel {sc.id}", counts={r.category: made})
+                    self.flow(
+                        "pause" if self.pause else "fighting",
+                        "side_channel_release",
+                        sc.id,
+                        sc.releaser,
+                        sc.recipient,
+                        r.category,
+                        made,
+                    )
+                    self.note(
+                        "side_channel_release",
+                        (sc.releaser, sc.recipient),
+                        f"{made} {r.category} released to {sc.recipient} "
+                        f"through side channel {sc.id}",
+                        counts={r.category: made},
+                    )
                 if made < r.count:
-                    self.note("side_channel_shortfall", (sc.releaser,),
-                              f"side channel {sc.id}: {r.count} {r.category} due, "
-                              f"{made} in reach", counts={r.category: r.count - made})
+                    self.note(
+                        "side_channel_shortfall",
+                        (sc.releaser,),
+                        f"side channel {sc.id}: {r.count} {r.category} due, {made} in reach",
+                        counts={r.category: r.count - made},
+                    )
 
     def ask_for_batch(self) -> None:
         a, pause = self._agreement(), self.pause
@@ -181,8 +203,10 @@ class Execution:
         delayed = self.rng.random() < a.delay_probability
         in_reach = self.holdings.eligible(holder, a.batches.categories)
         if in_reach < due:
-            self.breach(holder, f"{self.names[holder]} has {in_reach} eligible captives "
-                                f"in reach, {due} due today")
+            self.breach(
+                holder,
+                f"{self.names[holder]} has {in_reach} eligible captives in reach, {due} due today",
+            )
             return
         if not self.willing(holder, "batch"):
             return
@@ -195,12 +219,17 @@ class Execution:
             self.holdings.take(holder, c, n)
             self.count_release(holder, c, n)
             self.flow("pause", "release", "deal", holder, other, c, n)
-        self.note("release_batch", (holder, other, a.mediator),
-                  f"{self.names[holder]} releases {due} ({_fmt(batch)})", counts=batch,
-                  values=self.value_of(received={other: batch}, given={holder: batch}))
+        self.note(
+            "release_batch",
+            (holder, other, a.mediator),
+            f"{self.names[holder]} releases {due} ({_fmt(batch)})",
+            counts=batch,
+            values=self.value_of(received={other: batch}, given={holder: batch}),
+        )
         mediator = next(m for m in self.s.mediators if m.id == a.mediator)
         self.pending.append(
-            Verification(self.today + timedelta(days=mediator.relay_delay_days), batch))
+            Verification(self.today + timedelta(days=mediator.relay_delay_days), batch)
+        )
 
     def verify_handovers(self) -> None:
         a = self.a
@@ -209,14 +238,19 @@ class Execution:
         holder, other = a.batches.releaser, a.exchange.releaser
         for v in [v for v in self.pending if v.on == self.today]:
             self.pending.remove(v)
-            self.note("handover_verified", (a.mediator, holder, other),
-                      f"{a.mediator} verifies the hand-over of {sum(v.released.values())}",
-                      counts=v.released)
+            self.note(
+                "handover_verified",
+                (a.mediator, holder, other),
+                f"{a.mediator} verifies the hand-over of {sum(v.released.values())}",
+                counts=v.released,
+            )
             due = sum(a.exchange.ratios.get(c, 0) * n for c, n in v.released.items())
             in_reach = self.holdings.eligible(other, a.exchange.categories)
             if in_reach < due:
-                self.breach(other, f"{self.names[other]} has {in_reach} eligible for "
-                                   f"counter-release, {due} due")
+                self.breach(
+                    other,
+                    f"{self.names[other]} has {in_reach} eligible for counter-release, {due} due",
+                )
                 continue
             if due == 0 or not self.willing(other, "counter-release"):
                 continue
@@ -227,9 +261,13 @@ class Execution:
                 self.holdings.take(other, c, n)
                 self.count_release(other, c, n)
                 self.flow(mode, "counter_release", "deal", other, holder, c, n)
-            self.note("counter_release", (other, holder, a.mediator),
-                      f"{self.names[other]} releases {due} ({_fmt(counter)})", counts=counter,
-                      values=self.value_of(received={holder: counter}, given={other: counter}))
+            self.note(
+                "counter_release",
+                (other, holder, a.mediator),
+                f"{self.names[other]} releases {due} ({_fmt(counter)})",
+                counts=counter,
+                values=self.value_of(received={holder: counter}, given={other: counter}),
+            )
 
     def willing(self, party: str, what: str) -> bool:
         """Draw whether ``party`` refuses; the mediator may re-request (a cure)."""
@@ -241,8 +279,11 @@ class Execution:
         self.note("refusal", (party,), f"{self.names[party]} refuses the day's {what}")
         for attempt, u in enumerate(draws[1:], start=1):
             if u >= p:
-                self.note("breach_cured", (a.mediator, party),
-                          f"{a.mediator} re-requests the {what}; made on attempt {attempt + 1}")
+                self.note(
+                    "breach_cured",
+                    (a.mediator, party),
+                    f"{a.mediator} re-requests the {what}; made on attempt {attempt + 1}",
+                )
                 return True
         self.breach(party, f"{self.names[party]} refused the day's {what}")
         return False
@@ -264,55 +305,97 @@ class Execution:
         if rule.max_total_days is not None:
             room = (rule.max_total_days - pause.days_granted) // rule.step_days
             if room <= 0:
-                self.end_pause("cap_reached", f"the pause has reached its cap of "
-                               f"{rule.max_total_days} days", None)
+                self.end_pause(
+                    "cap_reached",
+                    f"the pause has reached its cap of {rule.max_total_days} days",
+                    None,
+                )
                 return
             steps = min(steps, room)
         if steps == 0:
-            self.end_pause("no_eligible_batch",
-                           f"{self.names[holder]} has {in_reach} eligible captives in reach, "
-                           f"fewer than the {rule.per_step} one more day needs", holder)
+            self.end_pause(
+                "no_eligible_batch",
+                f"{self.names[holder]} has {in_reach} eligible captives in reach, "
+                f"fewer than the {rule.per_step} one more day needs",
+                holder,
+            )
             return
         days, count = steps * rule.step_days, steps * rule.per_step
         batch = allocate(self.holdings, holder, a.batches.categories, count, "in_order")
         counter_due = sum(a.exchange.ratios.get(c, 0) * n for c, n in batch.items())
-        counter = allocate(self.holdings, other, a.exchange.categories,
-                           min(counter_due, self.holdings.eligible(other, a.exchange.categories)),
-                           a.exchange.split)
-        value = {p: self.values[p].of_pause(days, received=_recv(p, holder, batch, counter),
-                                            given=_gave(p, holder, batch, counter))
-                 for p in (holder, other)}
+        counter = allocate(
+            self.holdings,
+            other,
+            a.exchange.categories,
+            min(counter_due, self.holdings.eligible(other, a.exchange.categories)),
+            a.exchange.split,
+        )
+        value = {
+            p: self.values[p].of_pause(
+                days,
+                received=_recv(p, holder, batch, counter),
+                given=_gave(p, holder, batch, counter),
+            )
+            for p in (holder, other)
+        }
         fight = {p: self.values[p].of_fighting(days) for p in (holder, other)}
         both = {f"{p}_extension": value[p] for p in value} | {
-            f"{p}_fighting": fight[p] for p in fight}
+            f"{p}_fighting": fight[p] for p in fight
+        }
         if value[holder] <= fight[holder]:
-            self.note("extension_decline", (holder,),
-                      f"{self.names[holder]} values {days} more days ({value[holder]:g}) "
-                      f"no higher than fighting ({fight[holder]:g}); offers no batch",
-                      values=both)
-            self.end_pause("extension_declined", f"{self.names[holder]} offered no further "
-                           "batch: it values resuming fighting higher", holder)
+            self.note(
+                "extension_decline",
+                (holder,),
+                f"{self.names[holder]} values {days} more days ({value[holder]:g}) "
+                f"no higher than fighting ({fight[holder]:g}); offers no batch",
+                values=both,
+            )
+            self.end_pause(
+                "extension_declined",
+                f"{self.names[holder]} offered no further "
+                "batch: it values resuming fighting higher",
+                holder,
+            )
             return
-        self.note("extension_offer", (holder, a.mediator, other),
-                  f"{self.names[holder]} offers {count} more ({_fmt(batch)}) "
-                  f"for {days} more day{"s" if days != 1 else ""}", counts={"captives": count, "days": days},
-                  values=both)
-        self.note("relay", (a.mediator, holder, other),
-                  f"{a.mediator} relays the offer to {self.names[other]}")
+        self.note(
+            "extension_offer",
+            (holder, a.mediator, other),
+            f"{self.names[holder]} offers {count} more ({_fmt(batch)}) "
+            f"for {days} more day{'s' if days != 1 else ''}",
+            counts={"captives": count, "days": days},
+            values=both,
+        )
+        self.note(
+            "relay",
+            (a.mediator, holder, other),
+            f"{a.mediator} relays the offer to {self.names[other]}",
+        )
         if value[other] <= fight[other]:
-            self.note("extension_decline", (other,),
-                      f"{self.names[other]} values the extension ({value[other]:g}) no higher "
-                      f"than resuming fighting ({fight[other]:g})", values=both)
-            self.end_pause("extension_declined", f"{self.names[other]} declined the "
-                           "extension: it values resuming fighting higher", other)
+            self.note(
+                "extension_decline",
+                (other,),
+                f"{self.names[other]} values the extension ({value[other]:g}) no higher "
+                f"than resuming fighting ({fight[other]:g})",
+                values=both,
+            )
+            self.end_pause(
+                "extension_declined",
+                f"{self.names[other]} declined the extension: it values resuming fighting higher",
+                other,
+            )
             return
         self.note("extension_accept", (other,), f"{self.names[other]} accepts", values=both)
         pause.days_granted += days
         pause.due = split_batches(count, days, a.batches.split)
         self.extensions.append(days)
-        self.note("extension", (a.mediator, holder, other),
-                  f"pause extended by {days} day{"s" if days != 1 else ""} (to {pause.days_granted} in total), "
-                  f"batches {pause.due}", counts={"days": days})
+        self.note(
+            "extension",
+            (a.mediator, holder, other),
+            f"pause extended by {days} day{'s' if days != 1 else ''} "
+            f"(to {pause.days_granted} in total), "
+            f"batches {pause.due}",
+            counts={"days": days},
+        )
 
     def breach(self, party: str, detail: str) -> None:
         self.breaches.append({"date": self.today.isoformat(), "party": party, "detail": detail})
@@ -331,15 +414,19 @@ class Execution:
         horizon = self.s.calendar.horizon
         if self.ending is None:
             if self.pause is not None:
-                self.ending = Ending("horizon", "the pause still holds at the horizon", None,
-                                     horizon)
+                self.ending = Ending(
+                    "horizon", "the pause still holds at the horizon", None, horizon
+                )
             elif self.a is None:
                 self.ending = Ending("no_agreement", END_REASONS["no_agreement"], None, horizon)
             else:
                 self.ending = Ending("not_started", END_REASONS["not_started"], None, horizon)
         self.today = horizon
-        self.note("episode_end", (), f"episode ends: {self.ending.reason} "
-                  f"({END_REASONS[self.ending.reason]})")
+        self.note(
+            "episode_end",
+            (),
+            f"episode ends: {self.ending.reason} ({END_REASONS[self.ending.reason]})",
+        )
         summary = Summary(
             scenario=self.s.name,
             scenario_hash=content_hash(self.s),
@@ -349,7 +436,8 @@ class Execution:
             horizon=horizon.isoformat(),
             agreement_reached=self.pause_start is not None,
             agreement_date=(self.a.signed or self.a.start).isoformat()
-            if self.a is not None and self.pause_start is not None else None,
+            if self.a is not None and self.pause_start is not None
+            else None,
             pause_start=_iso(self.pause_start),
             pause_end=_iso(self.pause_end),
             pause_days=self.pause_days,
@@ -379,24 +467,50 @@ class Execution:
     def count_release(self, party: str, category: str, n: int) -> None:
         self.released[party][category] = self.released[party].get(category, 0) + n
 
-    def value_of(self, received: dict[str, dict[str, int]], given: dict[str, dict[str, int]]
-                 ) -> dict[str, float]:
-        return {p: self.values[p].of_flows(received.get(p, {}), given.get(p, {}))
-                for p in self._sides()}
+    def value_of(
+        self, received: dict[str, dict[str, int]], given: dict[str, dict[str, int]]
+    ) -> dict[str, float]:
+        return {
+            p: self.values[p].of_flows(received.get(p, {}), given.get(p, {})) for p in self._sides()
+        }
 
-    def flow(self, mode: str, flow: str, channel: str, src: str, dst: str, category: str,
-             count: int) -> None:
-        self.ledger.append(LedgerRow(
-            date=self.today.isoformat(), day=self._day_number(), mode=mode, flow=flow,
-            channel=channel, from_party=src, to_party=dst, category=category, count=count))
+    def flow(
+        self, mode: str, flow: str, channel: str, src: str, dst: str, category: str, count: int
+    ) -> None:
+        self.ledger.append(
+            LedgerRow(
+                date=self.today.isoformat(),
+                day=self._day_number(),
+                mode=mode,
+                flow=flow,
+                channel=channel,
+                from_party=src,
+                to_party=dst,
+                category=category,
+                count=count,
+            )
+        )
 
-    def note(self, kind: str, actors: tuple[str, ...], text: str,
-             counts: dict[str, int] | None = None, values: dict[str, float] | None = None
-             ) -> None:
-        self.transcript.append(TranscriptEntry(
-            seq=len(self.transcript) + 1, date=self.today.isoformat(), day=self._day_number(),
-            kind=kind, actors=actors, text=text, counts=dict(counts or {}),
-            values={k: round(v, 6) for k, v in (values or {}).items()}))
+    def note(
+        self,
+        kind: str,
+        actors: tuple[str, ...],
+        text: str,
+        counts: dict[str, int] | None = None,
+        values: dict[str, float] | None = None,
+    ) -> None:
+        self.transcript.append(
+            TranscriptEntry(
+                seq=len(self.transcript) + 1,
+                date=self.today.isoformat(),
+                day=self._day_number(),
+                kind=kind,
+                actors=actors,
+                text=text,
+                counts=dict(counts or {}),
+                values={k: round(v, 6) for k, v in (values or {}).items()},
+            )
+        )
 
     def _day_number(self) -> int:
         return (self.today - self.s.calendar.start).days + 1
@@ -406,13 +520,15 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _recv(party: str, holder: str, batch: dict[str, int], counter: dict[str, int]
-          ) -> dict[str, int]:
+def _recv(
+    party: str, holder: str, batch: dict[str, int], counter: dict[str, int]
+) -> dict[str, int]:
     return counter if party == holder else batch
 
 
-def _gave(party: str, holder: str, batch: dict[str, int], counter: dict[str, int]
-          ) -> dict[str, int]:
+def _gave(
+    party: str, holder: str, batch: dict[str, int], counter: dict[str, int]
+) -> dict[str, int]:
     return batch if party == holder else counter
 
 

@@ -81,7 +81,15 @@ class LedgerRow:
     count: int
 
     FIELDS = (
-        "date", "day", "mode", "flow", "channel", "from_party", "to_party", "category", "count"
+        "date",
+        "day",
+        "mode",
+        "flow",
+        "channel",
+        "from_party",
+        "to_party",
+        "category",
+        "count",
     )
 
 

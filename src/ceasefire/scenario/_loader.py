@@ -90,8 +90,7 @@ class _Builder:
                 first = self.positions[(*loc, key)]
                 raise _Refused(
                     key_node,
-                    f"duplicate key {key!r} (first given at line {first[0]}); "
-                    "give each key once",
+                    f"duplicate key {key!r} (first given at line {first[0]}); give each key once",
                 )
             self.positions[(*loc, key)] = (
                 key_node.start_mark.line + 1,
@@ -119,9 +118,7 @@ def _read_text(path: Path) -> str:
     if not path.is_file():
         raise refuse("not a file; give the path of a .yaml or .json scenario")
     if size > MAX_BYTES:
-        raise refuse(
-            f"the file is {size:,} bytes; scenarios are limited to {MAX_BYTES:,} bytes"
-        )
+        raise refuse(f"the file is {size:,} bytes; scenarios are limited to {MAX_BYTES:,} bytes")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -158,7 +155,10 @@ def parse_document(text: str, filename: str) -> tuple[Any, Positions]:
         raise ScenarioError(
             [
                 Problem(
-                    filename, None, None, "",
+                    filename,
+                    None,
+                    None,
+                    "",
                     "the file is empty; a scenario is a mapping that starts with "
                     f"`version: {SCHEMA_VERSION}` (see `ceasefire schema`)",
                 )
@@ -177,7 +177,10 @@ def parse_document(text: str, filename: str) -> tuple[Any, Positions]:
         raise ScenarioError(
             [
                 Problem(
-                    filename, 1, 1, "",
+                    filename,
+                    1,
+                    1,
+                    "",
                     f"the file holds {kind}; a scenario is a mapping of fields "
                     f"(version, name, calendar, ...)",
                 )
@@ -215,7 +218,12 @@ def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
             current = typing.get_args(current)[-1]
         else:
             return None
-        value = value[part] if isinstance(value, dict | list) else None
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            value = None
         current = _resolve(current, value)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
@@ -275,7 +283,10 @@ def validate(data: Any, positions: Positions, filename: str) -> Scenario:
         raise ScenarioError(
             [
                 Problem(
-                    filename, line, col, "version",
+                    filename,
+                    line,
+                    col,
+                    "version",
                     f"version {data['version']!r} is not supported by this release; "
                     f"it reads version {SCHEMA_VERSION}",
                 )
@@ -322,7 +333,9 @@ def content_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's canonical JSON: the same content gives the same hash,
     whatever the file's format, key order or comments."""
     canonical = json.dumps(
-        scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+        scenario.model_dump(mode="json"),
+        sort_keys=True,
+        separators=(",", ":"),
         ensure_ascii=False,
     )
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

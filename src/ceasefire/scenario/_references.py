@@ -93,30 +93,30 @@ def check_references(s: Scenario) -> list[Problem]:
                 )
 
     if s.agreement is not None:
-        a = s.agreement
-        mediator(("agreement", "mediator"), a.mediator)
-        in_calendar(("agreement", "start"), a.start)
-        if a.signed is not None and a.signed > a.start:
+        agr = s.agreement
+        mediator(("agreement", "mediator"), agr.mediator)
+        in_calendar(("agreement", "start"), agr.start)
+        if agr.signed is not None and agr.signed > agr.start:
             problems.append(
-                (("agreement", "signed"), f"signed {a.signed} is after the start {a.start}")
+                (("agreement", "signed"), f"signed {agr.signed} is after the start {agr.start}")
             )
-        party(("agreement", "batches", "releaser"), a.batches.releaser)
-        party(("agreement", "exchange", "releaser"), a.exchange.releaser)
-        if a.batches.releaser == a.exchange.releaser:
+        party(("agreement", "batches", "releaser"), agr.batches.releaser)
+        party(("agreement", "exchange", "releaser"), agr.exchange.releaser)
+        if agr.batches.releaser == agr.exchange.releaser:
             problems.append(
                 (
                     ("agreement", "exchange", "releaser"),
                     "the counter-releases must come from the other party than the batches",
                 )
             )
-        for j, c in enumerate(a.batches.categories):
+        for j, c in enumerate(agr.batches.categories):
             category(("agreement", "batches", "categories", j), c)
-        for j, c in enumerate(a.exchange.categories):
+        for j, c in enumerate(agr.exchange.categories):
             category(("agreement", "exchange", "categories", j), c)
-        for c in a.exchange.ratios:
+        for c in agr.exchange.ratios:
             category(("agreement", "exchange", "ratios", c), c)
-        for c in a.batches.categories:
-            if c in categories and c not in a.exchange.ratios:
+        for c in agr.batches.categories:
+            if c in categories and c not in agr.exchange.ratios:
                 problems.append(
                     (
                         ("agreement", "exchange", "ratios"),
@@ -124,17 +124,17 @@ def check_references(s: Scenario) -> list[Problem]:
                         "each captive of that category brings",
                     )
                 )
-        for p in a.refusal_probability:
+        for p in agr.refusal_probability:
             party(("agreement", "refusal_probability", p), p)
-        if a.mediator in mediators:
-            m = s.mediators[mediators.index(a.mediator)]
-            pair = {a.batches.releaser, a.exchange.releaser}
+        if agr.mediator in mediators:
+            m = s.mediators[mediators.index(agr.mediator)]
+            pair = {agr.batches.releaser, agr.exchange.releaser}
             if not any(set(ch) == pair for ch in m.channels):
                 problems.append(
                     (
                         ("agreement", "mediator"),
                         f"mediator {m.id!r} has no channel between "
-                        f"{a.batches.releaser!r} and {a.exchange.releaser!r}",
+                        f"{agr.batches.releaser!r} and {agr.exchange.releaser!r}",
                     )
                 )
 
@@ -160,9 +160,7 @@ def check_references(s: Scenario) -> list[Problem]:
             party(("events", i, "party"), e.party)
             if e.term in ("receive", "give"):
                 if e.category is None:
-                    problems.append(
-                        (("events", i), f"a {e.term!r} value event needs a `category`")
-                    )
+                    problems.append((("events", i), f"a {e.term!r} value event needs a `category`"))
                 else:
                     category(("events", i, "category"), e.category)
         elif e.kind == "delay" and e.party is not None:

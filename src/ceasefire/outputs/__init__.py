@@ -1,0 +1,23 @@
+"""Outputs of an episode: transcript, ledger, summary and the offline HTML report."""
+
+from ._files import (
+    OUTPUT_FILES,
+    ledger_csv,
+    provenance,
+    summary_json,
+    transcript_jsonl,
+    write_outputs,
+)
+from ._report import render_report
+from ._tables import day_rows
+
+__all__ = [
+    "OUTPUT_FILES",
+    "day_rows",
+    "ledger_csv",
+    "provenance",
+    "render_report",
+    "summary_json",
+    "transcript_jsonl",
+    "write_outputs",
+]

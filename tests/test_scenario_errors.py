@@ -1,0 +1,247 @@
+"""Bad scenario files are refused with file, line, column, field and a fix; exit 2 from
+the CLI, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ceasefire.scenario import ScenarioError, load_scenario
+
+from conftest import NOV2023
+
+BASE = NOV2023.read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value
+
+
+def replace_once(old: str, new: str) -> str:
+    assert BASE.count(old) == 1, old
+    return BASE.replace(old, new)
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_the_bundled_scenario_loads() -> None:
+    assert load_scenario(NOV2023).name
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "version: 1\nname: [unclosed\ncalendar: {}\n")
+    problem = refused(path).problems[0]
+    assert problem.file == str(path)
+    assert problem.line is not None and problem.line >= 2
+    assert problem.column is not None
+    assert "not valid YAML" in problem.message
+
+
+def test_unknown_field_suggests_the_right_one(tmp_path: Path) -> None:
+    text = replace_once("  initial_days: 4\n", "  inital_days: 4\n")
+    problems = refused(write(tmp_path, text)).problems
+    unknown = next(p for p in problems if "unknown field" in p.message)
+    assert unknown.field == "agreement.inital_days"
+    assert "did you mean 'initial_days'" in unknown.message
+    assert unknown.line == line_of(text, "inital_days:") and unknown.column == 3
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    text = replace_once("  initial_days: 4\n", "  initial_days: four\n")
+    problems = refused(write(tmp_path, text)).problems
+    p = next(p for p in problems if p.field == "agreement.initial_days")
+    assert "whole number" in p.message or "integer" in p.message
+    assert p.line == line_of(text, "initial_days: four")
+
+
+def test_fractional_count_is_refused(tmp_path: Path) -> None:
+    text = replace_once("    total: 50\n", "    total: 50.5\n")
+    p = next(
+        p for p in refused(write(tmp_path, text)).problems if p.field == "agreement.batches.total"
+    )
+    assert "whole number" in p.message
+
+
+def test_negative_count(tmp_path: Path) -> None:
+    text = replace_once("    count: 80\n", "    count: -80\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "holdings[0].count"
+    assert "greater than or equal to 0" in p.message
+    assert p.line == line_of(text, "count: -80")
+
+
+def test_ratio_on_an_undeclared_category(tmp_path: Path) -> None:
+    text = replace_once("      women_children: 3\n", "      women_childern: 3\n")
+    problems = refused(write(tmp_path, text)).problems
+    p = next(p for p in problems if p.field == "agreement.exchange.ratios.women_childern")
+    assert "unknown category 'women_childern'" in p.message
+    assert "did you mean 'women_children'" in p.message
+    assert p.line == line_of(text, "women_childern: 3")
+
+
+def test_custody_naming_an_undeclared_party(tmp_path: Path) -> None:
+    text = replace_once("    custody: other_groups\n", "    custody: elsewhere\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "holdings[1].custody"
+    assert "unknown party or group 'elsewhere'" in p.message
+    assert p.line == line_of(text, "custody: elsewhere")
+
+
+def test_dates_outside_the_calendar(tmp_path: Path) -> None:
+    text = replace_once("  start: 2023-11-24\n", "  start: 2024-01-15\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "agreement.start"
+    assert "outside the calendar (2023-11-22 to 2023-12-07)" in p.message
+
+
+def test_horizon_before_start(tmp_path: Path) -> None:
+    text = replace_once("  horizon: 2023-12-07", "  horizon: 2023-11-01")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "calendar" and "before start" in p.message
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    p = refused(write(tmp_path, "")).problems[0]
+    assert "the file is empty" in p.message and "version: 1" in p.message
+
+
+def test_comment_only_file_is_empty(tmp_path: Path) -> None:
+    assert "empty" in refused(write(tmp_path, "# nothing\n")).problems[0].message
+
+
+def test_file_that_is_not_a_mapping(tmp_path: Path) -> None:
+    p = refused(write(tmp_path, "- version\n- 1\n")).problems[0]
+    assert "holds a list" in p.message and "mapping" in p.message
+
+
+def test_huge_file_is_refused_without_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("version: 1\n" + "# padding\n" * 400_000, encoding="utf-8")
+    started = time.perf_counter()
+    p = refused(path).problems[0]
+    assert time.perf_counter() - started < 5
+    assert "bytes" in p.message and "limited" in p.message
+
+
+def test_duplicate_keys(tmp_path: Path) -> None:
+    text = replace_once("  initial_days: 4\n", "  initial_days: 4\n  initial_days: 5\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert "duplicate key 'initial_days'" in p.message
+    assert f"first given at line {line_of(text, 'initial_days: 4')}" in p.message
+    assert p.line == line_of(text, "initial_days: 5")
+
+
+def test_extension_rule_with_a_zero_step(tmp_path: Path) -> None:
+    text = replace_once("    per_step: 10\n", "    per_step: 0\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "agreement.extension.per_step"
+    assert "greater than 0" in p.message
+    text = replace_once("    step_days: 1\n", "    step_days: 0\n")
+    assert refused(write(tmp_path, text)).problems[0].field == "agreement.extension.step_days"
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    text = replace_once("  units: >\n", "  unit: >\n")
+    problems = refused(write(tmp_path, text)).problems
+    fields = {p.field for p in problems}
+    assert "values.units" in fields and "values.unit" in fields
+    missing = next(p for p in problems if p.field == "values.units")
+    assert "required field 'units' is missing" in missing.message
+
+
+def test_python_tags_are_refused_and_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    text = f"version: 1\nname: !!python/object/apply:os.system ['touch {marker}']\n"
+    p = refused(write(tmp_path, text)).problems[0]
+    assert "tag" in p.message and "not accepted" in p.message
+    assert not marker.exists()
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ["version: 1", 'a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 10):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    started = time.perf_counter()
+    p = refused(write(tmp_path, "\n".join(lines) + "\n")).problems[0]
+    assert time.perf_counter() - started < 2
+    assert "aliases" in p.message
+
+
+def test_unsupported_version(tmp_path: Path) -> None:
+    text = replace_once("version: 1\n", "version: 7\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "version" and "reads version 1" in p.message
+
+
+def test_unknown_event_kind(tmp_path: Path) -> None:
+    text = replace_once(
+        "  - kind: delay\n    date: 2023-11-25\n", "  - kind: earthquake\n    date: 2023-11-25\n"
+    )
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field.startswith("events[0]")
+    assert "holdings, custody, value, delay" in p.message
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("version: 1\nname: caf\xe9\n".encode("latin-1"))
+    assert "UTF-8" in refused(path).problems[0].message
+
+
+def test_json_is_accepted_and_checked_with_positions(tmp_path: Path) -> None:
+    import json
+
+    from ceasefire.scenario import content_hash
+
+    data = load_scenario(NOV2023).model_dump(mode="json")
+    good = write(tmp_path, json.dumps(data, indent=2), "good.json")
+    assert content_hash(load_scenario(good)) == content_hash(load_scenario(NOV2023))
+    data["agreement"]["initial_days"] = -1
+    text = json.dumps(data, indent=2)
+    p = refused(write(tmp_path, text, "bad.json")).problems[0]
+    assert p.field == "agreement.initial_days" and p.line == line_of(text, '"initial_days": -1')
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "no such file" in refused(tmp_path / "nope.yaml").problems[0].message
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ceasefire", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_cli_refuses_with_exit_code_2_and_no_traceback(tmp_path: Path) -> None:
+    text = replace_once("    count: 80\n", "    count: -80\n")
+    bad = write(tmp_path, text)
+    out = tmp_path / "out"
+    for args in (["check", str(bad)], ["run", str(bad), "--out", str(out)]):
+        result = run_cli(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert f"{bad}:{line_of(text, 'count: -80')}:" in result.stderr
+        assert "holdings[0].count" in result.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_cli_check_accepts_the_bundled_scenario() -> None:
+    result = run_cli("check", str(NOV2023))
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
