@@ -24,7 +24,10 @@ EXIT_BAD_INPUT = 2
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
 
 
 def _refuse(error: ScenarioError) -> NoReturn:
@@ -118,7 +121,7 @@ def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
     parties = [p.id for p in scenario.parties]
     names = {p.id: p.name for p in scenario.parties}
     table = Table(title=f"{scenario.name}: day by day", title_justify="left")
-    table.add_column("date")
+    table.add_column("date", no_wrap=True)
     table.add_column("day", justify="right")
     table.add_column("mode")
     for p in parties:
