@@ -26,8 +26,10 @@ import numpy as np
 from .._version import __version__
 from ..scenario import Agreement, Scenario, content_hash
 from ._holdings import Holdings, allocate
+from ._outcomes import agreement_from, build_table
 from ._records import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
 from ._schedule import initial_batches, split_batches
+from ._talks import Deal, Talks
 from ._values import ValueModel, value_models
 
 
@@ -83,6 +85,14 @@ class Execution:
         self.transcript: list[TranscriptEntry] = []
         self.ledger: list[LedgerRow] = []
         self.today = scenario.calendar.start
+        self.started = False
+        n = scenario.negotiation
+        self.pressure = {p: t.pressure for p, t in n.parties.items()} if n else {}
+        self.fighting_cost = dict.fromkeys(self.names, 0.0)
+        self.talks: Talks | None = None
+        self.next_talks: date | None = n.start if n else None
+        self.deals: list[Deal] = []
+        self.talk_rounds = 0
 
     # -- the day loop ---------------------------------------------------------
 
@@ -90,13 +100,17 @@ class Execution:
         for today in _days(self.s.calendar.start, self.s.calendar.horizon):
             self.today = today
             self.apply_events()
-            if self.a is not None and today == self.a.start and self.ending is None:
+            if self.a is not None and today == self.a.start and not self.started:
                 self.start_pause()
+            if self.pause is None and self.talks is None and today == self.next_talks:
+                self.open_talks()
             mode = "pause" if self.pause is not None else "fighting"
             self.record_day(mode)
             self.side_channels()
             if self.pause is not None:
                 self.ask_for_batch()
+            elif self.talks is not None:
+                self.talk()
             self.verify_handovers()
             if self.pause is not None and self.pause.due == []:
                 self.end_of_period()
@@ -127,6 +141,16 @@ class Execution:
                 self.note(
                     "event", (e.party,), f"{e.party}'s value of {what} changes by {e.change:g}"
                 )
+            elif e.kind == "pressure":
+                self.pressure[e.party] = self.pressure.get(e.party, 0.0) + e.change
+                self.note(
+                    "event",
+                    (e.party,),
+                    f"pressure on {self.names[e.party]} changes by {e.change:g} "
+                    f"to {self.pressure[e.party]:g}"
+                    + (f" ({e.description.strip()})" if e.description else ""),
+                    values={e.party: self.pressure[e.party]},
+                )
             elif e.kind == "delay":
                 self.delays += 1
                 who = (e.party,) if e.party else ()
@@ -138,8 +162,79 @@ class Execution:
                     + (f": {e.description.strip()}" if e.description else ""),
                 )
 
+    def open_talks(self) -> None:
+        n = self.s.negotiation
+        assert n is not None
+        other = next(p for p in self.names if p != n.first_mover)
+        mediator = next((m for m in self.s.mediators if m.id == n.mediator), None)
+        self.talks = Talks(
+            n=n,
+            start=self.today,
+            a=n.first_mover,
+            b=other,
+            mediator=mediator,
+            rng=self.rng,
+            note=self.note,
+            names=self.names,
+        )
+        via = f"through {mediator.name}" if mediator else "directly"
+        self.note(
+            "talks_open",
+            (n.first_mover, other, *([mediator.id] if mediator else [])),
+            f"talks open {via} over {', '.join(i.id for i in n.issues)}",
+            values=dict(self.pressure),
+        )
+
+    def talk(self) -> None:
+        assert self.talks is not None
+        n = self.s.negotiation
+        assert n is not None
+        table = build_table(self.s, self.holdings, self.values, self.pressure)
+        result = self.talks.step(self.today, table)
+        if result is None:
+            return
+        self.talk_rounds += self.talks.rounds
+        mediator = self.talks.mediator
+        self.talks = None
+        if result.deal is None:
+            reason = f"talks_{result.ended}"
+            self.ending = Ending(reason, result.detail, result.by, self.today)
+            self.note("talks_end", self._sides(), f"talks end: {result.detail}")
+            self.next_talks = self._after(n.restart_after_days)
+            return
+        deal = result.deal
+        self.deals.append(deal)
+        fallback = (
+            mediator.id if mediator else (self.s.mediators[0].id if self.s.mediators else "direct")
+        )
+        if n.template is None:
+            self.note(
+                "agreement",
+                self._sides(),
+                f"agreement on {deal.terms} (talks only: "
+                "the scenario has no template for execution)",
+                values=deal.values,
+            )
+            self.ending = Ending(
+                "agreed", "agreement reached; no execution terms", None, self.today
+            )
+            return
+        self.a = agreement_from(self.s, deal.terms, self.today, fallback)
+        self.started = False
+        self.note(
+            "agreement",
+            self._sides(),
+            f"agreement reached ({deal.via.replace('_', ' ')}): {deal.terms}; pause "
+            f"from {self.a.start}",
+            values=deal.values | {f"{p}_satisfaction": v for p, v in deal.satisfaction.items()},
+        )
+
+    def _after(self, days: int | None) -> date | None:
+        return None if days is None else self.today + timedelta(days=max(1, days))
+
     def start_pause(self) -> None:
         a = self._agreement()
+        self.started = True
         self.pause = Pause(start=self.today, days_granted=a.initial_days, due=initial_batches(a))
         self.pause_start = self.today
         self.note(
@@ -158,6 +253,8 @@ class Execution:
             self.pause_end = self.today
         else:
             self.fighting_days += 1
+            for p in self.fighting_cost:
+                self.fighting_cost[p] += self.pressure.get(p, 0.0)
         self.flow(mode, f"{mode}_day", "", "", "", "", 1)
 
     def side_channels(self) -> None:
@@ -226,10 +323,9 @@ class Execution:
             counts=batch,
             values=self.value_of(received={other: batch}, given={holder: batch}),
         )
-        mediator = next(m for m in self.s.mediators if m.id == a.mediator)
-        self.pending.append(
-            Verification(self.today + timedelta(days=mediator.relay_delay_days), batch)
-        )
+        mediator = next((m for m in self.s.mediators if m.id == a.mediator), None)
+        delay = mediator.relay_delay_days if mediator is not None else 0
+        self.pending.append(Verification(self.today + timedelta(days=delay), batch))
 
     def verify_handovers(self) -> None:
         a = self.a
@@ -409,15 +505,17 @@ class Execution:
         self.ending = Ending(reason, detail, by, self.today)
         self.note("pause_end", self._sides(), f"pause ends: {detail}")
         self.note("fighting_resumed", self._sides(), "fighting resumes the next day")
+        if self.s.negotiation is not None:
+            self.next_talks = self._after(self.s.negotiation.restart_after_days)
 
     def finish(self) -> Episode:
         horizon = self.s.calendar.horizon
+        if self.pause is not None:
+            self.ending = Ending("horizon", "the pause still holds at the horizon", None, horizon)
+        elif self.talks is not None:
+            self.ending = Ending("talks_ongoing", END_REASONS["talks_ongoing"], None, horizon)
         if self.ending is None:
-            if self.pause is not None:
-                self.ending = Ending(
-                    "horizon", "the pause still holds at the horizon", None, horizon
-                )
-            elif self.a is None:
+            if self.a is None:
                 self.ending = Ending("no_agreement", END_REASONS["no_agreement"], None, horizon)
             else:
                 self.ending = Ending("not_started", END_REASONS["not_started"], None, horizon)
@@ -434,8 +532,10 @@ class Execution:
             package_version=__version__,
             calendar_start=self.s.calendar.start.isoformat(),
             horizon=horizon.isoformat(),
-            agreement_reached=self.pause_start is not None,
-            agreement_date=(self.a.signed or self.a.start).isoformat()
+            agreement_reached=self.pause_start is not None or bool(self.deals),
+            agreement_date=self.deals[0].date.isoformat()
+            if self.deals
+            else (self.a.signed or self.a.start).isoformat()
             if self.a is not None and self.pause_start is not None
             else None,
             pause_start=_iso(self.pause_start),
@@ -452,6 +552,19 @@ class Execution:
             end_detail=self.ending.detail,
             ended_by=self.ending.by,
             end_date=self.ending.on.isoformat(),
+            agreements=[
+                {
+                    "date": d.date.isoformat(),
+                    "round": d.round,
+                    "via": d.via,
+                    "terms": {k: v for k, v in d.terms.items()},
+                    "values": {p: round(v, 6) for p, v in d.values.items()},
+                    "satisfaction": {p: round(v, 6) for p, v in d.satisfaction.items()},
+                }
+                for d in self.deals
+            ],
+            talk_rounds=self.talk_rounds,
+            fighting_cost={p: round(v, 6) for p, v in self.fighting_cost.items()},
         )
         return Episode(summary, self.transcript, self.ledger)
 

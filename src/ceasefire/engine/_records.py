@@ -19,10 +19,26 @@ END_REASONS = {
     "horizon": "the pause was still holding on the last day of the calendar",
     "no_agreement": "no agreement was in force during the calendar",
     "not_started": "the agreement's start date was not reached before the horizon",
+    "agreed": "the talks reached an agreement (the scenario has no terms to execute it)",
+    "talks_deadline": "a party reached its deadline in the talks without agreement",
+    "talks_breakdown": "a party broke off the talks",
+    "talks_no_outcomes": "no outcome on the table was feasible for both sides",
+    "talks_ongoing": "talks were still going on at the horizon",
 }
 
 # Kinds of transcript entries, in the vocabulary of SYSTEM.md.
 EVENT_KINDS = (
+    "talks_open",
+    "offer",
+    "counter",
+    "relay",
+    "accept",
+    "veto",
+    "mediator_text",
+    "timeout",
+    "breakdown",
+    "talks_end",
+    "agreement",
     "agreement_in_force",
     "pause_start",
     "release_batch",
@@ -34,7 +50,6 @@ EVENT_KINDS = (
     "refusal",
     "breach_cured",
     "breach",
-    "relay",
     "extension_offer",
     "extension_accept",
     "extension_decline",
@@ -119,6 +134,9 @@ class Summary:
     end_detail: str
     ended_by: str | None
     end_date: str
+    agreements: list[dict[str, Any]] = field(default_factory=list)
+    talk_rounds: int = 0
+    fighting_cost: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

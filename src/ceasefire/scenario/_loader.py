@@ -34,7 +34,7 @@ Loc = tuple[str | int, ...]
 Positions = dict[Loc, tuple[int, int]]
 
 _CORE = "tag:yaml.org,2002:"
-_TAGS = ("holdings", "custody", "value", "delay")
+_TAGS = ("holdings", "custody", "value", "delay", "pressure")
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
@@ -269,7 +269,9 @@ def _describe(error: dict[str, Any], data: Any) -> tuple[Loc, str]:
     shown = "" if isinstance(given, dict | list) else f" (got {given!r:.60})"
     message = str(error["msg"])
     if kind == "union_tag_invalid":
-        message = f"unknown event kind{shown}; use one of: holdings, custody, value, delay"
+        message = (
+            f"unknown event kind{shown}; use one of: holdings, custody, value, delay, pressure"
+        )
         return loc, message
     if kind.startswith("int") and isinstance(given, float | str):
         message = "must be a whole number (counts are integers)"

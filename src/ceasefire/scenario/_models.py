@@ -118,6 +118,11 @@ class Mediator(_Sourced):
         description="days a relay or a hand-over verification takes "
         "(counter-releases follow the verification)",
     )
+    stall_limit_rounds: PositiveInt | None = Field(
+        default=None,
+        description="after this many rounds in a row without a concession, the mediator "
+        "tables one compromise text (None: never)",
+    )
 
 
 class Batches(_Sourced):
@@ -271,8 +276,19 @@ class DelayEvent(_Sourced):
     description: Text | None = None
 
 
+class PressureEvent(_Sourced):
+    """A dated change to a party's pressure (value per day of pause over fighting)."""
+
+    kind: Literal["pressure"]
+    date: date
+    party: Id
+    change: float
+    description: Text | None = None
+
+
 Event = Annotated[
-    HoldingsEvent | CustodyEvent | ValueEvent | DelayEvent, Field(discriminator="kind")
+    HoldingsEvent | CustodyEvent | ValueEvent | DelayEvent | PressureEvent,
+    Field(discriminator="kind"),
 ]
 
 
@@ -296,6 +312,164 @@ class Values(_Model):
     parties: dict[Id, PartyValues]
 
 
+IssueKind = Literal[
+    "pause_days", "releases_per_day", "ratio", "first_category", "aid_trucks_per_day", "other"
+]
+
+
+class Issue(_Sourced):
+    """A negotiable term with a finite domain (listed `values`, or `min`..`max` by `step`)."""
+
+    id: Id
+    kind: IssueKind = Field(
+        description="what the term sets in the agreement: pause_days, releases_per_day, "
+        "ratio (for `category`), first_category, aid_trucks_per_day, or other"
+    )
+    category: Id | None = Field(default=None, description="for a ratio: the category it prices")
+    values: list[Annotated[int, Strict()]] | list[Id] | None = None
+    min: Annotated[int, Strict()] | None = None
+    max: Annotated[int, Strict()] | None = None
+    step: PositiveInt = 1
+
+    @model_validator(mode="after")
+    def _domain(self) -> Issue:
+        listed = self.values is not None
+        ranged = self.min is not None or self.max is not None
+        if listed == ranged:
+            raise ValueError("give either `values` or `min` and `max`")
+        if ranged and (self.min is None or self.max is None or self.max < self.min):
+            raise ValueError("`min` and `max` must both be given, with min <= max")
+        if listed and not self.values:
+            raise ValueError("`values` must not be empty")
+        if self.kind == "ratio" and self.category is None:
+            raise ValueError("a ratio issue needs the `category` it prices")
+        if self.kind == "first_category":
+            if not listed or not all(isinstance(v, str) for v in self.values or []):
+                raise ValueError("first_category takes `values`: a list of category ids")
+        elif listed and not all(isinstance(v, int) for v in self.values or []):
+            raise ValueError(f"{self.kind} takes whole numbers")
+        size = (
+            len(self.values)
+            if self.values is not None
+            else (
+                (self.max - self.min) // self.step + 1
+                if self.max is not None and self.min is not None
+                else 0
+            )
+        )
+        if size > 10_000:
+            raise ValueError("an issue may have at most 10,000 values")
+        return self
+
+    def domain(self) -> list[int] | list[str]:
+        if self.values is not None:
+            return list(self.values)  # type: ignore[return-value]
+        assert self.min is not None and self.max is not None
+        return list(range(self.min, self.max + 1, self.step))
+
+
+class IssueValue(_Model):
+    """A party's value function for one issue: `slope` * x + `bias`, or a `table` by value,
+    times `weight` (NegMAS's linear additive utility with affine or table value functions)."""
+
+    weight: float = 1.0
+    slope: float | None = None
+    bias: float = 0.0
+    table: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> IssueValue:
+        if (self.slope is None) == (self.table is None):
+            raise ValueError("give either `slope` (with `bias`) or a `table`")
+        return self
+
+
+class Curve(_Model):
+    """Time-based concession: aspiration = 1 - t**exponent over relative time t in (0, 1).
+
+    This is NegMAS's polynomial aspiration: Boulware e > 1 (default 4) concedes late,
+    linear e = 1, conceder e < 1 (default 0.25) concedes early. (Genius-style curves write
+    the exponent the other way round: there Boulware has e < 1.)"""
+
+    kind: Literal["boulware", "linear", "conceder"] = "boulware"
+    exponent: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Curve:
+        e = self.exponent
+        if e is not None and (
+            (self.kind == "boulware" and e <= 1)
+            or (self.kind == "conceder" and e >= 1)
+            or (self.kind == "linear" and e != 1)
+        ):
+            raise ValueError(
+                f"exponent {e} does not fit a {self.kind} curve (aspiration = 1 - t**e: "
+                "boulware e > 1, linear e = 1, conceder e < 1)"
+            )
+        return self
+
+    @property
+    def e(self) -> float:
+        if self.exponent is not None:
+            return self.exponent
+        return {"boulware": 4.0, "linear": 1.0, "conceder": 0.25}[self.kind]
+
+
+class Negotiator(_Sourced):
+    """How one party negotiates: its values of issues, reservation value, curve, deadline."""
+
+    issues: dict[Id, IssueValue] = Field(
+        default_factory=dict, description="value functions of issues (linear additive)"
+    )
+    reservation: float = Field(description="value of going on fighting, in the value units")
+    curve: Curve = Field(default_factory=Curve)
+    deadline_days: PositiveInt = Field(description="days of talks before the party walks away")
+    breakdown_probability: Probability = Field(
+        default=0.0, description="per round, chance that this party breaks off the talks"
+    )
+    pressure: float = Field(
+        default=0.0,
+        description="value per day of pause over a day of fighting; each day of fighting "
+        "costs the party this much (events move it)",
+    )
+
+
+class Template(_Sourced):
+    """How an agreed outcome becomes execution terms."""
+
+    batches_releaser: Id
+    categories: list[Id] = Field(min_length=1, description="eligible categories, in order")
+    exchange_releaser: Id
+    exchange_categories: list[Id] = Field(min_length=1)
+    exchange_split: Literal["in_order", "proportional"] = "proportional"
+    default_ratio: NonNegativeInt = Field(
+        default=1, description="counter-releases per captive of a category no ratio issue prices"
+    )
+    extension: ExtensionRule | None = None
+    start_after_days: NonNegativeInt = Field(
+        default=1, description="days from agreement to the first day of pause"
+    )
+
+
+class Negotiation(_Sourced):
+    """Talks through a mediator while fighting goes on (SYSTEM.md, Negotiation)."""
+
+    start: date = Field(description="first day of talks")
+    mediator: Id | None = Field(default=None, description="the channel; None: direct talks")
+    first_mover: Id
+    issues: list[Issue] = Field(min_length=1)
+    parties: dict[Id, Negotiator]
+    template: Template | None = Field(
+        default=None, description="execution terms of an agreement (None: talks only)"
+    )
+    restart_after_days: NonNegativeInt | None = Field(
+        default=1, description="days after a pause ends or talks fail before new talks (None: none)"
+    )
+    acceptance_tolerance: float = Field(
+        default=1e-4, ge=0, description="eps below the aspiration still accepted/offered (NegMAS)"
+    )
+
+
 class Scenario(_Model):
     """A scenario file: calendar, parties, holdings, mediators, agreement, values."""
 
@@ -317,4 +491,5 @@ class Scenario(_Model):
     agreement: Agreement | None = None
     side_channels: list[SideChannel] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+    negotiation: Negotiation | None = None
     values: Values

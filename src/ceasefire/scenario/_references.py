@@ -4,7 +4,7 @@ falls inside the calendar. Each problem is reported at its own field path."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from ._models import Scenario
@@ -29,6 +29,59 @@ def _duplicates(kind: str, ids: list[str], loc: Loc) -> list[Problem]:
         if ident in seen:
             problems.append(((*loc, index, "id"), f"{kind} {ident!r} is declared twice"))
         seen.add(ident)
+    return problems
+
+
+def _negotiation(
+    s: Scenario,
+    party: Callable[[Loc, str], None],
+    category: Callable[[Loc, str], None],
+    mediator: Callable[[Loc, str], None],
+    in_calendar: Callable[[Loc, date], None],
+) -> list[Problem]:
+    n = s.negotiation
+    assert n is not None
+    at: Loc = ("negotiation",)
+    problems: list[Problem] = []
+    in_calendar((*at, "start"), n.start)
+    party((*at, "first_mover"), n.first_mover)
+    if n.mediator is not None:
+        mediator((*at, "mediator"), n.mediator)
+    issue_ids = [i.id for i in n.issues]
+    problems += _duplicates("issue", issue_ids, (*at, "issues"))
+    for j, issue in enumerate(n.issues):
+        if issue.category is not None:
+            category((*at, "issues", j, "category"), issue.category)
+        if issue.kind == "first_category":
+            for k, c in enumerate(issue.domain()):
+                category((*at, "issues", j, "values", k), str(c))
+    for kind in ("pause_days", "releases_per_day", "first_category", "aid_trucks_per_day"):
+        if sum(i.kind == kind for i in n.issues) > 1:
+            problems.append(((*at, "issues"), f"at most one issue of kind {kind!r}"))
+    for p, terms in n.parties.items():
+        party((*at, "parties", p), p)
+        for name in terms.issues:
+            if name not in issue_ids:
+                problems.append(
+                    ((*at, "parties", p, "issues", name), _unknown("issue", name, issue_ids))
+                )
+    for p in (p.id for p in s.parties):
+        if p not in n.parties:
+            problems.append(((*at, "parties"), f"no negotiator terms for party {p!r}"))
+    t = n.template
+    if t is not None:
+        party((*at, "template", "batches_releaser"), t.batches_releaser)
+        party((*at, "template", "exchange_releaser"), t.exchange_releaser)
+        for k, c in enumerate(t.categories):
+            category((*at, "template", "categories", k), c)
+        for k, c in enumerate(t.exchange_categories):
+            category((*at, "template", "exchange_categories", k), c)
+        if not any(i.kind == "pause_days" for i in n.issues):
+            problems.append(((*at, "issues"), "an agreement template needs a pause_days issue"))
+        if not any(i.kind == "releases_per_day" for i in n.issues):
+            problems.append(
+                ((*at, "issues"), "an agreement template needs a releases_per_day issue")
+            )
     return problems
 
 
@@ -163,8 +216,11 @@ def check_references(s: Scenario) -> list[Problem]:
                     problems.append((("events", i), f"a {e.term!r} value event needs a `category`"))
                 else:
                     category(("events", i, "category"), e.category)
-        elif e.kind == "delay" and e.party is not None:
+        elif e.kind in ("delay", "pressure") and e.party is not None:
             party(("events", i, "party"), e.party)
+
+    if s.negotiation is not None:
+        problems += _negotiation(s, party, category, mediator, in_calendar)
 
     for p, pv in s.values.parties.items():
         party(("values", "parties", p), p)
