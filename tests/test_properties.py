@@ -82,3 +82,53 @@ def test_no_episode_releases_more_than_a_holder_has_in_custody(case: tuple[Scena
     if not any(b["party"] == "israel" for b in s.breaches):
         assert sum(s.released["israel"].values()) == ratio * sum(s.released["hamas"].values())
     assert [e.seq for e in ep.transcript] == list(range(1, len(ep.transcript) + 1))
+
+
+DEC2023 = load_scenario(NOV2023.parent / "gaza-2023-12-proposal.yaml")
+
+
+@st.composite
+def negotiations(draw: st.DrawFn) -> tuple[Scenario, int]:
+    s = DEC2023
+    for category in ("elderly_men", "men"):
+        s = with_pool(s, "hamas", category, "hamas", draw(st.integers(0, 60)))
+    for category in ("prisoners_women", "prisoners_minors", "prisoners_long_sentences"):
+        s = with_pool(s, "israel", category, "israel", draw(st.integers(0, 150)))
+    n = s.negotiation
+    assert n is not None
+    parties = {
+        p: t.model_copy(
+            update={
+                "pressure": draw(st.floats(0, 30)),
+                "breakdown_probability": draw(st.floats(0, 0.05)),
+                "deadline_days": draw(st.integers(2, 30)),
+            }
+        )
+        for p, t in n.parties.items()
+    }
+    s = s.model_copy(update={"negotiation": n.model_copy(update={"parties": parties})})
+    return s, draw(st.integers(0, 2**32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(negotiations())
+def test_negotiated_episodes_never_release_more_than_is_in_custody(
+    case: tuple[Scenario, int],
+) -> None:
+    scenario, seed = case
+    ep = run(scenario, seed=seed)
+    held: dict[tuple[str, str], int] = {}
+    for h in scenario.holdings:
+        if h.custody == h.holder:
+            held[(h.holder, h.category)] = held.get((h.holder, h.category), 0) + h.count
+    held[("hamas", "men")] = max(0, held[("hamas", "men")] - 3)  # the dated loss of three
+    released: dict[tuple[str, str], int] = {}
+    for row in ep.ledger:
+        if row.flow in ("release", "counter_release"):
+            key = (row.from_party, row.category)
+            released[key] = released.get(key, 0) + row.count
+    for key, n in released.items():
+        assert n <= held.get(key, 0), key
+    assert ep.summary.end_reason in END_REASONS
+    for deal in ep.summary.agreements:
+        assert all(0.0 <= v <= 1.0 + 1e-9 for v in deal["satisfaction"].values())

@@ -434,6 +434,7 @@ class Execution:
             )
             for p in (holder, other)
         }
+        value = {p: v + days * self.pressure.get(p, 0.0) for p, v in value.items()}
         fight = {p: self.values[p].of_fighting(days) for p in (holder, other)}
         both = {f"{p}_extension": value[p] for p in value} | {
             f"{p}_fighting": fight[p] for p in fight

@@ -1,0 +1,243 @@
+"""Negotiation mode: concession, acceptance at aspiration, the mediator's text, relay
+delays, dated events, determinism, and the direction pressure and curves move things."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from ceasefire.engine import Episode, run
+from ceasefire.engine._bargaining import Side, aspiration
+from ceasefire.scenario import (
+    Curve,
+    Mediator,
+    PressureEvent,
+    Scenario,
+    load_scenario,
+)
+
+DEC2023 = ROOT / "scenarios" / "gaza-2023-12-proposal.yaml"
+BENCH = Path(__file__).parent / "data" / "negmas_domain.yaml"
+
+
+@pytest.fixture(scope="module")
+def dec2023() -> Scenario:
+    return load_scenario(DEC2023)
+
+
+@pytest.fixture(scope="module")
+def bench() -> Scenario:
+    return load_scenario(BENCH)
+
+
+def with_party(s: Scenario, party: str, **changes: Any) -> Scenario:
+    n = s.negotiation
+    assert n is not None
+    parties = dict(n.parties)
+    parties[party] = parties[party].model_copy(update=changes)
+    return s.model_copy(update={"negotiation": n.model_copy(update={"parties": parties})})
+
+
+def first_deal(ep: Episode) -> dict[str, Any]:
+    assert ep.summary.agreements, ep.summary.end_detail
+    return ep.summary.agreements[0]
+
+
+def test_boulware_concedes_late_and_conceder_early() -> None:
+    times = np.linspace(0.05, 0.95, 19)
+    boulware = np.array([aspiration(t, Curve(kind="boulware").e) for t in times])
+    linear = np.array([aspiration(t, Curve(kind="linear").e) for t in times])
+    conceder = np.array([aspiration(t, Curve(kind="conceder").e) for t in times])
+    assert (boulware > linear).all() and (linear > conceder).all()
+    assert aspiration(0.5, 4.0) == pytest.approx(1 - 0.5**4)
+    assert np.all(np.diff(boulware) < 0)
+
+
+def test_curve_exponent_must_fit_its_kind() -> None:
+    with pytest.raises(ValueError, match="boulware e > 1"):
+        Curve(kind="boulware", exponent=0.5)
+    assert Curve(kind="conceder").e == 0.25 and Curve().e == 4.0
+
+
+def test_conceders_agree_earlier_than_boulware_sides(bench: Scenario) -> None:
+    rounds = {}
+    for kind in ("boulware", "linear", "conceder"):
+        s = with_party(bench, "side_a", curve=Curve(kind=kind))
+        s = with_party(s, "side_b", curve=Curve(kind=kind))
+        rounds[kind] = first_deal(run(s))["round"]
+    assert rounds["conceder"] < rounds["linear"] < rounds["boulware"] == 92
+
+
+def test_acceptance_exactly_at_aspiration() -> None:
+    own = np.array([0.2, 0.5, 0.8])
+    side = Side.build(own, own[::-1].copy(), reservation=0.0)
+    assert side.accepts(1, 0.5)
+    assert not side.accepts(1, np.nextafter(0.5, 1.0))
+    assert side.offer(0.5) == 1 and side.offer(0.5001) == 2
+    assert side.offer(0.5 + 1e-9) == 1  # within 1e-6 below and nearer: NegMAS's rule
+
+
+def test_offers_tie_break_towards_the_other_side() -> None:
+    own = np.array([0.5, 0.5, 0.9])
+    other = np.array([0.1, 0.7, 0.0])
+    assert Side.build(own, other, reservation=0.0).offer(0.45) == 1
+
+
+def bench_values(s: Scenario, party: str) -> dict[tuple[int, ...], float]:
+    """Each outcome's value for a party, computed here from the file's value functions."""
+    n = s.negotiation
+    assert n is not None
+    domains = [i.domain() for i in n.issues]
+    out = {}
+    for outcome in itertools.product(*domains):
+        total = 0.0
+        for issue, x in zip(n.issues, outcome, strict=True):
+            f = n.parties[party].issues[issue.id]
+            assert f.slope is not None
+            total += f.weight * (f.slope * float(x) + f.bias)
+        out[tuple(int(v) for v in outcome)] = total
+    return out
+
+
+def test_the_mediator_text_maximises_the_nash_product(bench: Scenario) -> None:
+    mediator = Mediator(
+        id="m", name="Mediator", channels=[("side_a", "side_b")], stall_limit_rounds=3
+    )
+    n = bench.negotiation
+    assert n is not None
+    s = bench.model_copy(
+        update={"mediators": [mediator], "negotiation": n.model_copy(update={"mediator": "m"})}
+    )
+    ep = run(s)
+    texts = [e for e in ep.transcript if e.kind == "mediator_text"]
+    assert len(texts) == 1
+    va, vb = bench_values(s, "side_a"), bench_values(s, "side_b")
+    ra, rb = n.parties["side_a"].reservation, n.parties["side_b"].reservation
+    best = max(
+        (o for o in va if va[o] > ra and vb[o] > rb), key=lambda o: (va[o] - ra) * (vb[o] - rb)
+    )
+    assert texts[0].values["side_a"] == pytest.approx(va[best], abs=1e-6)
+    assert texts[0].values["side_b"] == pytest.approx(vb[best], abs=1e-6)
+    kinds = [e.kind for e in ep.transcript]
+    after = kinds[kinds.index("mediator_text") + 1 : kinds.index("mediator_text") + 3]
+    assert set(after) <= {"accept", "veto"} and len(after) == 2
+
+
+def test_relay_delay_shifts_the_days_not_the_rounds(bench: Scenario) -> None:
+    direct = first_deal(run(bench))
+    relay = Mediator(id="m", name="Mediator", channels=[("side_a", "side_b")], relay_delay_days=1)
+    n = bench.negotiation
+    assert n is not None
+    slow = bench.model_copy(
+        update={
+            "mediators": [relay],
+            "negotiation": n.model_copy(update={"mediator": "m"}),
+            "calendar": bench.calendar.model_copy(update={"horizon": date(2024, 12, 31)}),
+        }
+    )
+    slow = with_party(slow, "side_a", deadline_days=200)
+    slow = with_party(slow, "side_b", deadline_days=200)
+    ep = run(slow)
+    relayed = first_deal(ep)
+    assert relayed["round"] == direct["round"] == 92
+    assert relayed["terms"] == direct["terms"]
+    start = date(2024, 1, 1)
+    assert date.fromisoformat(direct["date"]) == start.fromordinal(start.toordinal() + 92)
+    # Round k begins on day 2k; the second mover answers a day later.
+    assert date.fromisoformat(relayed["date"]) == start.fromordinal(start.toordinal() + 185)
+    assert sum(e.kind == "relay" for e in ep.transcript) > 0
+
+
+def test_a_pressure_event_changes_values_on_its_date(dec2023: Scenario) -> None:
+    ep = run(dec2023)
+    events = [e for e in ep.transcript if e.kind == "event" and "pressure" in e.text]
+    assert [e.date for e in events] == ["2023-12-03", "2023-12-15"]
+    assert events[1].values == {"israel": 10.0}
+    opened = next(e for e in ep.transcript if e.kind == "talks_open")
+    assert opened.values == {"israel": 10.0, "hamas": 7.0}
+    # The same offer is worth more to Israel after a later pressure rise (pause days x 5).
+    later = dec2023.model_copy(
+        update={
+            "events": [
+                *dec2023.events,
+                PressureEvent(kind="pressure", date=date(2024, 1, 2), party="israel", change=5.0),
+            ]
+        }
+    )
+    base, moved = run(dec2023).transcript, run(later).transcript
+    assert [e for e in base if e.date < "2024-01-02"] == [e for e in moved if e.date < "2024-01-02"]
+    assert [e for e in base if e.date >= "2024-01-02"] != [
+        e for e in moved if e.date >= "2024-01-02"
+    ]
+
+
+def test_raising_pressure_brings_agreement_earlier_on_terms_better_for_the_other_side(
+    dec2023: Scenario,
+) -> None:
+    base = first_deal(run(dec2023))
+    for party, other in (("israel", "hamas"), ("hamas", "israel")):
+        assert dec2023.negotiation is not None
+        pressure = dec2023.negotiation.parties[party].pressure + 10
+        moved = first_deal(run(with_party(dec2023, party, pressure=pressure)))
+        assert moved["date"] < base["date"], party
+        assert moved["values"][other] > base["values"][other], party
+
+
+def test_a_conceding_side_gets_less_sooner(dec2023: Scenario) -> None:
+    base = first_deal(run(dec2023))
+    for party, other in (("israel", "hamas"), ("hamas", "israel")):
+        moved = first_deal(run(with_party(dec2023, party, curve=Curve(kind="conceder"))))
+        assert moved["date"] < base["date"], party
+        assert moved["values"][other] > base["values"][other], party
+
+
+def test_the_december_agreement_is_carried_out(dec2023: Scenario) -> None:
+    ep = run(dec2023)
+    deal = first_deal(ep)
+    s = ep.summary
+    assert s.pause_start is not None and s.pause_start > deal["date"]
+    released = sum(s.released["hamas"].values())
+    assert 0 < released <= deal["terms"]["pause_days"] * deal["terms"]["releases_per_day"] + 20
+    assert all(0.0 <= v <= 1.0 for v in deal["satisfaction"].values())
+    kinds = {e.kind for e in ep.transcript}
+    assert {
+        "talks_open",
+        "offer",
+        "counter",
+        "relay",
+        "accept",
+        "agreement",
+        "release_batch",
+        "counter_release",
+    } <= kinds
+
+
+def test_deadline_without_agreement_is_an_explicit_timeout(bench: Scenario) -> None:
+    s = with_party(bench, "side_a", reservation=0.9)
+    ep = run(s)
+    assert ep.summary.agreements == []
+    assert ep.summary.end_reason == "talks_deadline"
+    timeouts = [e for e in ep.transcript if e.kind == "timeout"]
+    assert len(timeouts) == 1
+    offers = [e for e in ep.transcript if e.kind in ("offer", "counter")]
+    assert offers[-1].date < timeouts[0].date or offers[-1].actors[0] != timeouts[0].actors[0]
+
+
+def test_breakdowns_are_drawn_from_the_seed(dec2023: Scenario) -> None:
+    s = with_party(dec2023, "hamas", breakdown_probability=0.05)
+    first = run(s, seed=11)
+    assert run(s, seed=11) == first
+    outcomes = {
+        (e.summary.end_reason, e.summary.agreement_date)
+        for e in (run(s, seed=seed) for seed in range(12))
+    }
+    assert len(outcomes) > 1
+    assert any(
+        any(t.kind == "breakdown" for t in run(s, seed=seed).transcript) for seed in range(12)
+    )
