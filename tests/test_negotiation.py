@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from ceasefire.engine import Episode, run
 from ceasefire.engine._bargaining import Side, aspiration
@@ -21,6 +20,8 @@ from ceasefire.scenario import (
     Scenario,
     load_scenario,
 )
+
+from conftest import ROOT
 
 DEC2023 = ROOT / "scenarios" / "gaza-2023-12-proposal.yaml"
 BENCH = Path(__file__).parent / "data" / "negmas_domain.yaml"
