@@ -127,8 +127,12 @@ def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
     for p in parties:
         table.add_column(f"released by {names[p]}")
     table.add_column("side channels")
+    rows = day_rows(episode)
+    talks = any(row.talks for row in rows)
+    if talks:
+        table.add_column("talks (each side's value)", min_width=44)
     table.add_column("notes")
-    for row in day_rows(episode):
+    for row in rows:
         side = ", ".join(f"{n} {c}" for c, n in row.side_channel.items())
         style = "bold" if row.mode == "pause" else "dim"
         table.add_row(
@@ -137,6 +141,7 @@ def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
             row.mode,
             *(row.released_text(p) for p in parties),
             side,
+            *(["; ".join(row.talks)] if talks else []),
             "; ".join(row.notes),
             style=style,
         )
@@ -159,6 +164,13 @@ def _print_summary(console: Console, episode: Episode) -> None:
         table.add_row(f"released by {party} (deal)", f"{total} ({detail})" if total else "0")
     side = ", ".join(f"{n} {c}" for c, n in s.side_channel_by_category.items())
     table.add_row("side channels", f"{s.side_channel_released}" + (f" ({side})" if side else ""))
+    for deal in s.agreements:
+        terms = ", ".join(f"{k}={v}" for k, v in deal["terms"].items())
+        share = ", ".join(f"{p} {v:.0%}" for p, v in deal["satisfaction"].items())
+        table.add_row(f"agreement {deal['date']}", f"{terms} (round {deal['round']}, "
+                      f"via {deal['via'].replace('_', ' ')}; satisfaction {share})")
+    if s.talk_rounds:
+        table.add_row("talk rounds", str(s.talk_rounds))
     table.add_row("breaches", str(len(s.breaches)))
     table.add_row("delays", str(s.delays))
     table.add_row("end reason", f"{s.end_reason}: {END_REASONS[s.end_reason]}")
