@@ -113,6 +113,7 @@ class Talks:
     ) -> Result | None:
         terms = self.n.parties[me]
         if k >= self.n_rounds(me):
+            self.rounds = min(self.rounds, k)  # the round it did not answer is not played
             self.note(
                 "timeout",
                 (me,),
