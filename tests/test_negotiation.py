@@ -159,9 +159,9 @@ def test_a_pressure_event_changes_values_on_its_date(dec2023: Scenario) -> None:
     ep = run(dec2023)
     events = [e for e in ep.transcript if e.kind == "event" and "pressure" in e.text]
     assert [e.date for e in events] == ["2023-12-03", "2023-12-15"]
-    assert events[1].values == {"israel": 10.0}
+    assert events[1].values == {"israel_pressure": 10.0}
     opened = next(e for e in ep.transcript if e.kind == "talks_open")
-    assert opened.values == {"israel": 10.0, "hamas": 7.0}
+    assert opened.values == {"israel_pressure": 10.0, "hamas_pressure": 7.0}
     # The same offer is worth more to Israel after a later pressure rise (pause days x 5).
     later = dec2023.model_copy(
         update={

@@ -77,7 +77,8 @@ class Side:
 
 
 def pareto_frontier(a: FloatArray, b: FloatArray) -> IntArray:
-    """Indices of the outcomes no other outcome beats for both sides, by a's value."""
+    """Indices of the outcomes no other outcome beats for both sides, by a's value
+    (one outcome for each distinct pair of values: the first in outcome order)."""
     order = np.lexsort((-b, -a))
     frontier: list[int] = []
     best_b = -np.inf
@@ -104,7 +105,7 @@ def kalai_smorodinsky_point(a: FloatArray, b: FloatArray, ra: float, rb: float) 
     share of that side's best possible gain."""
     ga, gb = a - ra, b - rb
     ok = (ga >= 0) & (gb >= 0)
-    if not ok.any() or ga.max() <= 0 or gb.max() <= 0:
+    if not ok.any() or ga[ok].max() <= 0 or gb[ok].max() <= 0:
         return None
     share = np.minimum(ga / ga[ok].max(), gb / gb[ok].max())
     return int(np.argmax(np.where(ok, share, -np.inf)))

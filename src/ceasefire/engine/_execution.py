@@ -149,7 +149,7 @@ class Execution:
                     f"pressure on {self.names[e.party]} changes by {e.change:g} "
                     f"to {self.pressure[e.party]:g}"
                     + (f" ({e.description.strip()})" if e.description else ""),
-                    values={e.party: self.pressure[e.party]},
+                    values={f"{e.party}_pressure": self.pressure[e.party]},
                 )
             elif e.kind == "delay":
                 self.delays += 1
@@ -182,7 +182,7 @@ class Execution:
             "talks_open",
             (n.first_mover, other, *([mediator.id] if mediator else [])),
             f"talks open {via} over {', '.join(i.id for i in n.issues)}",
-            values=dict(self.pressure),
+            values={f"{p}_pressure": v for p, v in self.pressure.items()},
         )
 
     def talk(self) -> None:
@@ -240,7 +240,8 @@ class Execution:
         self.note(
             "agreement_in_force",
             self._sides(),
-            f"agreement in force through {a.mediator}: {a.initial_days} days, "
+            f"agreement in force through {self._mediator_name(a.mediator)}: "
+            f"{a.initial_days} days, "
             f"batches {self.pause.due} of {', '.join(a.batches.categories)}",
         )
         self.note("pause_start", self._sides(), f"pause begins for {a.initial_days} days")
@@ -337,7 +338,8 @@ class Execution:
             self.note(
                 "handover_verified",
                 (a.mediator, holder, other),
-                f"{a.mediator} verifies the hand-over of {sum(v.released.values())}",
+                f"{self._mediator_name(a.mediator)} verifies the hand-over of "
+                f"{sum(v.released.values())}",
                 counts=v.released,
             )
             due = sum(a.exchange.ratios.get(c, 0) * n for c, n in v.released.items())
@@ -378,7 +380,8 @@ class Execution:
                 self.note(
                     "breach_cured",
                     (a.mediator, party),
-                    f"{a.mediator} re-requests the {what}; made on attempt {attempt + 1}",
+                    f"{self._mediator_name(a.mediator)} re-requests the {what}; "
+                    f"made on attempt {attempt + 1}",
                 )
                 return True
         self.breach(party, f"{self.names[party]} refused the day's {what}")
@@ -465,7 +468,7 @@ class Execution:
         self.note(
             "relay",
             (a.mediator, holder, other),
-            f"{a.mediator} relays the offer to {self.names[other]}",
+            f"{self._mediator_name(a.mediator)} relays the offer to {self.names[other]}",
         )
         if value[other] <= fight[other]:
             self.note(
@@ -571,6 +574,9 @@ class Execution:
 
     # -- helpers ----------------------------------------------------------------
 
+    def _mediator_name(self, ident: str) -> str:
+        return next((m.name for m in self.s.mediators if m.id == ident), ident)
+
     def _agreement(self) -> Agreement:
         assert self.a is not None
         return self.a
@@ -622,7 +628,7 @@ class Execution:
                 actors=actors,
                 text=text,
                 counts=dict(counts or {}),
-                values={k: round(v, 6) for k, v in (values or {}).items()},
+                values={k: round(v, 6) + 0.0 for k, v in (values or {}).items()},
             )
         )
 

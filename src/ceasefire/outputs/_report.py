@@ -13,13 +13,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
-from ceasefire.engine import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
+from ceasefire.engine import (
+    END_REASONS,
+    Analytics,
+    Episode,
+    LedgerRow,
+    Point,
+    Summary,
+    TranscriptEntry,
+    bargaining_analytics,
+)
 from ceasefire.scenario import Scenario
 
-from ._svg import Band, Series, esc, palette, runs, stacked_bar_chart
+from ._svg import (
+    Band,
+    Guide,
+    Layer,
+    Series,
+    esc,
+    line_chart,
+    palette,
+    runs,
+    scatter_chart,
+    stacked_bar_chart,
+)
 
 RELEASE_FLOWS = ("release", "counter_release", "side_channel_release")
 DAY_FLOWS = {"pause_day": "pause", "fighting_day": "fighting"}
@@ -30,6 +52,16 @@ FLOW_LABELS = {
     "counter_release": "Counter-release",
     "side_channel_release": "Side-channel release",
 }
+OFFER_KINDS = ("offer", "counter")
+# At most this many outcomes are drawn as background dots in the negotiation scatter.
+MAX_OUTCOME_DOTS = 5000
+POINT_STYLES = {  # analytics point: (label, colour, marker, size)
+    "nash": ("Nash point", "#009e73", "diamond", 6.5),
+    "kalai_smorodinsky": ("Kalai-Smorodinsky point", "#cc79a7", "triangle", 6.5),
+    "max_welfare": ("Maximum-welfare point", "#d55e00", "square", 5.0),
+}
+AGREEMENT_COLOUR = "#1b1b1b"
+MEDIATOR_COLOUR = "#555555"
 # Fields that identify an item in the "Sources and assumptions" table, in this order.
 _ITEM_FIELDS = (
     "id", "kind", "date", "holder", "releaser", "party", "group", "category", "custody", "count"
@@ -78,6 +110,7 @@ ul.flows { margin: 0; padding-left: 1.1rem; }
 figure { margin: 1rem 0; }
 figcaption { font-size: 0.88rem; color: #3a3a3a; margin-top: 0.4rem; }
 svg.chart { display: block; width: 100%; height: auto; }
+figure.plane svg.chart { max-width: 46rem; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }
@@ -282,12 +315,23 @@ def _head(scenario: Scenario) -> str:
     )
 
 
-def _header(scenario: Scenario, summary: Summary) -> str:
+def _header(scenario: Scenario, summary: Summary, negotiation: bool = False) -> str:
     description = (
         f'<p class="description">{esc(scenario.description.strip())}</p>'
         if scenario.description
         else ""
     )
+    links = [("summary", "Summary"), ("chart", "Releases per day")]
+    if negotiation:
+        links.append(("negotiation", "Negotiation"))
+    links += [
+        ("days", "Day by day"),
+        ("transcript", "Transcript"),
+        ("scenario", "Parties and categories"),
+        ("values", "Value model"),
+        ("sources", "Sources and assumptions"),
+    ]
+    nav = "".join(f'<li><a href="#{anchor}">{esc(label)}</a></li>' for anchor, label in links)
     return (
         "<header>\n"
         f"<h1>{esc(scenario.name)}</h1>\n"
@@ -298,15 +342,7 @@ def _header(scenario: Scenario, summary: Summary) -> str:
         '<p class="note">This report shows one simulated episode. The figures are outputs '
         "of the model under the scenario's terms, holdings and assumptions; they are not "
         "a record of events.</p>\n"
-        "<nav><ul>"
-        '<li><a href="#summary">Summary</a></li>'
-        '<li><a href="#chart">Releases per day</a></li>'
-        '<li><a href="#days">Day by day</a></li>'
-        '<li><a href="#transcript">Transcript</a></li>'
-        '<li><a href="#scenario">Parties and categories</a></li>'
-        '<li><a href="#values">Value model</a></li>'
-        '<li><a href="#sources">Sources and assumptions</a></li>'
-        "</ul></nav>\n"
+        f"<nav><ul>{nav}</ul></nav>\n"
         "</header>"
     )
 
@@ -464,6 +500,245 @@ def _chart_section(scenario: Scenario, episode: Episode, names: _Names) -> str:
     )
 
 
+def _terms_text(terms: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in terms.items())
+
+
+def _value(v: float) -> str:
+    """A value as short text (4 significant digits, no negative zero)."""
+    text = f"{v:.4g}"
+    return "0" if text == "-0" else text
+
+
+def _outcome_dots(analytics: Analytics) -> list[tuple[float, float]]:
+    """Every outcome's (value to a, value to b), duplicates dropped, in a fixed order;
+    at most MAX_OUTCOME_DOTS of them, drawn by a fixed-seed generator if more."""
+    a, b = analytics.parties
+    va, vb = analytics.table.values[a], analytics.table.values[b]
+    if len(va) == 0:
+        return []
+    pairs = np.unique(np.round(np.column_stack([va, vb]), 6), axis=0)
+    if len(pairs) > MAX_OUTCOME_DOTS:
+        keep = np.random.default_rng(0).choice(len(pairs), MAX_OUTCOME_DOTS, replace=False)
+        pairs = pairs[np.sort(keep)]
+    return [(float(x), float(y)) for x, y in pairs]
+
+
+def _offer_tip(e: TranscriptEntry, parties: Sequence[str], names: _Names) -> str:
+    values = ", ".join(
+        f"value to {names.party(p)} {_value(e.values[p])}" for p in parties if p in e.values
+    )
+    return f"Day {e.day} ({e.date}): {e.text}; {values}"
+
+
+def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) -> str | None:
+    """Offers over time, the outcome plane with the analytics points, and a table of the
+    analytics and each agreement's satisfaction; None when the transcript has no offers."""
+    offers = [
+        e for e in episode.transcript if e.kind in OFFER_KINDS and e.actors and e.values
+    ]
+    if scenario.negotiation is None or not offers:
+        return None
+    analytics = bargaining_analytics(scenario)
+    a, b = analytics.parties
+    colour = dict(zip((a, b), palette(2), strict=True))
+    other = {a: b, b: a}
+    agreements = episode.summary.agreements
+    reservation_guides = [
+        Guide("y", analytics.reservation[p], f"Reservation value of {names.party(p)}",
+              colour[p])
+        for p in (a, b)
+    ]
+
+    # (a) Both sides' values of every offer, over the days of the episode; one line per
+    # session of talks (a session starts at its talks_open entry).
+    session_of: dict[int, int] = {}
+    session = 0
+    for e in episode.transcript:
+        session += e.kind == "talks_open"
+        session_of[e.seq] = session
+    series: list[Layer] = []
+    for p in (a, b):
+        made = [e for e in offers if e.actors[0] == p and p in e.values and other[p] in e.values]
+        for k, number in enumerate(sorted({session_of[e.seq] for e in made})):
+            own = [e for e in made if session_of[e.seq] == number]
+            tips = [_offer_tip(e, (a, b), names) for e in own]
+            series.append(Layer(
+                key=f"offer-own offer-own-{p}",
+                label=f"Offers of {names.party(p)}: value to {names.party(p)}" if k == 0 else "",
+                colour=colour[p], points=[(float(e.day), e.values[p]) for e in own],
+                tooltips=tips, marker="circle", size=2.2, line="solid",
+            ))
+            series.append(Layer(
+                key=f"offer-other offer-other-{p}",
+                label=(f"Offers of {names.party(p)}: value to {names.party(other[p])} "
+                       "(dashed)") if k == 0 else "",
+                colour=colour[p], points=[(float(e.day), e.values[other[p]]) for e in own],
+                tooltips=tips, marker="circle", size=1.6, line="dashed",
+            ))
+    day_of = {e.date: e.day for e in episode.transcript}
+    agreement_guides = [
+        Guide("x", float(day_of[d["date"]]), f"Agreement on day {day_of[d['date']]}",
+              AGREEMENT_COLOUR, dashed=False)
+        for d in agreements if d.get("date") in day_of
+    ]
+    lines = line_chart(
+        series=series,
+        guides=[*reservation_guides, *agreement_guides],
+        title="Each side's value of every offer, by day",
+        x_label="Day of the episode",
+        y_label="Value of the offer",
+    )
+
+    # (b) The outcome plane: value to a (x) against value to b (y).
+    layers = [
+        Layer(key="outcome", label="Outcomes on the table", colour="#c8c8c8",
+              points=_outcome_dots(analytics), marker="dot", size=3.0),
+        Layer(key="frontier", label="Pareto frontier", colour="#555555",
+              points=[(q.values[a], q.values[b]) for q in analytics.frontier],
+              marker="none", line="solid"),
+    ]
+    for p in (a, b):
+        own = [e for e in offers if e.actors[0] == p and a in e.values and b in e.values]
+        if own:
+            layers.append(Layer(
+                key=f"offer offer-{p}", label=f"Offers of {names.party(p)}", colour=colour[p],
+                points=[(e.values[a], e.values[b]) for e in own],
+                tooltips=[_offer_tip(e, (a, b), names) for e in own],
+                marker="circle", size=4.0, opacity=0.75,
+            ))
+    texts = [
+        e for e in episode.transcript
+        if e.kind == "mediator_text" and a in e.values and b in e.values
+    ]
+    if texts:
+        layers.append(Layer(
+            key="mediator-text", label="Mediator's compromise text", colour=MEDIATOR_COLOUR,
+            points=[(e.values[a], e.values[b]) for e in texts],
+            tooltips=[_offer_tip(e, (a, b), names) for e in texts], marker="cross", size=5.0,
+        ))
+    points: dict[str, Point | None] = {
+        "nash": analytics.nash,
+        "kalai_smorodinsky": analytics.kalai_smorodinsky,
+        "max_welfare": analytics.max_welfare,
+    }
+    for key, point in points.items():
+        if point is None:
+            continue
+        label, point_colour, marker, size = POINT_STYLES[key]
+        layers.append(Layer(
+            key=f"point-{key.replace('_', '-')}", label=label, colour=point_colour,
+            points=[(point.values[a], point.values[b])],
+            tooltips=[f"{label}: {_terms_text(point.terms)}; value to {names.party(a)} "
+                      f"{_value(point.values[a])}, to {names.party(b)} "
+                      f"{_value(point.values[b])}"],
+            marker=marker, size=size,
+        ))
+    deals = [d for d in agreements if a in d.get("values", {}) and b in d.get("values", {})]
+    if deals:
+        layers.append(Layer(
+            key="agreement", label="Agreement", colour=AGREEMENT_COLOUR,
+            points=[(float(d["values"][a]), float(d["values"][b])) for d in deals],
+            tooltips=[
+                f"Agreement on {d['date']} ({str(d.get('via', '')).replace('_', ' ')}): "
+                f"{_terms_text(d.get('terms', {}))}; value to {names.party(a)} "
+                f"{_value(d['values'][a])}, to {names.party(b)} {_value(d['values'][b])}"
+                for d in deals
+            ],
+            marker="star", size=10.0,
+        ))
+    plane = scatter_chart(
+        layers=layers,
+        guides=[
+            Guide("x", analytics.reservation[a], f"Reservation value of {names.party(a)}",
+                  colour[a]),
+            Guide("y", analytics.reservation[b], f"Reservation value of {names.party(b)}",
+                  colour[b]),
+        ],
+        title=f"Outcomes valued by {names.party(a)} and {names.party(b)}",
+        x_label=f"Value to {names.party(a)}",
+        y_label=f"Value to {names.party(b)}",
+        empty_note="No outcome is feasible",
+    )
+
+    # (c) The analytics, and each agreement's satisfaction.
+    def row(label: str, terms: Mapping[str, Any], values: Mapping[str, float],
+            shares: Mapping[str, float]) -> list[str]:
+        return [
+            esc(label),
+            esc(_terms_text(terms)),
+            *(esc(_value(float(values[p]))) if p in values else "" for p in (a, b)),
+            *(esc(f"{float(shares[p]):.3f}") if p in shares else "" for p in (a, b)),
+        ]
+
+    rows: list[list[str]] = []
+    for key, point in points.items():
+        label = POINT_STYLES[key][0]
+        if point is None:
+            rows.append([esc(label), '<span class="muted">none</span>', "", "", "", ""])
+        else:
+            rows.append(row(label, point.terms, point.values,
+                            analytics.satisfaction(point.values)))
+    for d in agreements:
+        via = str(d.get("via", "")).replace("_", " ")
+        rows.append(row(f"Agreement, {d.get('date', '')} ({via})", d.get("terms", {}),
+                        d.get("values", {}), d.get("satisfaction", {})))
+    points_table = _table(
+        ["Outcome", "Terms", f"Value to {names.party(a)}", f"Value to {names.party(b)}",
+         f"Satisfaction of {names.party(a)}", f"Satisfaction of {names.party(b)}"],
+        rows, numeric=[2, 3, 4, 5],
+    )
+    opposition = "none" if analytics.opposition is None else f"{analytics.opposition:.3f}"
+    facts = [
+        ("Outcomes on the table", esc(analytics.outcome_count)),
+        ("Pareto-optimal outcomes", esc(len(analytics.frontier))),
+        *(
+            (f"{names.party(p)}: reservation, best value",
+             esc(f"{_value(analytics.reservation[p])}, "
+                 + ("none" if (v := analytics.best[p]) is None else _value(v))))
+            for p in (a, b)
+        ),
+        *((f"{names.party(p)}: pressure when the talks open",
+           esc(f"{analytics.pressure[p]:g}"))
+          for p in (a, b)),
+        ("Opposition", esc(opposition)),
+    ]
+    shown = len(layers[0].points)
+    dots_note = (
+        f" {shown} of them are drawn (a fixed sample)."
+        if shown < analytics.outcome_count and shown == MAX_OUTCOME_DOTS else ""
+    )
+    return (
+        '<section id="negotiation">\n<h2>Negotiation</h2>\n'
+        f'<p class="note">Values are in the units of the value model '
+        f"({esc(scenario.values.units.strip())}). The outcome plane and "
+        "the bargaining analytics are computed on the table on the day the talks open (the "
+        "scenario's holdings, values and pressure, changed by the dated events up to that "
+        "day); offers and agreements are placed at the values the transcript recorded on "
+        "their day, which later events, pressure and releases may have moved. "
+        "Satisfaction is a side's gain over its reservation value as a share of the most it "
+        "could have gained.</p>\n"
+        f"<figure>\n{lines}\n<figcaption>"
+        + esc(
+            "Each offer's value to both sides, by day: a solid line for the value to the "
+            "side that made the offer, dashed for the value to the other side. Horizontal "
+            "dashed lines mark each side's reservation value; vertical lines mark agreements."
+        )
+        + "</figcaption>\n</figure>\n"
+        f'<figure class="plane">\n{plane}\n<figcaption>'
+        + esc(
+            f"Every outcome on the table (grey) by its value to {names.party(a)} "
+            f"(across) and to {names.party(b)} (up), with the Pareto frontier, the "
+            "Nash, Kalai-Smorodinsky and maximum-welfare points, every offer of each side, "
+            "and the agreement (star). Dashed lines mark the reservation values."
+            + dots_note
+        )
+        + "</figcaption>\n</figure>\n"
+        "<h3>Bargaining analytics and agreements</h3>\n"
+        f"{points_table}\n{_kv_table(facts, 'kv narrow')}\n</section>"
+    )
+
+
 def _flow_item(row: LedgerRow, names: _Names) -> str:
     label = FLOW_LABELS.get(row.flow, row.flow)
     channel = f" ({_ident(row.channel)})" if row.channel else ""
@@ -604,12 +879,14 @@ def _sources_section(scenario: Scenario) -> str:
 def render_report(scenario: Scenario, episode: Episode) -> str:
     """One self-contained HTML5 document describing ``episode`` of ``scenario``."""
     names = _Names.of(scenario)
+    negotiation = _negotiation_section(scenario, episode, names)
     parts = [
         _head(scenario),
-        _header(scenario, episode.summary),
+        _header(scenario, episode.summary, negotiation=negotiation is not None),
         "<main>",
         _summary_section(scenario, episode.summary, names),
         _chart_section(scenario, episode, names),
+        *([negotiation] if negotiation is not None else []),
         _days_section(episode, names),
         _transcript_section(episode.transcript, names),
         _scenario_section(scenario),

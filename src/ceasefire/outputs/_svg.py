@@ -291,3 +291,293 @@ def stacked_bar_chart(
     )
     title_part = f"<title>{esc(title)}</title>" if title else ""
     return "".join([head, title_part, *body, *legend, "</svg>"])
+
+
+# ---------------------------------------------------------------------------
+# Charts in the plane: scatter and line charts
+
+
+MARKERS = ("circle", "square", "diamond", "triangle", "star", "cross", "dot", "none")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One set of points of a scatter or line chart, drawn in one colour.
+
+    ``marker`` is the mark drawn at each point: ``circle``, ``square``, ``diamond``,
+    ``triangle``, ``star`` or ``cross`` (one element each, with class ``mark {key}`` and
+    a ``<title>`` from ``tooltips`` when given), ``dot`` (all points in one path, no
+    tooltips: for many background points) or ``none``. ``line`` joins the points in
+    their order: ``none``, ``solid`` or ``dashed``. An empty ``label`` keeps the layer
+    out of the legend.
+    """
+
+    key: str
+    label: str
+    colour: str
+    points: Sequence[tuple[float, float]]
+    tooltips: Sequence[str] = ()
+    marker: str = "circle"
+    size: float = 4.0
+    line: str = "none"
+    opacity: float = 1.0
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A reference line across the plot: ``x = value`` (axis ``x``) or ``y = value``."""
+
+    axis: str
+    value: float
+    label: str
+    colour: str
+    dashed: bool = True
+
+
+def linear_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
+    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) covering
+    ``lo`` to ``hi``, about ``target`` of them."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return [0.0, 1.0]
+    if hi - lo <= 1e-12 * max(1.0, abs(lo), abs(hi)):
+        pad = abs(lo) * 0.1 if lo else 1.0
+        lo, hi = lo - pad, hi + pad
+    raw = (hi - lo) / max(target - 1, 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = magnitude * 10
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if factor * magnitude >= raw * (1 - 1e-9):
+            step = factor * magnitude
+            break
+    first = math.floor(lo / step + 1e-9)
+    last = math.ceil(hi / step - 1e-9)
+    return [round(k * step, 12) + 0.0 for k in range(first, last + 1)]
+
+
+def tick_label(value: float) -> str:
+    """A tick value as short text (no trailing zeros, no negative zero)."""
+    text = f"{round(value, 10):g}"
+    return "0" if text == "-0" else text
+
+
+def _marker(shape: str, x: float, y: float, size: float) -> tuple[str, str]:
+    """The element name and geometry attributes of one marker centred on (x, y)."""
+    s = size
+    if shape == "square":
+        return "rect", (
+            f'x="{num(x - s * 0.85)}" y="{num(y - s * 0.85)}" '
+            f'width="{num(s * 1.7)}" height="{num(s * 1.7)}"'
+        )
+    if shape in ("diamond", "triangle", "star", "cross"):
+        if shape == "diamond":
+            pts = [(x, y - s * 1.2), (x + s * 1.2, y), (x, y + s * 1.2), (x - s * 1.2, y)]
+        elif shape == "triangle":
+            pts = [(x, y - s * 1.25), (x + s * 1.1, y + s * 0.75), (x - s * 1.1, y + s * 0.75)]
+        elif shape == "star":
+            pts = [
+                (
+                    x + (s if k % 2 == 0 else s * 0.45) * math.sin(k * math.pi / 5),
+                    y - (s if k % 2 == 0 else s * 0.45) * math.cos(k * math.pi / 5),
+                )
+                for k in range(10)
+            ]
+        else:
+            h = s * 0.8
+            return "path", (
+                f'd="M{num(x - h)} {num(y - h)}L{num(x + h)} {num(y + h)}'
+                f'M{num(x - h)} {num(y + h)}L{num(x + h)} {num(y - h)}"'
+            )
+        d = "M" + "L".join(f"{num(px)} {num(py)}" for px, py in pts) + "Z"
+        return "path", f'd="{d}"'
+    return "circle", f'cx="{num(x)}" cy="{num(y)}" r="{num(s)}"'
+
+
+def _xy_chart(
+    *,
+    layers: Sequence[Layer],
+    guides: Sequence[Guide],
+    title: str,
+    x_label: str,
+    y_label: str,
+    plot_width: float,
+    plot_height: float,
+    empty_note: str,
+    integer_x: bool,
+) -> str:
+    left, right, top = 64.0, 16.0, 16.0
+    width = left + plot_width + right
+    base_y = top + plot_height
+    xs = [p[0] for layer in layers for p in layer.points]
+    ys = [p[1] for layer in layers for p in layer.points]
+    xs += [g.value for g in guides if g.axis == "x"]
+    ys += [g.value for g in guides if g.axis == "y"]
+    x_lo, x_hi = min(xs, default=0.0), max(xs, default=1.0)
+    x_ticks = linear_ticks(x_lo, x_hi)
+    if integer_x and x_ticks[1] - x_ticks[0] < 1:
+        first = math.floor(x_lo)
+        x_ticks = [float(k) for k in range(first, max(math.ceil(x_hi), first + 1) + 1)]
+    y_ticks = linear_ticks(min(ys, default=0.0), max(ys, default=1.0))
+    x0, x1 = x_ticks[0], x_ticks[-1]
+    y0, y1 = y_ticks[0], y_ticks[-1]
+
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * plot_width
+
+    def py(y: float) -> float:
+        return base_y - (y - y0) / (y1 - y0) * plot_height
+
+    body: list[str] = []
+    for t in y_ticks:
+        body.append(
+            f'<line class="grid" x1="{num(left)}" y1="{num(py(t))}" '
+            f'x2="{num(left + plot_width)}" y2="{num(py(t))}" stroke="#e2e2e2" '
+            'stroke-width="0.5"/>'
+        )
+        body.append(
+            f'<text x="{num(left - 6)}" y="{num(py(t) + 4)}" font-size="11" '
+            f'text-anchor="end">{esc(tick_label(t))}</text>'
+        )
+    for t in x_ticks:
+        body.append(
+            f'<line class="grid" x1="{num(px(t))}" y1="{num(top)}" x2="{num(px(t))}" '
+            f'y2="{num(base_y)}" stroke="#e2e2e2" stroke-width="0.5"/>'
+        )
+        body.append(
+            f'<text x="{num(px(t))}" y="{num(base_y + 16)}" font-size="11" '
+            f'text-anchor="middle">{esc(tick_label(t))}</text>'
+        )
+    for g in guides:
+        if g.axis == "x":
+            coords = f'x1="{num(px(g.value))}" y1="{num(top)}" x2="{num(px(g.value))}" '
+            coords += f'y2="{num(base_y)}"'
+        else:
+            coords = f'x1="{num(left)}" y1="{num(py(g.value))}" '
+            coords += f'x2="{num(left + plot_width)}" y2="{num(py(g.value))}"'
+        dash = ' stroke-dasharray="2 3"' if g.dashed else ""
+        body.append(
+            f'<line class="guide" {coords} stroke="{esc(g.colour)}" stroke-width="1.2"{dash}>'
+            f"<title>{esc(g.label)}</title></line>"
+        )
+
+    for layer in layers:
+        if layer.line != "none" and len(layer.points) > 1:
+            d = "M" + "L".join(f"{num(px(x))} {num(py(y))}" for x, y in layer.points)
+            dash = ' stroke-dasharray="6 4"' if layer.line == "dashed" else ""
+            body.append(
+                f'<path class="line {esc(layer.key)}" d="{d}" fill="none" '
+                f'stroke="{esc(layer.colour)}" stroke-width="1.6"{dash}/>'
+            )
+    for layer in layers:
+        opacity = f' opacity="{num(layer.opacity)}"' if layer.opacity < 1 else ""
+        if layer.marker == "dot":
+            if layer.points:
+                d = "".join(f"M{num(px(x))} {num(py(y))}h0" for x, y in layer.points)
+                body.append(
+                    f'<path class="dots {esc(layer.key)}" d="{d}" fill="none" '
+                    f'stroke="{esc(layer.colour)}" stroke-width="{num(layer.size)}" '
+                    f'stroke-linecap="round"{opacity}/>'
+                )
+            continue
+        if layer.marker == "none":
+            continue
+        for i, (x, y) in enumerate(layer.points):
+            tag, geometry = _marker(layer.marker, px(x), py(y), layer.size)
+            paint = (
+                f'fill="none" stroke="{esc(layer.colour)}" stroke-width="2"'
+                if layer.marker == "cross"
+                else f'fill="{esc(layer.colour)}" stroke="#ffffff" stroke-width="0.6"'
+            )
+            start = f'<{tag} class="mark {esc(layer.key)}" {geometry} {paint}{opacity}'
+            if i < len(layer.tooltips):
+                body.append(f"{start}><title>{esc(layer.tooltips[i])}</title></{tag}>")
+            else:
+                body.append(f"{start}/>")
+    if not xs or not any(layer.points for layer in layers):
+        body.append(
+            f'<text x="{num(left + plot_width / 2)}" y="{num(top + plot_height / 2)}" '
+            f'font-size="13" text-anchor="middle" fill="#555555">{esc(empty_note)}</text>'
+        )
+
+    body.append(
+        f'<line class="axis" x1="{num(left)}" y1="{num(base_y)}" x2="{num(left + plot_width)}" '
+        f'y2="{num(base_y)}" stroke="#333333" stroke-width="1"/>'
+    )
+    body.append(
+        f'<line class="axis" x1="{num(left)}" y1="{num(top)}" x2="{num(left)}" '
+        f'y2="{num(base_y)}" stroke="#333333" stroke-width="1"/>'
+    )
+    if x_label:
+        body.append(
+            f'<text x="{num(left + plot_width / 2)}" y="{num(base_y + 34)}" font-size="11" '
+            f'text-anchor="middle">{esc(x_label)}</text>'
+        )
+    if y_label:
+        cy = top + plot_height / 2
+        body.append(
+            f'<text x="14" y="{num(cy)}" font-size="11" text-anchor="middle" '
+            f'transform="rotate(-90 14 {num(cy)})">{esc(y_label)}</text>'
+        )
+    items = [("swatch", layer.colour, layer.label) for layer in layers if layer.label]
+    guide_items = [("swatch guide-swatch", g.colour, g.label) for g in guides if g.label]
+    legend_y = base_y + 48
+    legend, legend_h = _legend([g for g in (items, guide_items) if g], left, legend_y,
+                               plot_width)
+    height = legend_y + legend_h + 8
+    head = (
+        f'<svg class="chart" viewBox="0 0 {num(width)} {num(height)}" role="img" '
+        f'font-family="{esc(FONT)}" preserveAspectRatio="xMidYMid meet">'
+    )
+    title_part = f"<title>{esc(title)}</title>" if title else ""
+    return "".join([head, title_part, *body, *legend, "</svg>"])
+
+
+def scatter_chart(
+    *,
+    layers: Sequence[Layer],
+    guides: Sequence[Guide] = (),
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    empty_note: str = "nothing to show",
+    plot_width: float = 560.0,
+    plot_height: float = 420.0,
+) -> str:
+    """Points in the plane as inline SVG: ``layers`` drawn in order (later on top),
+    ``guides`` as reference lines, axes with round ticks covering every point and guide."""
+    return _xy_chart(
+        layers=layers,
+        guides=guides,
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        plot_width=plot_width,
+        plot_height=plot_height,
+        empty_note=empty_note,
+        integer_x=False,
+    )
+
+
+def line_chart(
+    *,
+    series: Sequence[Layer],
+    guides: Sequence[Guide] = (),
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+    empty_note: str = "nothing to show",
+    plot_width: float = 840.0,
+    plot_height: float = 280.0,
+) -> str:
+    """Series over a whole-number x axis (days, rounds) as inline SVG; each series is a
+    :class:`Layer` (usually ``line="solid"`` or ``"dashed"`` with small markers)."""
+    return _xy_chart(
+        layers=series,
+        guides=guides,
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        plot_width=plot_width,
+        plot_height=plot_height,
+        empty_note=empty_note,
+        integer_x=True,
+    )

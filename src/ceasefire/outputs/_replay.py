@@ -1,0 +1,156 @@
+"""Replay an episode day by day in the terminal, for trainers and readers.
+
+Each day with transcript entries is one panel: a table of that day's entries (kind,
+actors, text), each side's value of the step and any further values the entry holds
+(aspirations, satisfaction, the extension against fighting). Runs of days without
+entries are one line ("3 quiet days"). After each day the replay asks ``input_fn``
+to go on: Enter shows the next day, ``q`` stops. Without ``input_fn`` (standard input
+is not a terminal) every day is shown, one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ceasefire.engine import Episode, TranscriptEntry
+
+PROMPT = "Enter: next day, q: quit "
+KIND_STYLES = {
+    "offer": "cyan",
+    "counter": "cyan",
+    "accept": "green",
+    "agreement": "bold green",
+    "veto": "red",
+    "breach": "bold red",
+    "breakdown": "red",
+    "timeout": "red",
+    "talks_end": "red",
+    "mediator_text": "magenta",
+}
+
+
+def _number(value: float) -> str:
+    text = f"{value:.4g}"
+    return "0" if text == "-0" else text
+
+
+def _label(key: str, names: Mapping[str, str]) -> str:
+    """``side_a_aspiration`` -> ``Side A aspiration``, for the party ids in ``names``."""
+    if key in names:
+        return names[key]
+    for pid in sorted(names, key=len, reverse=True):
+        if key.startswith(pid + "_"):
+            return f"{names[pid]} {key[len(pid) + 1:].replace('_', ' ')}"
+    return key.replace("_", " ")
+
+
+def _day_panel(
+    day: int,
+    date: str,
+    mode: str,
+    entries: Sequence[TranscriptEntry],
+    parties: Sequence[str],
+    names: Mapping[str, str],
+) -> Panel:
+    table = Table(expand=True, show_lines=False, pad_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("actors")
+    table.add_column("text", ratio=4, overflow="fold")
+    for p in parties:
+        table.add_column(f"value to\n{names.get(p, p)}", justify="right", no_wrap=True)
+    table.add_column("other values", ratio=2, min_width=16, overflow="fold")
+    for e in entries:
+        cells = [Text(_number(e.values[p])) if p in e.values else Text("") for p in parties]
+        others = [
+            f"{_label(k, names)} {_number(v)}"
+            for k, v in e.values.items()
+            if k not in parties
+        ]
+        counts = ", ".join(f"{n} {c}" for c, n in e.counts.items())
+        text = e.text + (f" [{counts}]" if counts and counts not in e.text else "")
+        table.add_row(
+            Text(str(e.seq)),
+            Text(e.kind, style=KIND_STYLES.get(e.kind, "")),
+            Text(", ".join(names.get(a, a) for a in e.actors)),
+            Text(text),
+            *cells,
+            Text("; ".join(others)),
+        )
+    title = Text(f"day {day}, {date}" + (f" ({mode})" if mode else ""), style="bold")
+    return Panel(table, title=title, title_align="left")
+
+
+def replay(
+    episode: Episode,
+    console: Console,
+    input_fn: Callable[[str], str] | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+) -> int:
+    """Show ``episode`` day by day on ``console``; returns the number of days shown.
+
+    ``input_fn(prompt)`` is asked after each day shown (but the last): an answer
+    starting with ``q`` (or end of input) stops the replay. ``None`` shows every day
+    without waiting. ``names`` gives display names of parties and other actors.
+    """
+    names = dict(names or {})
+    parties = list(episode.summary.released) or sorted(
+        {a for e in episode.transcript for a in e.actors if a in names}
+    )
+    modes: dict[int, str] = {}
+    for row in episode.ledger:
+        if row.flow in ("pause_day", "fighting_day"):
+            modes[row.day] = row.mode
+    by_day: dict[int, list[TranscriptEntry]] = {}
+    for e in episode.transcript:
+        by_day.setdefault(e.day, []).append(e)
+    last_day = max([*modes, *by_day], default=0)
+    dates = {e.day: e.date for e in episode.transcript} | {r.day: r.date for r in episode.ledger}
+    busy = sorted(by_day)
+    shown = 0
+    quiet_from: int | None = None
+    for day in range(1, last_day + 1):
+        if day not in by_day:
+            if quiet_from is None:
+                quiet_from = day
+            continue
+        if quiet_from is not None:
+            _quiet(console, quiet_from, day - 1, dates, modes)
+            quiet_from = None
+        entries = by_day[day]
+        console.print(_day_panel(day, dates.get(day, ""), modes.get(day, ""), entries,
+                                 parties, names))
+        shown += 1
+        if input_fn is not None and day != busy[-1]:
+            try:
+                answer = input_fn(PROMPT)
+            except (EOFError, KeyboardInterrupt):
+                answer = "q"
+            if answer.strip().lower().startswith("q"):
+                console.print(f"replay stopped after {shown} of {len(busy)} days with entries",
+                              markup=False)
+                return shown
+    if quiet_from is not None:
+        _quiet(console, quiet_from, last_day, dates, modes)
+    return shown
+
+
+def _quiet(
+    console: Console, first: int, last: int, dates: Mapping[int, str], modes: Mapping[int, str]
+) -> None:
+    """One line for a run of days without transcript entries."""
+    n = last - first + 1
+    span = dates.get(first, "") if n == 1 else f"{dates.get(first, '')} to {dates.get(last, '')}"
+    kinds = sorted({modes[d] for d in range(first, last + 1) if d in modes})
+    word = "quiet day" if n == 1 else "quiet days"
+    console.print(
+        f"{n} {word} ({span}" + (f", {' and '.join(kinds)}" if kinds else "") + ")",
+        style="dim",
+        markup=False,
+    )
