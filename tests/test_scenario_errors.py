@@ -245,3 +245,35 @@ def test_cli_check_accepts_the_bundled_scenario() -> None:
     result = run_cli("check", str(NOV2023))
     assert result.returncode == 0, result.stderr
     assert "ok" in result.stdout
+
+
+DEC = (NOV2023.parent / "gaza-2023-12-proposal.yaml").read_text(encoding="utf-8")
+
+
+def replace_dec(old: str, new: str) -> str:
+    assert DEC.count(old) == 1, old
+    return DEC.replace(old, new)
+
+
+def test_negotiation_value_on_an_undeclared_issue(tmp_path: Path) -> None:
+    text = replace_dec(
+        "      curve: {kind: boulware, exponent: 3}\n",
+        "      curve: {kind: boulware, exponent: 3}\n      issues: {pause_dayz: {slope: 1.0}}\n",
+    )
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "negotiation.parties.hamas.issues.pause_dayz"
+    assert "did you mean 'pause_days'" in p.message
+    assert p.line == line_of(text, "pause_dayz")
+
+
+def test_curve_exponent_that_contradicts_its_kind(tmp_path: Path) -> None:
+    text = replace_dec("{kind: boulware, exponent: 3}", "{kind: boulware, exponent: 0.5}")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "negotiation.parties.hamas.curve"
+    assert "boulware e > 1" in p.message
+
+
+def test_issue_without_a_domain(tmp_path: Path) -> None:
+    text = replace_dec("      min: 3\n      max: 14\n", "      min: 14\n      max: 3\n")
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field == "negotiation.issues[0]" and "min <= max" in p.message

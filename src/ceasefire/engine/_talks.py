@@ -159,6 +159,7 @@ class Talks:
                 (self.mediator.id, me, other),
                 f"{self.mediator.name} relays the offer to {self.names[other]}"
                 + (f", arriving in {self.delay} days" if self.delay else ""),
+                values=values,
             )
         return None
 
