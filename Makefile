@@ -25,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m ceasefire.monitor.pgtest $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
@@ -40,3 +40,15 @@ lock:
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+
+# The monitoring ledger on the November 2023 record: init, import, compliance report.
+MONITOR_OUT ?= out/monitor-nov2023
+.PHONY: monitor-demo
+monitor-demo: $(STAMP)
+	rm -rf $(MONITOR_OUT) && mkdir -p $(MONITOR_OUT)
+	$(BIN)/ceasefire monitor init --db $(MONITOR_OUT)/ledger.sqlite \
+	  --scenario scenarios/gaza-2023-11-truce.yaml --vocabulary examples/nov2023/vocabulary.yaml
+	$(BIN)/ceasefire monitor import --db $(MONITOR_OUT)/ledger.sqlite examples/nov2023/nov2023-truce.csv
+	$(BIN)/ceasefire monitor compliance --db $(MONITOR_OUT)/ledger.sqlite \
+	  scenarios/gaza-2023-11-truce.yaml --out $(MONITOR_OUT)/compliance.html
+	@echo "Report: $(MONITOR_OUT)/compliance.html"

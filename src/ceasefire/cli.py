@@ -17,7 +17,9 @@ from rich.table import Table
 
 from . import __version__
 from .engine import END_REASONS, Episode, run
+from .monitor import monitor_group
 from .outputs import day_rows, summary_json, write_outputs
+from .outputs._replay import replay
 from .scenario import Scenario, ScenarioError, json_schema, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -97,8 +99,16 @@ def schema(out: str | None) -> None:
     help="write transcript.jsonl, ledger.csv, summary.json, report.html here",
 )
 @click.option("--json", "as_json", is_flag=True, help="print only the summary, as JSON")
-def run_command(file: str, seed: int, out: str | None, as_json: bool) -> None:
+@click.option(
+    "--replay",
+    "as_replay",
+    is_flag=True,
+    help="step through the transcript day by day (Enter: next day, q: quit)",
+)
+def run_command(file: str, seed: int, out: str | None, as_json: bool, as_replay: bool) -> None:
     """Run one episode of the scenario in FILE and show it day by day."""
+    if as_json and as_replay:
+        raise click.UsageError("--json and --replay cannot be combined")
     scenario = _load(file)
     episode = run(scenario, seed=seed)
     if out is not None:
@@ -111,7 +121,12 @@ def run_command(file: str, seed: int, out: str | None, as_json: bool) -> None:
         click.echo(summary_json(episode), nl=False)
         return
     console = _console()
-    _print_days(console, scenario, episode)
+    if as_replay:
+        names = {p.id: p.name for p in scenario.parties}
+        names |= {m.id: m.name for m in scenario.mediators}
+        replay(episode, console, console.input if sys.stdin.isatty() else None, names=names)
+    else:
+        _print_days(console, scenario, episode)
     _print_summary(console, episode)
     if out is not None:
         console.print(f"outputs written to {out}/", markup=False)
@@ -177,3 +192,6 @@ def _print_summary(console: Console, episode: Episode) -> None:
     table.add_row("end detail", s.end_detail)
     table.add_row("inputs", f"{s.scenario_hash}, seed {s.seed}, ceasefire {s.package_version}")
     console.print(table)
+
+
+main.add_command(monitor_group)

@@ -1,0 +1,70 @@
+"""Monitoring: the ledger of observations, compliance with the terms, forecast scores.
+
+    from ceasefire.monitor import open_store, import_csv, compliance
+
+    with open_store("ledger.sqlite", create=True) as store:      # or "postgresql://..."
+        store.add_categories([CategoryDef("women_children", "people")])
+        import_csv(store, "examples/nov2023/nov2023-truce.csv")
+        snapshot, current = store.view(as_of="2023-11-30")       # as known then
+        report = compliance(scenario, current, snapshot)
+
+See ``_store.py`` (the append-only, bitemporal store), ``_csv.py`` (bulk import),
+``_compliance.py`` (due vs done), ``_scores.py`` (forecast scores) and ``_cli.py``
+(``ceasefire monitor ...``).
+"""
+
+from ._cli import monitor_group
+from ._compliance import ComplianceReport, DayCompliance, Totals, compliance
+from ._csv import ImportResult, import_csv, read_observations
+from ._errors import MonitorError, StoreError
+from ._export import FORMATS, export, write_atomic
+from ._model import (
+    KINDS,
+    RELIABILITY,
+    SOURCE_KINDS,
+    UNITS,
+    CategoryDef,
+    CountValue,
+    Entry,
+    Observation,
+    Snapshot,
+    Source,
+)
+from ._report import render_compliance
+from ._scores import Forecast, Scores, episode_quantities, score_forecast
+from ._store import DEFAULT_DB, Store, open_store, resolve
+
+__all__ = [
+    "DEFAULT_DB",
+    "FORMATS",
+    "KINDS",
+    "RELIABILITY",
+    "SOURCE_KINDS",
+    "UNITS",
+    "CategoryDef",
+    "ComplianceReport",
+    "CountValue",
+    "DayCompliance",
+    "Entry",
+    "Forecast",
+    "ImportResult",
+    "MonitorError",
+    "Observation",
+    "Scores",
+    "Snapshot",
+    "Source",
+    "Store",
+    "StoreError",
+    "Totals",
+    "compliance",
+    "episode_quantities",
+    "export",
+    "import_csv",
+    "monitor_group",
+    "open_store",
+    "read_observations",
+    "render_compliance",
+    "resolve",
+    "score_forecast",
+    "write_atomic",
+]

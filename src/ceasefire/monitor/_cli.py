@@ -1,0 +1,934 @@
+"""`ceasefire monitor ...`: the ledger of observations from the command line.
+
+The group is defined here and attached to the top-level command in ``cli.py``. Bad
+input exits with code 2 and a message naming file, line, column and field; a store
+that cannot be used (unreachable, busy) exits with 1; no traceback either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from ..engine import run as run_episode
+from ..scenario import Problem, Scenario, ScenarioError, load_scenario
+from ._compliance import ComplianceReport, compliance
+from ._csv import import_csv
+from ._errors import MonitorError, StoreError
+from ._export import FORMATS, export, write_atomic
+from ._model import KINDS, RELIABILITY, SOURCE_KINDS, UNITS, CategoryDef, Entry, Observation
+from ._report import render_compliance
+from ._scores import Forecast, score_forecast
+from ._store import DEFAULT_DB, Store, parse_as_of, stamp, utc_now
+
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 1
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn refusals into messages for people and exit codes (no traceback)."""
+    try:
+        yield
+    except MonitorError as exc:
+        _fail(exc.render())
+    except ScenarioError as exc:
+        _fail(exc.render())
+    except StoreError as exc:
+        _fail(f"ledger: {exc}", EXIT_BAD_INPUT if exc.bad_input else EXIT_STORE)
+    except OSError as exc:
+        _fail(f"cannot write: {exc}", EXIT_STORE)
+
+
+def _db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        default=DEFAULT_DB,
+        show_default=True,
+        envvar="CEASEFIRE_DB",
+        help="the ledger: a SQLite file path, or postgresql://USER@HOST/DBNAME for a team "
+        "(also from CEASEFIRE_DB)",
+    )(func)
+
+
+def _as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="DATE",
+        help="read the ledger as known at DATE (YYYY-MM-DD: the end of that day, UTC) "
+        "or at an ISO 8601 timestamp",
+    )(func)
+
+
+def _open(db: str, create: bool = False) -> Store:
+    return Store.open(db, create=create)
+
+
+def _as_of(text: str | None) -> dt.date | dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_as_of(text)
+    except ValueError as exc:
+        _fail(f"--as-of: {exc}")
+
+
+def _load(path: str) -> Scenario:
+    return load_scenario(path)
+
+
+@click.group(name="monitor")
+def monitor_group() -> None:
+    """The ledger of observations: record what happened, check it against the terms."""
+
+
+# ----------------------------------------------------------------------- init
+
+
+@monitor_group.command()
+@_db_option
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False),
+    help="declare the categories of this scenario (counts of people)",
+)
+@click.option(
+    "--category",
+    "extra",
+    multiple=True,
+    metavar="ID:UNIT[:DESCRIPTION]",
+    help=f"declare a category; UNIT is one of {', '.join(UNITS)} (repeatable)",
+)
+@click.option(
+    "--vocabulary",
+    type=click.Path(dir_okay=False),
+    help="a YAML or JSON file: `categories: [{id, unit, description}, ...]`",
+)
+def init(
+    db: str, scenario_path: str | None, extra: tuple[str, ...], vocabulary: str | None
+) -> None:
+    """Create the ledger (or upgrade its schema) and declare categories.
+
+    Running it again on an existing ledger adds new categories and changes nothing else.
+    """
+    with _errors():
+        defs: list[CategoryDef] = []
+        if scenario_path is not None:
+            scenario = _load(scenario_path)
+            defs += [CategoryDef(c.id, "people", c.name) for c in scenario.categories]
+        if vocabulary is not None:
+            defs += _vocabulary(vocabulary)
+        for item in extra:
+            parts = item.split(":", 2)
+            if len(parts) < 2:
+                _fail(
+                    f"--category {item!r}: write it as ID:UNIT[:DESCRIPTION], "
+                    "e.g. aid_trucks:trucks"
+                )
+            defs.append(CategoryDef(parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+        _check_ids(defs)
+        with _open(db, create=True) as store:
+            added = store.add_categories(defs)
+            known = store.categories()
+            snap = store.snapshot()
+            where = store.describe()
+            revision = store.schema_revision()
+    out = _console()
+    out.print(f"ledger ready: {where} (schema {revision})", markup=False)
+    out.print(
+        f"categories: {len(known)} ({len(added)} added"
+        + (f": {', '.join(added)}" if added else "")
+        + ")",
+        markup=False,
+    )
+    out.print(f"{snap.label()}", markup=False)
+
+
+def _vocabulary(path: str) -> list[CategoryDef]:
+    from ..scenario._loader import parse_document
+
+    text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
+    if text is None:
+        raise MonitorError("vocabulary", [Problem(path, None, None, "", "no such file")])
+    if not text.strip():
+        raise MonitorError("vocabulary", [Problem(path, None, None, "", "the file is empty")])
+    data, positions = parse_document(text, path)
+    items = data.get("categories")
+    if not isinstance(items, list):
+        raise MonitorError(
+            "vocabulary",
+            [Problem(path, 1, 1, "categories", "give `categories:` as a list of {id, unit}")],
+        )
+    out: list[CategoryDef] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        line, col = positions.get(("categories", i), (None, None))
+        if not isinstance(item, dict) or not {"id", "unit"} <= set(item):
+            problems.append(
+                Problem(path, line, col, f"categories[{i}]", "give `id` and `unit` for each")
+            )
+            continue
+        out.append(
+            CategoryDef(str(item["id"]), str(item["unit"]), str(item.get("description", "")))
+        )
+        if item["unit"] not in UNITS:
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    col,
+                    f"categories[{i}].unit",
+                    f"unknown unit {item['unit']!r}; use one of {', '.join(UNITS)}",
+                )
+            )
+    if problems:
+        raise MonitorError("vocabulary", problems)
+    return out
+
+
+def _check_ids(defs: list[CategoryDef]) -> None:
+    import re
+
+    from ._model import CATEGORY_ID
+
+    bad = [d.id for d in defs if not re.match(CATEGORY_ID, d.id) or len(d.id) > 64]
+    if bad:
+        raise MonitorError(
+            "categories",
+            [
+                Problem(
+                    "",
+                    None,
+                    None,
+                    "",
+                    f"category id {b!r}: use lower case letters, digits and "
+                    "underscores, starting with a letter",
+                )
+                for b in bad
+            ],
+        )
+
+
+# ------------------------------------------------------------------ add / correct
+
+
+def _observation_options(func: F) -> F:
+    options = [
+        click.option(
+            "--file",
+            "file",
+            type=click.Path(dir_okay=False),
+            help="read the observation from a YAML or JSON file",
+        ),
+        click.option("--id", "obs_id", help="the observation's id (default: obs-<entry>)"),
+        click.option("--date", help="when it happened (YYYY-MM-DD)"),
+        click.option("--kind", type=click.Choice(KINDS), help="what happened"),
+        click.option("--from", "from_party", help="who releases, grants or announces"),
+        click.option("--to", "to_party", help="who receives"),
+        click.option("--channel", help="deal, side_channel, ..."),
+        click.option("--category", help="the category counted"),
+        click.option("--count", type=int, help="the best count (integer >= 0)"),
+        click.option("--low", type=int, help="lowest count given by a source"),
+        click.option("--high", type=int, help="highest count given by a source"),
+        click.option(
+            "--credited-on",
+            "credited_on",
+            help="date whose deal quota a side-channel release counts toward",
+        ),
+        click.option("--day", type=int, help="the truce day it belongs to"),
+        click.option("--phase", help="the phase of the agreement"),
+        click.option("--note", help="what the sources say, disagreements, uncertainty"),
+        click.option("--source", "source_text", help="publication or body, date, link"),
+        click.option("--source-date", "source_date", help="date of the source (YYYY-MM-DD)"),
+        click.option("--source-link", "source_links", multiple=True, help="a link (repeatable)"),
+        click.option("--source-kind", "source_kind", type=click.Choice(tuple(SOURCE_KINDS))),
+        click.option(
+            "--reliability",
+            type=click.Choice(tuple(RELIABILITY)),
+            help="A (completely reliable) to F (cannot be judged)",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _from_file(path: str) -> dict[str, Any]:
+    from ..scenario._loader import parse_document
+
+    file = Path(path)
+    if not file.is_file():
+        raise MonitorError("observation", [Problem(path, None, None, "", "no such file")])
+    if file.stat().st_size > 1024 * 1024:
+        raise MonitorError("observation", [Problem(path, None, None, "", "larger than 1 MiB")])
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MonitorError(
+            "observation", [Problem(path, None, None, "", "not UTF-8 text; save it as UTF-8")]
+        ) from None
+    if not text.strip():
+        raise MonitorError("observation", [Problem(path, None, None, "", "the file is empty")])
+    try:
+        data, positions = parse_document(text, path)
+    except ScenarioError as exc:
+        raise MonitorError(
+            "observation",
+            [
+                Problem(p.file, p.line, p.column, p.field, p.message.split("; a scenario")[0])
+                for p in exc.problems
+            ],
+        ) from None
+    if not isinstance(data, dict):
+        raise MonitorError(
+            "observation", [Problem(path, 1, 1, "", "the file must hold one mapping of fields")]
+        )
+    out: dict[str, Any] = dict(data)
+    out["_positions"] = positions
+    return out
+
+
+def _validate(data: dict[str, Any], where: str) -> Observation:
+    positions = data.pop("_positions", {})
+    source = data.get("source")
+    if isinstance(source, dict) and "text" in source and "links" not in source:
+        from ._model import Source
+
+        with suppress(ValidationError):
+            data["source"] = Source.from_text(
+                str(source["text"]),
+                str(source.get("kind", "")),
+                source.get("reliability"),
+                published=_maybe_date(source.get("published")),
+            )
+    try:
+        return Observation.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            line = col = None
+            for end in range(len(loc), -1, -1):
+                if loc[:end] in positions:
+                    line, col = positions[loc[:end]]
+                    break
+            given = error.get("input")
+            shown = "" if isinstance(given, dict | list) else f" (got {given!r:.60})"
+            field = ".".join(str(p) for p in loc)
+            problems.append(Problem(where, line, col, field, f"{error['msg']}{shown}"))
+        raise MonitorError("observation", problems) from None
+
+
+def _maybe_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _flags(kw: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The observation data in ``base`` with the flags given in ``kw`` applied."""
+    data = dict(base)
+    for flag, key in (
+        ("obs_id", "id"),
+        ("date", "date"),
+        ("kind", "kind"),
+        ("from_party", "from_party"),
+        ("to_party", "to_party"),
+        ("channel", "channel"),
+        ("credited_on", "credited_on"),
+        ("day", "day"),
+        ("phase", "phase"),
+        ("note", "note"),
+    ):
+        if kw.get(flag) is not None:
+            data[key] = kw[flag]
+    counts = [dict(c) for c in data.get("counts", [])]
+    if kw.get("category") is not None or kw.get("count") is not None:
+        if kw.get("category") is None and len(counts) != 1:
+            _fail("--count: give --category too (the observation has several counts)")
+        current = counts[0] if len(counts) == 1 else {}
+        counts = [
+            {
+                "category": kw.get("category") or current.get("category"),
+                "count": kw["count"] if kw.get("count") is not None else current.get("count"),
+                "low": kw.get("low"),
+                "high": kw.get("high"),
+            }
+        ]
+    elif (kw.get("low") is not None or kw.get("high") is not None) and len(counts) == 1:
+        counts[0]["low"] = kw.get("low", counts[0].get("low"))
+        counts[0]["high"] = kw.get("high", counts[0].get("high"))
+    data["counts"] = counts
+    source = dict(data.get("source") or {})
+    if kw.get("source_text") is not None:
+        source = {
+            "text": kw["source_text"],
+            "kind": source.get("kind"),
+            "reliability": source.get("reliability"),
+        }
+    for flag, key in (
+        ("source_kind", "kind"),
+        ("reliability", "reliability"),
+        ("source_date", "published"),
+    ):
+        if kw.get(flag) is not None:
+            source[key] = kw[flag]
+    if kw.get("source_links"):
+        source["links"] = list(kw["source_links"])
+    if source:
+        source = {k: v for k, v in source.items() if v is not None}
+        data["source"] = source
+    return data
+
+
+@monitor_group.command()
+@_db_option
+@_observation_options
+def add(db: str, file: str | None, **kw: Any) -> None:
+    """Record one observation, from flags or from a YAML/JSON file."""
+    with _errors():
+        data = _from_file(file) if file is not None else {}
+        positions = data.pop("_positions", {})
+        data = _flags(kw, data)
+        data["_positions"] = positions
+        observation = _validate(data, file or "command line")
+        with _open(db) as store:
+            entry = store.record([observation], origin="add", description="added from the CLI")[0]
+            snap = store.snapshot()
+    out = _console()
+    out.print(f"recorded {entry.obs_id} as entry {entry.seq} ({entry.content_hash})", markup=False)
+    out.print(snap.label(), markup=False)
+
+
+@monitor_group.command()
+@_db_option
+@click.argument("obs_id", metavar="ID")
+@click.option("--reason", required=True, help="why the observation is corrected")
+@click.option(
+    "--expect-entry",
+    "expect",
+    type=int,
+    help="refuse if the current version is not this entry (someone changed it since)",
+)
+@_observation_options
+def correct(
+    db: str, obs_id: str, reason: str, expect: int | None, file: str | None, **kw: Any
+) -> None:
+    """Record a correction of observation ID: a new version that supersedes the current one.
+
+    Fields not given keep their current value. Nothing is overwritten: `show ID` lists
+    every version, and `list --as-of` reads the ledger as known at any earlier time.
+    """
+    with _errors(), _open(db) as store:
+        history = store.history(obs_id)
+        head = history[-1]
+        if file is not None:
+            data = _from_file(file)
+        elif head.observation is not None:
+            data = head.observation.model_dump(mode="json")
+        else:
+            data = {}
+        positions = data.pop("_positions", {})
+        data = _flags(kw, data)
+        data["id"] = obs_id
+        data["_positions"] = positions
+        observation = _validate(data, file or "command line")
+        entry = store.correct(obs_id, observation, reason, expect=expect)
+        snap = store.snapshot()
+    out = _console()
+    out.print(
+        f"corrected {obs_id}: entry {entry.seq} supersedes entry {entry.supersedes} "
+        f"({entry.content_hash})",
+        markup=False,
+    )
+    out.print(snap.label(), markup=False)
+
+
+@monitor_group.command()
+@_db_option
+@click.argument("obs_id", metavar="ID")
+@click.option("--reason", required=True, help="why the observation is withdrawn")
+@click.option(
+    "--expect-entry", "expect", type=int, help="refuse if the current version is not this entry"
+)
+def retract(db: str, obs_id: str, reason: str, expect: int | None) -> None:
+    """Withdraw observation ID (recorded as an entry; its history stays)."""
+    with _errors(), _open(db) as store:
+        entry = store.retract(obs_id, reason, expect=expect)
+        snap = store.snapshot()
+    _console().print(
+        f"retracted {obs_id}: entry {entry.seq} supersedes entry {entry.supersedes}", markup=False
+    )
+    _console().print(snap.label(), markup=False)
+
+
+# ------------------------------------------------------------------------ import
+
+
+@monitor_group.command(name="import")
+@_db_option
+@click.argument("file", type=click.Path(dir_okay=False))
+def import_command(db: str, file: str) -> None:
+    """Import observations from a CSV FILE: every row is checked first; all or nothing."""
+    with _errors(), _open(db) as store:
+        result = import_csv(store, file)
+    out = _console()
+    out.print(
+        f"imported {result.rows} observations from {file} ({result.file_sha256}) "
+        f"in {result.seconds:.2f} s",
+        markup=False,
+    )
+    out.print(
+        f"entries {result.before.seq + 1} to {result.after.seq}; {result.after.label()}",
+        markup=False,
+    )
+
+
+# -------------------------------------------------------------------------- reads
+
+
+def _counts_text(entry: Entry) -> str:
+    o = entry.observation
+    if o is None:
+        return ""
+    parts = []
+    for c in o.counts:
+        text = f"{c.count} {c.category}"
+        if c.low is not None or c.high is not None:
+            text += f" ({c.low if c.low is not None else c.count}-"
+            text += f"{c.high if c.high is not None else c.count})"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+@monitor_group.command(name="list")
+@_db_option
+@_as_of_option
+@click.option("--upto", type=int, metavar="ENTRY", help="read the ledger up to this entry")
+@click.option("--from", "date_from", help="observations on or after this date (YYYY-MM-DD)")
+@click.option("--to", "date_to", help="observations on or before this date (YYYY-MM-DD)")
+@click.option(
+    "--all",
+    "full",
+    is_flag=True,
+    help="every entry of the log (superseded versions and retractions too)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def list_command(
+    db: str,
+    as_of: str | None,
+    upto: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    full: bool,
+    as_json: bool,
+) -> None:
+    """List the observations as known now, or as known at --as-of."""
+    when = _as_of(as_of)
+    about = (_date_opt("--from", date_from), _date_opt("--to", date_to))
+    with _errors(), _open(db) as store:
+        if full:
+            entries = store.entries(as_of=when, upto=upto)
+            snap = store.snapshot(as_of=when, upto=upto)
+        else:
+            snap, entries = store.view(as_of=when, upto=upto, about=about)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "snapshot": snap.to_dict(),
+                    "as_of": as_of,
+                    "entries": [e.to_dict() for e in entries],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(
+        title=f"{'log' if full else 'observations'}: {snap.label()}"
+        + (f", as known at {as_of}" if as_of else ""),
+        title_justify="left",
+    )
+    for column in (
+        "id",
+        "entry",
+        "date",
+        "kind",
+        "parties",
+        "channel",
+        "counts",
+        "source",
+        "recorded",
+    ):
+        table.add_column(column)
+    for e in entries:
+        o = e.observation
+        if o is None:
+            table.add_row(
+                e.obs_id, str(e.seq), "", "retraction", "", "", "", e.reason[:60], e.recorded_at
+            )
+            continue
+        parties = " > ".join(p for p in (o.from_party, o.to_party) if p)
+        label = e.obs_id + ("" if e.action == "record" else f" ({e.action}ed)")
+        table.add_row(
+            label,
+            str(e.seq),
+            o.date.isoformat(),
+            o.kind,
+            parties,
+            o.channel,
+            _counts_text(e),
+            f"{o.source.kind} {o.source.reliability}",
+            e.recorded_at,
+        )
+    _console().print(table)
+    _console().print(f"{len(entries)} {'entries' if full else 'observations'}", markup=False)
+
+
+def _date_opt(flag: str, text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{flag}: {text!r} is not a date; write it as YYYY-MM-DD")
+
+
+@monitor_group.command()
+@_db_option
+@click.argument("obs_id", metavar="ID")
+def show(db: str, obs_id: str) -> None:
+    """Show every version of observation ID: records, corrections, retractions."""
+    with _errors(), _open(db) as store:
+        history = store.history(obs_id)
+    out = _console()
+    for e in history:
+        o = e.observation
+        head = f"entry {e.seq} ({e.action}"
+        head += f" of entry {e.supersedes})" if e.supersedes else ")"
+        out.print(f"{head}, recorded {e.recorded_at}, {e.content_hash}", markup=False)
+        if e.reason:
+            out.print(f"  reason: {e.reason}", markup=False)
+        if o is not None:
+            out.print(
+                f"  {o.date} {o.kind} {o.from_party} > {o.to_party} [{o.channel}]: "
+                f"{_counts_text(e)}",
+                markup=False,
+            )
+            out.print(
+                f"  source ({o.source.kind}, grade {o.source.reliability}): {o.source.text}",
+                markup=False,
+            )
+
+
+@monitor_group.command(name="export")
+@_db_option
+@_as_of_option
+@click.option("--upto", type=int, metavar="ENTRY", help="export the ledger up to this entry")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="csv, json or parquet (default: from the file name)",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the file to write (written whole, or not at all)",
+)
+@click.option(
+    "--all", "full", is_flag=True, help="every entry of the log, not just the current observations"
+)
+def export_command(
+    db: str, as_of: str | None, upto: int | None, fmt: str | None, out: str, full: bool
+) -> None:
+    """Export the observations (or the whole log) as CSV, JSON or Parquet."""
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".")
+        if suffix not in FORMATS:
+            _fail(
+                f"--format: cannot tell the format from {out!r}; give --format "
+                f"({', '.join(FORMATS)})"
+            )
+        fmt = suffix
+    when = _as_of(as_of)
+    with _errors(), _open(db) as store:
+        if full:
+            entries = store.entries(as_of=when, upto=upto)
+            snap = store.snapshot(as_of=when, upto=upto)
+        else:
+            snap, entries = store.view(as_of=when, upto=upto)
+        data = export(entries, snap, fmt, as_of=as_of, full=full)
+        write_atomic(out, data)
+    _console().print(
+        f"exported {len(entries)} {'entries' if full else 'observations'} to "
+        f"{out} from {snap.label()}",
+        markup=False,
+    )
+
+
+@monitor_group.command()
+@_db_option
+def verify(db: str) -> None:
+    """Recompute every entry's hash and the chain; exit 1 if anything does not match."""
+    with _errors(), _open(db) as store:
+        problems = store.verify()
+        snap = store.snapshot()
+    if problems:
+        _fail("ledger verification failed:\n" + "\n".join(f"  {p}" for p in problems), 1)
+    _console().print(f"ledger verified: {snap.label()}", markup=False)
+
+
+# -------------------------------------------------------------------- compliance
+
+
+def _compliance(
+    db: str, scenario_path: str, as_of: str | None, seed: int
+) -> tuple[ComplianceReport, list[Entry]]:
+    when = _as_of(as_of)
+    scenario = _load(scenario_path)
+    if scenario.agreement is None:
+        _fail(f"{scenario_path}: the scenario has no agreement to check the observations against")
+    with _open(db) as store:
+        snap, current = store.view(as_of=when)
+    return compliance(scenario, current, snap, as_of=as_of, seed=seed), current
+
+
+@monitor_group.command(name="compliance")
+@_db_option
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@_as_of_option
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="seed of the engine run that carries out the terms",
+)
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), help="write the HTML compliance report here"
+)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def compliance_command(
+    db: str, scenario_path: str, as_of: str | None, seed: int, out: str | None, as_json: bool
+) -> None:
+    """Set the observations against the terms of SCENARIO's agreement, day by day."""
+    with _errors():
+        report, _ = _compliance(db, scenario_path, as_of, seed)
+        if out is not None:
+            write_atomic(out, render_compliance(report).encode("utf-8"))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    _print_compliance(report)
+    if out is not None:
+        _console().print(f"report written to {out}", markup=False)
+
+
+def _print_compliance(report: ComplianceReport) -> None:
+    names = report.parties
+    holder = names.get(report.holder, report.holder)
+    counter = names.get(report.counter_party, report.counter_party)
+    table = Table(
+        title=f"compliance: {report.scenario} ({report.snapshot.label()})", title_justify="left"
+    )
+    for column in (
+        "date",
+        "day",
+        f"{holder} due",
+        "deal",
+        "credited",
+        "counted",
+        "releases",
+        f"{counter} due",
+        "done",
+        "counter",
+        "ratio",
+        "categories",
+        "delays",
+        "disputes",
+    ):
+        table.add_column(column)
+    for d in report.days:
+        credited = []
+        if d.credited_in_total:
+            credited.append(
+                f"+{d.credited_in_total} from " + ", ".join(c.released_on for c in d.credited_in)
+            )
+        if d.credited_out_total:
+            credited.append(
+                f"{d.credited_out_total} to " + ", ".join(c.credited_on for c in d.credited_out)
+            )
+        ratio = "" if d.ratio_observed is None else f"{d.ratio_observed:g} "
+        table.add_row(
+            d.date,
+            "" if d.pause_day is None else str(d.pause_day),
+            str(d.due),
+            str(d.deal),
+            "; ".join(credited),
+            str(d.counted),
+            d.status,
+            str(d.counter_due),
+            str(d.counter_done),
+            d.counter_status,
+            ratio + d.ratio_status,
+            "kept" if d.categories_kept else "NOT kept",
+            str(len(d.delays)),
+            str(len(d.disputes)),
+        )
+    console = _console()
+    console.print(table)
+    t = report.totals
+    console.print(
+        f"totals: {holder} {t.counted} counted ({t.deal} deal + {t.credited} credited) of "
+        f"{t.due} due: {t.status}; {counter} {t.counter_done} of {t.counter_due} due: "
+        f"{t.counter_status}; ratio "
+        + (f"{t.ratio_observed:g}" if t.ratio_observed is not None else "n/a")
+        + f" {t.ratio_status}",
+        markup=False,
+    )
+    console.print(
+        "extensions observed: "
+        + (", ".join(f"+{n} on {d}" for d, n in t.extensions_observed) or "none")
+        + "; under the terms (engine): "
+        + (", ".join(f"+{n} on {d}" for d, n in t.extensions_due) or "none"),
+        markup=False,
+    )
+    for d in report.days:
+        for c in d.delays:
+            console.print(f"delay {c.date} (day {d.pause_day}, {c.obs_id}): {c.note}", markup=False)
+        for note in d.notes:
+            console.print(f"{d.date} (day {d.pause_day}): {note}", markup=False)
+    for u in report.unmatched:
+        console.print(f"left out: {u}", markup=False)
+    console.print(f"verdict: {'compliant' if report.compliant else 'not compliant'}", markup=False)
+
+
+# ------------------------------------------------------------------------ scores
+
+
+@monitor_group.command()
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@click.option(
+    "--seed",
+    "seeds",
+    multiple=True,
+    type=click.IntRange(min=0),
+    help="seed of a run (repeatable: one ensemble member per seed; default 0)",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="the forecast file to write (JSON)",
+)
+def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
+    """Make a forecast from SCENARIO and save it, dated, to be scored later."""
+    with _errors():
+        scenario = _load(scenario_path)
+        chosen = list(seeds) or [0]
+        episodes = [run_episode(scenario, seed=s) for s in chosen]
+        made = Forecast.from_episodes(scenario, episodes, issued_at=stamp(utc_now()))
+        write_atomic(out, made.to_json().encode("utf-8"))
+    _console().print(
+        f"forecast of {len(made.events)} events and {len(made.counts)} counts "
+        f"({made.members} member{'s' if made.members > 1 else ''}) written to {out}",
+        markup=False,
+    )
+
+
+@monitor_group.command()
+@_db_option
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@click.option(
+    "--forecast",
+    "forecast_path",
+    type=click.Path(dir_okay=False),
+    help="a forecast saved by `monitor forecast` (default: one run made now)",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="seed of the run when no --forecast is given",
+)
+@_as_of_option
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def score(
+    db: str,
+    scenario_path: str,
+    forecast_path: str | None,
+    seed: int,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Score a forecast against the observations: Brier for events, CRPS for counts."""
+    with _errors():
+        report, current = _compliance(db, scenario_path, as_of, 0)
+        scenario = _load(scenario_path)
+        if forecast_path is not None:
+            try:
+                made = Forecast.load(forecast_path)
+            except (ValueError, KeyError, TypeError) as exc:
+                _fail(f"{forecast_path}: not a usable forecast ({exc})")
+        else:
+            made = Forecast.from_episodes(
+                scenario, [run_episode(scenario, seed=seed)], issued_at=stamp(utc_now())
+            )
+        if made.scenario_hash != report.scenario_hash:
+            _console(stderr=True).print(
+                f"note: the forecast was made from another version of the scenario "
+                f"({made.scenario_hash})",
+                markup=False,
+            )
+        scores = score_forecast(made, report, current)
+    if as_json:
+        click.echo(json.dumps(scores.to_dict(), indent=2, ensure_ascii=False))
+        return
+    table = Table(
+        title=f"forecast scores: {scores.scenario} (issued {scores.forecast_issued_at}, "
+        f"{scores.members} member{'s' if scores.members > 1 else ''})",
+        title_justify="left",
+    )
+    for column in ("quantity", "kind", "forecast", "observed", "score"):
+        table.add_column(column)
+    for r in scores.rows:
+        table.add_row(r.quantity, r.kind, r.forecast, r.observed, f"{r.score:g}")
+    console = _console()
+    console.print(table)
+    console.print(
+        f"mean Brier score {scores.brier_mean} over events; mean CRPS {scores.crps_mean} over "
+        f"counts (lower is better); record covers up to {scores.covered_until}"
+        + ("" if scores.final else "; totals not scored until the end of the pause is observed"),
+        markup=False,
+    )

@@ -1,0 +1,421 @@
+"""Compliance: the observations set against the agreement's terms, day by day.
+
+What is due comes from the scenario's agreement carried out by the reference engine
+(its ledger holds each day's batch and counter-releases under the terms). What was
+done comes from the ledger of observations, as known at a chosen time. For each day
+of the pause: releases due vs done (with releases made outside the deal and counted
+toward a later day's quota shown on both days), counter-releases due vs done, the
+ratio kept, the categories kept, delays and disputes, each with its source.
+
+Parties in the observations are matched to the scenario's parties by id or name,
+without regard to case ("Israel" is ``israel``; "Israel;Hamas" is both). The
+original strings stay in the ledger untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..engine import Episode
+from ..engine import run as run_episode
+from ..scenario import Scenario, content_hash
+from ._model import DISPUTE_KINDS, RELEASE_KINDS, Entry, Observation, Snapshot
+
+DEAL = "deal"
+
+
+@dataclass(frozen=True)
+class Cited:
+    """An observation cited in the compliance view: what, and where it comes from."""
+
+    obs_id: str
+    entry: int
+    date: str
+    kind: str
+    parties: str
+    count: int
+    note: str
+    source: str
+    source_kind: str
+    reliability: str
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Releases made outside the deal on ``released_on`` and counted on ``credited_on``."""
+
+    released_on: str
+    credited_on: str
+    count: int
+    categories: dict[str, int]
+    obs_ids: list[str]
+
+
+@dataclass(frozen=True)
+class DayCompliance:
+    date: str
+    pause_day: int | None
+    due: int
+    deal: int
+    credited_in: list[Credit]
+    credited_out: list[Credit]
+    counted: int
+    status: str
+    counter_due: int
+    counter_done: int
+    counter_status: str
+    ratio_terms: float | None
+    ratio_observed: float | None
+    ratio_status: str
+    categories_kept: bool
+    off_categories: dict[str, int]
+    side_channel: dict[str, int]
+    delays: list[Cited]
+    disputes: list[Cited]
+    extensions: list[Cited]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def credited_in_total(self) -> int:
+        return sum(c.count for c in self.credited_in)
+
+    @property
+    def credited_out_total(self) -> int:
+        return sum(c.count for c in self.credited_out)
+
+
+@dataclass(frozen=True)
+class Totals:
+    due: int
+    counted: int
+    deal: int
+    credited: int
+    status: str
+    counter_due: int
+    counter_done: int
+    counter_status: str
+    ratio_terms: float | None
+    ratio_observed: float | None
+    ratio_status: str
+    side_channel: int
+    delays: int
+    disputes: int
+    extensions_observed: list[tuple[str, int]]
+    extensions_due: list[tuple[str, int]]
+    pause_days_observed: int | None
+    pause_days_due: int
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    scenario: str
+    scenario_hash: str
+    seed: int
+    holder: str
+    counter_party: str
+    parties: dict[str, str]
+    snapshot: Snapshot
+    as_of: str | None
+    days: list[DayCompliance]
+    totals: Totals
+    unmatched: list[str]
+
+    @property
+    def compliant(self) -> bool:
+        return (
+            self.totals.status == "met"
+            and self.totals.counter_status == "met"
+            and self.totals.ratio_status == "kept"
+            and all(d.categories_kept for d in self.days)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["snapshot"] = self.snapshot.to_dict()
+        out["compliant"] = self.compliant
+        return out
+
+
+class PartyNames:
+    """Matches the parties named in observations to the scenario's party ids."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.names = {p.id: p.name for p in scenario.parties}
+        self._lookup: dict[str, str] = {}
+        for p in scenario.parties:
+            self._lookup[p.id.casefold()] = p.id
+            self._lookup[p.name.casefold()] = p.id
+
+    def ids(self, text: str) -> list[str]:
+        out = []
+        for part in text.replace(",", ";").split(";"):
+            pid = self._lookup.get(part.strip().casefold())
+            if pid is not None and pid not in out:
+                out.append(pid)
+        return out
+
+    def one(self, text: str) -> str | None:
+        ids = self.ids(text)
+        return ids[0] if len(ids) == 1 else None
+
+
+def due_schedule(episode: Episode, holder: str, counter: str) -> dict[str, dict[str, Any]]:
+    """Per date: releases and counter-releases due under the terms, by category."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in episode.ledger:
+        if row.channel != DEAL:
+            continue
+        day = out.setdefault(row.date, {"release": defaultdict(int), "counter": defaultdict(int)})
+        if row.flow == "release" and row.from_party == holder:
+            day["release"][row.category] += row.count
+        elif row.flow == "counter_release" and row.from_party == counter:
+            day["counter"][row.category] += row.count
+    return out
+
+
+def _cite(e: Entry) -> Cited:
+    o = e.observation
+    assert o is not None
+    parties = " to ".join(p for p in (o.from_party, o.to_party) if p)
+    return Cited(
+        obs_id=e.obs_id,
+        entry=e.seq,
+        date=o.date.isoformat(),
+        kind=o.kind,
+        parties=parties,
+        count=o.total(),
+        note=o.note,
+        source=o.source.text,
+        source_kind=o.source.kind,
+        reliability=o.source.reliability,
+    )
+
+
+def _status(due: int, done: int) -> str:
+    if due == done == 0:
+        return "none due"
+    if due == done:
+        return "met"
+    if due == 0:
+        return "not due"
+    return f"short by {due - done}" if done < due else f"above by {done - due}"
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 2) if den else None
+
+
+def compliance(
+    scenario: Scenario,
+    observed: Sequence[Entry],
+    snapshot: Snapshot,
+    *,
+    as_of: str | None = None,
+    seed: int = 0,
+) -> ComplianceReport:
+    """Set the observations (current versions) against the agreement of ``scenario``."""
+    agreement = scenario.agreement
+    if agreement is None:
+        raise ValueError(f"scenario {scenario.name!r} has no agreement to check against")
+    holder = agreement.batches.releaser
+    counter = agreement.exchange.releaser
+    eligible = list(agreement.batches.categories)
+    counter_eligible = list(agreement.exchange.categories)
+    ratios = dict(agreement.exchange.ratios)
+    names = PartyNames(scenario)
+    episode = run_episode(scenario, seed=seed)
+    due = due_schedule(episode, holder, counter)
+
+    deal: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counter_done: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    off: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    side: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    credits: list[tuple[Observation, str]] = []
+    delays: dict[str, list[Cited]] = defaultdict(list)
+    disputes: dict[str, list[Cited]] = defaultdict(list)
+    extensions: dict[str, list[Cited]] = defaultdict(list)
+    unmatched: list[str] = []
+    pause_start: list[Observation] = []
+
+    for e in observed:
+        o = e.observation
+        if o is None:
+            continue
+        day = o.date.isoformat()
+        if o.kind == "delay":
+            delays[day].append(_cite(e))
+        elif o.kind in DISPUTE_KINDS:
+            disputes[day].append(_cite(e))
+        elif o.kind == "extension":
+            extensions[day].append(_cite(e))
+        elif o.kind == "pause_start":
+            pause_start.append(o)
+        if o.kind not in RELEASE_KINDS:
+            continue
+        source = names.one(o.from_party)
+        if source is None:
+            unmatched.append(
+                f"{e.obs_id} ({day}): release by {o.from_party!r} matches no party of the "
+                f"scenario ({', '.join(names.names.values())}); left out"
+            )
+            continue
+        if o.credited_on is not None and source == holder:
+            credits.append((o, e.obs_id))
+            continue
+        if o.channel != DEAL:
+            if source == holder:
+                for c in o.counts:
+                    side[day][c.category] += c.count
+            continue
+        target = deal if source == holder else counter_done
+        allowed = eligible if source == holder else counter_eligible
+        for c in o.counts:
+            if c.category in allowed:
+                target[day][c.category] += c.count
+            else:
+                off[day][c.category] += c.count
+
+    credit_in: dict[str, list[Credit]] = defaultdict(list)
+    credit_out: dict[str, list[Credit]] = defaultdict(list)
+    for o, obs_id in credits:
+        assert o.credited_on is not None
+        credit = Credit(
+            released_on=o.date.isoformat(),
+            credited_on=o.credited_on.isoformat(),
+            count=o.total(),
+            categories={c.category: c.count for c in o.counts},
+            obs_ids=[obs_id],
+        )
+        credit_in[credit.credited_on].append(credit)
+        credit_out[credit.released_on].append(credit)
+
+    start = agreement.start
+    dates = sorted(
+        {d for d, v in due.items() if sum(v["release"].values()) or sum(v["counter"].values())}
+        | set(deal)
+        | set(counter_done)
+        | set(credit_in)
+        | set(credit_out)
+        | {d for d in delays if d >= start.isoformat()}
+        | {d for d in disputes if d >= start.isoformat()}
+        | {d for d in extensions if d >= start.isoformat()}
+    )
+    first = eligible[0]
+    days: list[DayCompliance] = []
+    expected_all = 0
+    for d in dates:
+        due_day = due.get(d, {"release": {}, "counter": {}})
+        due_release = sum(due_day["release"].values())
+        due_counter = sum(due_day["counter"].values())
+        done = sum(deal[d].values())
+        credited = sum(c.count for c in credit_in[d])
+        counted = done + credited
+        counter_total = sum(counter_done[d].values())
+        counted_by_cat = dict(deal[d])
+        counted_by_cat[first] = counted_by_cat.get(first, 0) + credited
+        expected = sum(ratios.get(cat, 0) * n for cat, n in counted_by_cat.items())
+        expected_all += expected
+        terms_ratio = _ratio(expected, counted)
+        if counted == 0 and counter_total == 0:
+            ratio_status = "no releases"
+        elif counter_total == expected:
+            ratio_status = "kept"
+        else:
+            gap = counter_total - expected
+            ratio_status = f"{'above' if gap > 0 else 'below'} by {abs(gap)}"
+        notes: list[str] = []
+        for cr in credit_in[d]:
+            notes.append(
+                f"{cr.count} released on {cr.released_on} outside the deal "
+                f"({', '.join(cr.categories)}) counted toward this day's quota"
+            )
+        for cr in credit_out[d]:
+            notes.append(
+                f"{cr.count} more released outside the deal ({', '.join(cr.categories)}), "
+                f"counted toward the quota of {cr.credited_on}"
+            )
+        if off[d]:
+            notes.append(
+                "released under the deal outside the eligible categories: "
+                + ", ".join(f"{n} {cat}" for cat, n in off[d].items())
+            )
+        when = dt.date.fromisoformat(d)
+        days.append(
+            DayCompliance(
+                date=d,
+                pause_day=(when - start).days + 1 if when >= start else None,
+                due=due_release,
+                deal=done,
+                credited_in=credit_in[d],
+                credited_out=credit_out[d],
+                counted=counted,
+                status=_status(due_release, counted),
+                counter_due=due_counter,
+                counter_done=counter_total,
+                counter_status=_status(due_counter, counter_total),
+                ratio_terms=terms_ratio,
+                ratio_observed=_ratio(counter_total, counted),
+                ratio_status=ratio_status,
+                categories_kept=not off[d],
+                off_categories=dict(off[d]),
+                side_channel=dict(side[d]),
+                delays=delays.get(d, []),
+                disputes=disputes.get(d, []),
+                extensions=extensions.get(d, []),
+                notes=notes,
+            )
+        )
+
+    total_due = sum(x.due for x in days)
+    total_counted = sum(x.counted for x in days)
+    total_counter_due = sum(x.counter_due for x in days)
+    total_counter = sum(x.counter_done for x in days)
+    observed_ext = sorted((c.date, c.count) for cited in extensions.values() for c in cited)
+    due_ext = [
+        (t.date, int(t.counts.get("days", 0))) for t in episode.transcript if t.kind == "extension"
+    ]
+    pause_obs = None
+    if pause_start:
+        pause_obs = sum(o.total() for o in pause_start) + sum(n for _, n in observed_ext)
+    totals = Totals(
+        due=total_due,
+        counted=total_counted,
+        deal=sum(x.deal for x in days),
+        credited=sum(x.credited_in_total for x in days),
+        status=_status(total_due, total_counted),
+        counter_due=total_counter_due,
+        counter_done=total_counter,
+        counter_status=_status(total_counter_due, total_counter),
+        ratio_terms=_ratio(expected_all, total_counted),
+        ratio_observed=_ratio(total_counter, total_counted),
+        ratio_status="kept"
+        if total_counter == expected_all
+        else (
+            f"{'above' if total_counter > expected_all else 'below'} by "
+            f"{abs(total_counter - expected_all)}"
+        ),
+        side_channel=sum(sum(v.values()) for v in side.values()),
+        delays=sum(len(x.delays) for x in days),
+        disputes=sum(len(v) for v in disputes.values()),
+        extensions_observed=observed_ext,
+        extensions_due=due_ext,
+        pause_days_observed=pause_obs,
+        pause_days_due=episode.summary.pause_days,
+    )
+    return ComplianceReport(
+        scenario=scenario.name,
+        scenario_hash=content_hash(scenario),
+        seed=seed,
+        holder=holder,
+        counter_party=counter,
+        parties=names.names,
+        snapshot=snapshot,
+        as_of=as_of,
+        days=days,
+        totals=totals,
+        unmatched=unmatched,
+    )

@@ -1,0 +1,439 @@
+"""Bulk import of observations from a CSV file: all rows or none.
+
+The whole file is read and checked first: encoding (UTF-8), the header (required
+columns present, no unknown or repeated column), then every row (dates, counts,
+categories, kinds, source kinds, grades, ids). Every problem is reported with the
+file, line, column and field, and what would be right; if there is any, nothing is
+written. Otherwise all rows are recorded in one transaction, so an interrupted
+import (even a killed process) leaves the ledger exactly as it was.
+
+The columns are those of the November 2023 record (``examples/nov2023``):
+``date, day, phase, flow, from_party, to_party, category, count, channel, source,
+source_kind, note``; optional: ``id, count_low, count_high, reliability,
+source_date, credited_on``. One row is one observation with one count. A row with
+``channel = side_channel_credited_to_deal`` and no ``credited_on`` counts toward
+the deal's quota of the next day, as that record defines the channel.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import io
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..scenario import Problem
+from ._errors import MonitorError, refuse
+from ._model import (
+    KINDS,
+    OBS_ID,
+    RELIABILITY,
+    SOURCE_KINDS,
+    CategoryDef,
+    Entry,
+    Observation,
+    Snapshot,
+    Source,
+)
+from ._store import Store, unknown_category
+
+REQUIRED = (
+    "date",
+    "flow",
+    "from_party",
+    "to_party",
+    "category",
+    "count",
+    "channel",
+    "source",
+    "source_kind",
+)
+OPTIONAL = (
+    "day",
+    "phase",
+    "note",
+    "id",
+    "count_low",
+    "count_high",
+    "reliability",
+    "source_date",
+    "credited_on",
+)
+COLUMNS = REQUIRED + OPTIONAL
+CREDITED_NEXT_DAY = "side_channel_credited_to_deal"
+MAX_BYTES = 64 * 1024 * 1024
+MAX_ROWS = 1_000_000
+_INT = re.compile(r"^[+-]?\d+$")
+_ID = re.compile(OBS_ID)
+WHAT = "import"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: str
+    file_sha256: str
+    rows: int
+    entries: list[Entry]
+    before: Snapshot
+    after: Snapshot
+    seconds: float
+
+
+def read_observations(
+    path: str | Path, known: dict[str, CategoryDef]
+) -> tuple[list[Observation], list[int], str]:
+    """Read and check every row of the CSV at ``path``; returns the observations and
+    the file's SHA-256. Raises :class:`MonitorError` listing every problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise refuse(WHAT, name, "not a file; give the path of a .csv file")
+        if size > MAX_BYTES:
+            raise refuse(WHAT, name, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,}")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise refuse(WHAT, name, "no such file; check the path") from None
+    except OSError as exc:
+        raise refuse(WHAT, name, f"cannot read the file: {exc.strerror}") from None
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    text = _decode(raw, name)
+    observations, lines = parse_rows(text, name, known)
+    return observations, lines, digest
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise MonitorError(
+            WHAT,
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    "",
+                    f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded "
+                    "(the file may be in Latin-1 or Windows-1252); save it as UTF-8",
+                )
+            ],
+        ) from None
+
+
+def parse_rows(
+    text: str, name: str, known: dict[str, CategoryDef]
+) -> tuple[list[Observation], list[int]]:
+    """Check every row; returns the observations and the line each starts on."""
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise MonitorError(WHAT, [Problem(name, 1, None, "", f"not valid CSV: {exc}")]) from None
+    if header is None or not any(h.strip() for h in header):
+        raise MonitorError(
+            WHAT,
+            [
+                Problem(
+                    name,
+                    1,
+                    None,
+                    "",
+                    f"the file is empty; the first line names the columns: {', '.join(REQUIRED)}",
+                )
+            ],
+        )
+    columns = [h.strip() for h in header]
+    for i, col in enumerate(columns, start=1):
+        if col not in COLUMNS:
+            close = difflib.get_close_matches(col, COLUMNS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    i,
+                    col,
+                    f"unknown column {col!r}{hint}; the columns are "
+                    f"{', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}",
+                )
+            )
+        elif columns.index(col) != i - 1:
+            problems.append(Problem(name, 1, i, col, f"column {col!r} is given twice"))
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        problems.append(
+            Problem(
+                name,
+                1,
+                None,
+                "",
+                f"missing column{'s' if len(missing) > 1 else ''}: "
+                f"{', '.join(missing)}; the first line must name {', '.join(REQUIRED)}",
+            )
+        )
+    if problems:
+        raise MonitorError(WHAT, problems)
+
+    index = {c: i for i, c in enumerate(columns)}
+    observations: list[Observation] = []
+    lines: list[int] = []
+    seen_ids: dict[str, int] = {}
+    line = 1
+    while True:
+        start = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(name, reader.line_num, None, "", f"not valid CSV: {exc}"))
+            break
+        line = reader.line_num
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(observations) + len(problems) >= MAX_ROWS:
+            problems.append(Problem(name, start, None, "", f"more than {MAX_ROWS:,} rows"))
+            break
+        if len(values) != len(columns):
+            problems.append(
+                Problem(
+                    name,
+                    start,
+                    None,
+                    "",
+                    f"{len(values)} values for {len(columns)} columns; "
+                    "quote any value that holds a comma",
+                )
+            )
+            continue
+        row = _Row(name, start, values, index, problems)
+        obs = row.observation(known, seen_ids)
+        if obs is not None:
+            observations.append(obs)
+            lines.append(start)
+    if problems:
+        raise MonitorError(WHAT, problems)
+    if not observations:
+        raise MonitorError(WHAT, [Problem(name, 2, None, "", "no rows to import")])
+    return observations, lines
+
+
+class _Row:
+    def __init__(
+        self,
+        name: str,
+        line: int,
+        values: list[str],
+        index: dict[str, int],
+        problems: list[Problem],
+    ) -> None:
+        self.name = name
+        self.line = line
+        self.values = values
+        self.index = index
+        self.problems = problems
+        self.ok = True
+
+    def get(self, column: str) -> str:
+        i = self.index.get(column)
+        return self.values[i].strip() if i is not None else ""
+
+    def raw(self, column: str) -> str:
+        i = self.index.get(column)
+        return self.values[i] if i is not None else ""
+
+    def fail(self, column: str, message: str) -> None:
+        i = self.index.get(column)
+        self.problems.append(
+            Problem(self.name, self.line, None if i is None else i + 1, column, message)
+        )
+        self.ok = False
+
+    def date(self, column: str, required: bool) -> dt.date | None:
+        text = self.get(column)
+        if not text:
+            if required:
+                self.fail(column, "a date is required (YYYY-MM-DD)")
+            return None
+        try:
+            if len(text) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(column, f"{text!r} is not a calendar date; write it as YYYY-MM-DD")
+            return None
+
+    def count(self, column: str, required: bool) -> int | None:
+        text = self.get(column)
+        if not text:
+            if required:
+                self.fail(column, "a count is required (a whole number, 0 or more)")
+            return None
+        if not _INT.match(text):
+            self.fail(column, f"{text!r} is not a whole number; counts are integers (0 or more)")
+            return None
+        value = int(text)
+        if value < 0:
+            self.fail(column, f"negative count {value}; counts are 0 or more")
+            return None
+        return value
+
+    def choice(self, column: str, allowed: tuple[str, ...] | list[str], default: str = "") -> str:
+        text = self.get(column) or default
+        if text not in allowed:
+            close = difflib.get_close_matches(text, list(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            shown = repr(text) if text else "nothing"
+            self.fail(column, f"{shown} is not allowed{hint}; use one of: {', '.join(allowed)}")
+        return text
+
+    def observation(
+        self, known: dict[str, CategoryDef], seen_ids: dict[str, int]
+    ) -> Observation | None:
+        when = self.date("date", required=True)
+        kind = self.choice("flow", KINDS)
+        category = self.get("category")
+        if category not in known:
+            self.fail("category", unknown_category(category, known))
+        count = self.count("count", required=True)
+        low = self.count("count_low", required=False)
+        high = self.count("count_high", required=False)
+        if count is not None and category in known and known[category].unit == "none" and count:
+            self.fail("count", f"category {category!r} counts nothing (an event); use 0")
+        if count is not None and low is not None and low > count:
+            self.fail("count_low", f"count_low {low} is above count {count}")
+        if count is not None and high is not None and high < count:
+            self.fail("count_high", f"count_high {high} is below count {count}")
+        source_kind = self.choice("source_kind", tuple(SOURCE_KINDS))
+        reliability = self.choice("reliability", tuple(RELIABILITY), default="F")
+        source_text = self.get("source")
+        if not source_text:
+            self.fail("source", "every observation needs its source (publication, date, link)")
+        published = self.date("source_date", required=False)
+        credited = self.date("credited_on", required=False)
+        channel = self.get("channel")
+        if credited is None and channel == CREDITED_NEXT_DAY and when is not None:
+            credited = when + dt.timedelta(days=1)
+        day_text = self.get("day")
+        day: int | None = None
+        if day_text:
+            if _INT.match(day_text) and int(day_text) >= 0:
+                day = int(day_text)
+            else:
+                self.fail("day", f"{day_text!r} is not a day number (a whole number, 0 or more)")
+        obs_id = self.get("id") or None
+        if obs_id is not None:
+            if not _ID.match(obs_id):
+                self.fail(
+                    "id",
+                    f"{obs_id!r} is not a usable id: letters, digits and . _ : - "
+                    "(up to 64, starting with a letter or digit)",
+                )
+            elif obs_id in seen_ids:
+                self.fail(
+                    "id", f"duplicate id {obs_id!r}; it is already on line {seen_ids[obs_id]}"
+                )
+            else:
+                seen_ids[obs_id] = self.line
+        for column, limit in (
+            ("from_party", 200),
+            ("to_party", 200),
+            ("channel", 64),
+            ("phase", 64),
+            ("note", 4000),
+            ("source", 4000),
+        ):
+            if len(self.get(column)) > limit:
+                self.fail(column, f"longer than {limit} characters")
+        if not self.ok or when is None or count is None:
+            return None
+        data: dict[str, Any] = {
+            "id": obs_id,
+            "date": when,
+            "kind": kind,
+            "from_party": self.get("from_party"),
+            "to_party": self.get("to_party"),
+            "channel": channel,
+            "counts": [{"category": category, "count": count, "low": low, "high": high}],
+            "credited_on": credited,
+            "day": day,
+            "phase": self.get("phase") or None,
+            "note": self.get("note"),
+        }
+        try:
+            data["source"] = Source.from_text(
+                source_text, source_kind, reliability, published=published
+            )
+            return Observation.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                field = ".".join(str(p) for p in error["loc"])
+                self.fail(_column_of(field), str(error["msg"]))
+            return None
+
+
+def _column_of(field: str) -> str:
+    head = field.split(".")[0]
+    return {"kind": "flow", "counts": "count", "date": "date"}.get(head, head)
+
+
+def import_csv(
+    store: Store,
+    path: str | Path,
+    *,
+    on_row: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Check every row of the CSV at ``path``, then record them all in one transaction."""
+    started = time.perf_counter()
+    before = store.snapshot()
+    observations, lines, digest = read_observations(path, store.categories())
+    ids = [o.id for o in observations if o.id is not None]
+    taken = set(store.existing_ids(ids))
+    if taken:
+        raise MonitorError(
+            WHAT,
+            [
+                Problem(
+                    str(path),
+                    line,
+                    None,
+                    "id",
+                    f"duplicate id {o.id!r}: it is already in the ledger; to change that "
+                    f"observation use `ceasefire monitor correct {o.id}`",
+                )
+                for o, line in zip(observations, lines, strict=True)
+                if o.id in taken
+            ],
+        )
+    made = store.record(
+        observations,
+        origin="import",
+        description=f"import of {Path(path).name}",
+        file_name=Path(path).name,
+        file_sha256=digest,
+        on_row=on_row,
+    )
+    return ImportResult(
+        file=str(path),
+        file_sha256=digest,
+        rows=len(observations),
+        entries=made,
+        before=before,
+        after=store.snapshot(),
+        seconds=time.perf_counter() - started,
+    )

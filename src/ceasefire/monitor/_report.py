@@ -1,0 +1,247 @@
+"""The compliance report: one self-contained HTML page, offline, every text escaped.
+
+It holds the verdict and totals, a chart of releases due vs done per day (with the
+releases made outside the deal and counted toward a day's quota shown apart), the
+same for counter-releases, the day-by-day table, the delays and disputes with their
+sources (links shown as text, never as references), and the ledger snapshot the
+figures were read from. The same report data always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from ..outputs._report import _CSS, _kv_table, _table
+from ..outputs._svg import Series, esc, stacked_bar_chart
+from ._compliance import Cited, ComplianceReport, DayCompliance
+
+_EXTRA_CSS = """
+.verdict { font-weight: 600; }
+.status-met, .status-kept { color: #1b6e1b; }
+.status-off { color: #9a3b00; font-weight: 600; }
+td.source { font-size: 0.8rem; color: #4a4a4a; overflow-wrap: anywhere; }
+""".strip()
+
+
+def _status_cell(text: str) -> str:
+    good = text in ("met", "kept", "none due", "no releases")
+    return f'<span class="{"status-met" if good else "status-off"}">{esc(text)}</span>'
+
+
+def _day_label(day: DayCompliance) -> str:
+    return f"day {day.pause_day}" if day.pause_day is not None else "before the pause"
+
+
+def _chart(report: ComplianceReport) -> str:
+    days = [d for d in report.days if d.due or d.counted or d.credited_out_total]
+    slots = [f"{d.date} ({_day_label(d)})" for d in days]
+    holder = report.parties.get(report.holder, report.holder)
+    series = [
+        Series("due", "Due under the terms", "#bdbdbd"),
+        Series("deal", "Released under the deal", "#0072b2"),
+        Series("credited", "Released outside the deal, counted toward this day", "#e69f00"),
+        Series("later", "Released outside the deal, counted toward a later day", "#f5d7a1"),
+    ]
+    values: dict[tuple[int, int, str], float] = {}
+    for i, d in enumerate(days):
+        values[i, 0, "due"] = d.due
+        values[i, 1, "deal"] = d.deal
+        values[i, 1, "credited"] = d.credited_in_total
+        values[i, 1, "later"] = d.credited_out_total
+    svg = stacked_bar_chart(
+        slots=slots,
+        stacks=["due", "done"],
+        series=series,
+        values=values,
+        title=f"Releases by {holder}: due vs done per day",
+        y_label="people",
+        stack_caption="In each pair: left, due under the terms; right, done as observed",
+        empty_note="no releases due or observed",
+    )
+    counter = report.parties.get(report.counter_party, report.counter_party)
+    counter_values: dict[tuple[int, int, str], float] = {}
+    for i, d in enumerate(days):
+        counter_values[i, 0, "due"] = d.counter_due
+        counter_values[i, 1, "deal"] = d.counter_done
+    counter_svg = stacked_bar_chart(
+        slots=slots,
+        stacks=["due", "done"],
+        series=[
+            Series("due", "Due under the terms", "#bdbdbd"),
+            Series("deal", "Released under the deal", "#009e73"),
+        ],
+        values=counter_values,
+        title=f"Counter-releases by {counter}: due vs done per day",
+        y_label="people",
+        stack_caption="In each pair: left, due under the terms; right, done as observed",
+        empty_note="no counter-releases due or observed",
+    )
+    return (
+        '<section id="chart"><h2>Due vs done</h2>\n'
+        f"<figure>{svg}<figcaption>Releases by {esc(holder)} per day. Due: the agreement's "
+        "batches as the reference engine carries out the terms. Done: the observations in the "
+        "ledger.</figcaption></figure>\n"
+        f"<figure>{counter_svg}<figcaption>Counter-releases by {esc(counter)} per day."
+        "</figcaption></figure>\n</section>"
+    )
+
+
+def _days(report: ComplianceReport) -> str:
+    rows = []
+    for d in report.days:
+        credited = ""
+        if d.credited_in_total:
+            credited += f"+{d.credited_in_total} counted from earlier"
+        if d.credited_out_total:
+            credited += ("; " if credited else "") + f"+{d.credited_out_total} counted later"
+        ratio = "" if d.ratio_observed is None else f"{d.ratio_observed:g}"
+        if d.ratio_terms is not None:
+            ratio += f" (terms {d.ratio_terms:g})"
+        rows.append(
+            [
+                esc(d.date),
+                esc(_day_label(d)),
+                str(d.due),
+                str(d.deal),
+                esc(credited),
+                str(d.counted),
+                _status_cell(d.status),
+                str(d.counter_due),
+                str(d.counter_done),
+                _status_cell(d.counter_status),
+                esc(ratio) + " " + _status_cell(d.ratio_status),
+                _status_cell("kept" if d.categories_kept else "not kept"),
+                str(len(d.delays)),
+                str(len(d.disputes)),
+                "<br>".join(esc(n) for n in d.notes),
+            ]
+        )
+    table = _table(
+        [
+            "date",
+            "pause day",
+            "due",
+            "deal",
+            "credited",
+            "counted",
+            "releases",
+            "counter due",
+            "counter done",
+            "counter-releases",
+            "ratio",
+            "categories",
+            "delays",
+            "disputes",
+            "notes",
+        ],
+        rows,
+        numeric=(2, 3, 5, 7, 8, 12, 13),
+    )
+    return f'<section id="days"><h2>Day by day</h2>\n{table}\n</section>'
+
+
+def _cited_table(title: str, anchor: str, cited: list[Cited]) -> str:
+    if not cited:
+        return (
+            f'<section id="{anchor}"><h2>{esc(title)}</h2>'
+            '<p class="muted">none observed</p></section>'
+        )
+    rows = [
+        [
+            esc(c.date),
+            f"<code>{esc(c.obs_id)}</code> (entry {c.entry})",
+            esc(c.kind),
+            esc(c.parties),
+            esc(c.note),
+            f"{esc(c.source_kind)}, grade {esc(c.reliability)}",
+            f'<span class="source">{esc(c.source)}</span>',
+        ]
+        for c in cited
+    ]
+    table = _table(
+        ["date", "observation", "kind", "parties", "what the sources say", "source kind", "source"],
+        rows,
+        columns={6: "source"},
+    )
+    return f'<section id="{anchor}"><h2>{esc(title)}</h2>\n{table}\n</section>'
+
+
+def render_compliance(report: ComplianceReport) -> str:
+    """One self-contained HTML5 document of ``report``."""
+    t = report.totals
+    holder = report.parties.get(report.holder, report.holder)
+    counter = report.parties.get(report.counter_party, report.counter_party)
+    verdict = "compliant" if report.compliant else "not compliant"
+    ext_obs = ", ".join(f"+{n} on {d}" for d, n in t.extensions_observed) or "none"
+    ext_due = ", ".join(f"+{n} on {d}" for d, n in t.extensions_due) or "none"
+    summary = _kv_table(
+        [
+            ("verdict", f'<span class="verdict">{_status_cell(verdict)}</span>'),
+            (
+                f"released by {holder}",
+                f"{t.counted} counted ({t.deal} under the deal + {t.credited} credited) "
+                f"of {t.due} due: {_status_cell(t.status)}",
+            ),
+            (
+                f"counter-releases by {counter}",
+                f"{t.counter_done} of {t.counter_due} due: {_status_cell(t.counter_status)}",
+            ),
+            (
+                "ratio",
+                esc(f"{t.ratio_observed:g}" if t.ratio_observed is not None else "n/a")
+                + esc(f" (terms {t.ratio_terms:g})" if t.ratio_terms is not None else "")
+                + " "
+                + _status_cell(t.ratio_status),
+            ),
+            (
+                "pause days",
+                esc(f"{t.pause_days_observed} observed, " if t.pause_days_observed else "")
+                + esc(f"{t.pause_days_due} under the terms as carried out by the engine"),
+            ),
+            ("extensions", esc(f"observed {ext_obs}; engine {ext_due}")),
+            ("delays", str(t.delays)),
+            ("disputes and claims", str(t.disputes)),
+            ("released outside the deal (not counted)", str(t.side_channel)),
+        ]
+    )
+    provenance = (
+        f'<p class="provenance">Scenario <code>{esc(report.scenario_hash)}</code>, due schedule '
+        f"from the reference engine (seed {report.seed}); observations from "
+        f"{esc(report.snapshot.label())}"
+        + (f", as known on {esc(report.as_of)}" if report.as_of else "")
+        + ".</p>"
+    )
+    unmatched = ""
+    if report.unmatched:
+        unmatched = (
+            '<section id="unmatched"><h2>Observations left out</h2><ul>'
+            + "".join(f"<li>{esc(u)}</li>" for u in report.unmatched)
+            + "</ul></section>"
+        )
+    delays = [c for d in report.days for c in d.delays]
+    disputes = [c for d in report.days for c in d.disputes]
+    extensions = [c for d in report.days for c in d.extensions]
+    parts = [
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>Compliance: {esc(report.scenario)}</title>\n"
+        f"<style>\n{_CSS}\n{_EXTRA_CSS}\n</style>\n</head>\n<body>",
+        f"<header>\n<h1>Compliance: {esc(report.scenario)}</h1>\n{provenance}\n"
+        '<p class="note">Observations from the monitoring ledger, set against the '
+        "agreement's terms day by day. Where sources disagree, the ledger records each "
+        "position with its source; nothing here settles a dispute.</p>\n"
+        "<nav><ul>"
+        '<li><a href="#summary">Summary</a></li><li><a href="#chart">Due vs done</a></li>'
+        '<li><a href="#days">Day by day</a></li><li><a href="#delays">Delays</a></li>'
+        '<li><a href="#disputes">Disputes and claims</a></li>'
+        '<li><a href="#extensions">Extensions</a></li>'
+        "</ul></nav>\n</header>\n<main>",
+        f'<section id="summary"><h2>Summary</h2>\n{summary}\n</section>',
+        _chart(report),
+        _days(report),
+        _cited_table("Delays", "delays", delays),
+        _cited_table("Disputes and claims", "disputes", disputes),
+        _cited_table("Extensions", "extensions", extensions),
+        unmatched,
+        "</main>\n</body>\n</html>\n",
+    ]
+    return "\n".join(p for p in parts if p)
