@@ -213,7 +213,7 @@ class Execution:
                 self._sides(),
                 f"agreement on {deal.terms} (talks only: "
                 "the scenario has no template for execution)",
-                values=deal.values,
+                values=deal.values | {f"{p}_satisfaction": v for p, v in deal.satisfaction.items()},
             )
             self.ending = Ending(
                 "agreed", "agreement reached; no execution terms", None, self.today
@@ -236,7 +236,8 @@ class Execution:
         a = self._agreement()
         self.started = True
         self.pause = Pause(start=self.today, days_granted=a.initial_days, due=initial_batches(a))
-        self.pause_start = self.today
+        if self.pause_start is None:  # the summary names the first pause's start
+            self.pause_start = self.today
         self.note(
             "agreement_in_force",
             self._sides(),
