@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/gaza-2023-11-truce
 
-.PHONY: demo test lint typecheck venv lock clean
+.PHONY: demo test lint typecheck venv lock clean bench
 
 venv: $(STAMP)
 
@@ -23,16 +23,22 @@ demo: $(STAMP)
 	@echo "Report: $(OUT)/report.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m ceasefire.monitor.pgtest $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Episodes per second, ensemble engine vs reference engine (not part of `make test`).
+# BENCH_ARGS="--n 100000" for a shorter run.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python bench/bench_ensemble.py $(BENCH_ARGS)
 
 # Re-resolve the lock file (needs `uv`; run only when changing dependencies).
 lock:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .engine import END_REASONS, Episode, run
+from .ensemble import draw_scenario, run_draw
 from .monitor import monitor_group
 from .outputs import day_rows, summary_json, write_outputs
 from .outputs._replay import replay
@@ -98,6 +99,14 @@ def schema(out: str | None) -> None:
     type=click.Path(file_okay=False),
     help="write transcript.jsonl, ledger.csv, summary.json, report.html here",
 )
+@click.option(
+    "--draw",
+    "draw",
+    type=click.IntRange(min=0),
+    default=None,
+    help="run draw I of the scenario's priors (ensemble episode I of --seed) "
+    "instead of the file's point values",
+)
 @click.option("--json", "as_json", is_flag=True, help="print only the summary, as JSON")
 @click.option(
     "--replay",
@@ -105,12 +114,18 @@ def schema(out: str | None) -> None:
     is_flag=True,
     help="step through the transcript day by day (Enter: next day, q: quit)",
 )
-def run_command(file: str, seed: int, out: str | None, as_json: bool, as_replay: bool) -> None:
+def run_command(
+    file: str, seed: int, draw: int | None, out: str | None, as_json: bool, as_replay: bool
+) -> None:
     """Run one episode of the scenario in FILE and show it day by day."""
     if as_json and as_replay:
         raise click.UsageError("--json and --replay cannot be combined")
     scenario = _load(file)
-    episode = run(scenario, seed=seed)
+    if draw is None:
+        episode = run(scenario, seed=seed)
+    else:
+        episode = run_draw(scenario, seed, draw)
+        scenario = draw_scenario(scenario, seed, draw)
     if out is not None:
         try:
             write_outputs(out, scenario, episode)
@@ -190,7 +205,10 @@ def _print_summary(console: Console, episode: Episode) -> None:
     table.add_row("delays", str(s.delays))
     table.add_row("end reason", f"{s.end_reason}: {END_REASONS[s.end_reason]}")
     table.add_row("end detail", s.end_detail)
-    table.add_row("inputs", f"{s.scenario_hash}, seed {s.seed}, ceasefire {s.package_version}")
+    draw = f", draw {s.draw}" if s.draw is not None else ""
+    table.add_row(
+        "inputs", f"{s.scenario_hash}, seed {s.seed}{draw}, ceasefire {s.package_version}"
+    )
     console.print(table)
 
 

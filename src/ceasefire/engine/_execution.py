@@ -661,7 +661,12 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d is not None else None
 
 
-def run(scenario: Scenario, seed: int = 0) -> Episode:
-    """Run one episode of ``scenario`` with the generator seeded by ``seed``."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+def run(scenario: Scenario, seed: int = 0, rng: np.random.Generator | None = None) -> Episode:
+    """Run one episode of ``scenario`` with the generator seeded by ``seed``.
+
+    ``rng``, when given, is the generator to draw from instead (an ensemble passes
+    each episode's own stream); ``seed`` is then only recorded in the summary.
+    """
+    if rng is None:
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
     return Execution(scenario, rng, seed).run()

@@ -137,6 +137,7 @@ class Summary:
     agreements: list[dict[str, Any]] = field(default_factory=list)
     talk_rounds: int = 0
     fighting_cost: dict[str, float] = field(default_factory=dict)
+    draw: int | None = None  # the ensemble draw this episode ran on (None: the file's values)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -64,7 +64,8 @@ AGREEMENT_COLOUR = "#1b1b1b"
 MEDIATOR_COLOUR = "#555555"
 # Fields that identify an item in the "Sources and assumptions" table, in this order.
 _ITEM_FIELDS = (
-    "id", "kind", "date", "holder", "releaser", "party", "group", "category", "custody", "count"
+    "id", "kind", "target", "date", "holder", "releaser", "party", "group", "category", "custody",
+    "count", "mediator", "term", "issue",
 )
 
 _CSS = """
@@ -337,7 +338,12 @@ def _header(scenario: Scenario, summary: Summary, negotiation: bool = False) -> 
         f"<h1>{esc(scenario.name)}</h1>\n"
         f'<p class="provenance">Scenario hash <code>{esc(summary.scenario_hash)}</code>, '
         f"seed <code>{esc(summary.seed)}</code>, "
-        f"ceasefire version <code>{esc(summary.package_version)}</code>.</p>\n"
+        + (
+            f"draw <code>{esc(summary.draw)}</code> of the scenario's priors, "
+            if summary.draw is not None
+            else ""
+        )
+        + f"ceasefire version <code>{esc(summary.package_version)}</code>.</p>\n"
         f"{description}\n"
         '<p class="note">This report shows one simulated episode. The figures are outputs '
         "of the model under the scenario's terms, holdings and assumptions; they are not "

@@ -24,6 +24,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ._errors import Problem, ScenarioError
 from ._models import SCHEMA_VERSION, Scenario
+from ._priors import DISTRIBUTION_KINDS, PRIOR_TARGETS
 from ._references import check_references
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -229,7 +230,7 @@ def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
 
 
 def _resolve(annotation: Any, value: Any) -> Any:
-    """Strip Optional/Annotated; pick a union member by its `kind` literal."""
+    """Strip Optional/Annotated; pick a union member by its `kind` or `target` literal."""
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -237,11 +238,12 @@ def _resolve(annotation: Any, value: Any) -> Any:
         models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
         if len(models) == 1:
             return models[0]
-        kind = value.get("kind") if isinstance(value, dict) else None
-        for model in models:
-            field = model.model_fields.get("kind")
-            if field is not None and kind in typing.get_args(field.annotation):
-                return model
+        for tag in ("kind", "target"):
+            given = value.get(tag) if isinstance(value, dict) else None
+            for model in models:
+                field = model.model_fields.get(tag)
+                if field is not None and given in typing.get_args(field.annotation):
+                    return model
         return args[0] if len(args) == 1 else annotation
     return annotation
 
@@ -249,9 +251,15 @@ def _resolve(annotation: Any, value: Any) -> Any:
 def _describe(error: dict[str, Any], data: Any) -> tuple[Loc, str]:
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
-    # A tagged union adds the tag to the path (events[0].holdings.count): drop it.
+    # A tagged union adds the tag to the path (events[0].holdings.count,
+    # priors[0].holding.distribution.poisson.mean): drop it.
     if len(loc) >= 3 and loc[0] == "events" and isinstance(loc[1], int) and loc[2] in _TAGS:
         loc = (*loc[:2], *loc[3:])
+    if len(loc) >= 3 and loc[0] == "priors" and isinstance(loc[1], int):
+        if loc[2] in PRIOR_TARGETS:
+            loc = (*loc[:2], *loc[3:])
+        if len(loc) >= 4 and loc[2] == "distribution" and loc[3] in DISTRIBUTION_KINDS:
+            loc = (*loc[:3], *loc[4:])
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], data)
         name = str(loc[-1])
@@ -268,14 +276,33 @@ def _describe(error: dict[str, Any], data: Any) -> tuple[Loc, str]:
     given = error.get("input")
     shown = "" if isinstance(given, dict | list) else f" (got {given!r:.60})"
     message = str(error["msg"])
-    if kind == "union_tag_invalid":
-        message = (
-            f"unknown event kind{shown}; use one of: holdings, custody, value, delay, pressure"
-        )
-        return loc, message
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return _tag_problem(loc, kind, given)
+    if kind == "value_error" and message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
     if kind.startswith("int") and isinstance(given, float | str):
         message = "must be a whole number (counts are integers)"
     return loc, f"{message[0].lower()}{message[1:]}{shown}"
+
+
+def _tag_problem(loc: Loc, kind: str, given: Any) -> tuple[Loc, str]:
+    """A missing or unknown tag of a tagged union (an event's kind, a prior's target, a
+    distribution's kind), reported at the tag itself when it is given."""
+    allowed: tuple[str, ...]
+    if loc and loc[0] == "priors" and len(loc) == 2:
+        what, tag, allowed = "prior target", "target", PRIOR_TARGETS
+    elif loc and loc[-1] == "distribution":
+        what, tag, allowed = "distribution kind", "kind", DISTRIBUTION_KINDS
+    else:
+        what, tag, allowed = "event kind", "kind", _TAGS
+    if kind == "union_tag_not_found":
+        return loc, f"required field {tag!r} is missing; use one of: {', '.join(allowed)}"
+    tagged = given.get(tag) if isinstance(given, dict) else None
+    message = f"unknown {what} (got {tagged!r:.60}); use one of: {', '.join(allowed)}"
+    close = difflib.get_close_matches(str(tagged), allowed, n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    return (*loc, tag), message
 
 
 def validate(data: Any, positions: Positions, filename: str) -> Scenario:

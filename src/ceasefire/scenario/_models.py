@@ -18,34 +18,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, Strict, StringConstraints, model_validator
+
+from ._base import Id, Text, _Model, _Sourced
+from ._priors import Prior
 
 SCHEMA_VERSION = 1
 
-Id = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
-    Field(description="identifier: lower case letters, digits and underscores"),
-]
 Count = Annotated[int, Strict(), Field(ge=0, description="a count of people (integer >= 0)")]
 PositiveInt = Annotated[int, Strict(), Field(gt=0)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Text = Annotated[str, StringConstraints(max_length=4000)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Sourced(_Model):
-    source: Text | None = Field(
-        default=None, description="where the numbers come from: publication, date, link"
-    )
-    assumption: Text | None = Field(
-        default=None, description="for a modelling choice not taken from the record: why"
-    )
 
 
 class Calendar(_Model):
@@ -493,3 +477,9 @@ class Scenario(_Model):
     events: list[Event] = Field(default_factory=list)
     negotiation: Negotiation | None = None
     values: Values
+    priors: list[Prior] = Field(
+        default_factory=list,
+        description="distributions over uncertain numbers of this scenario, for ensembles: "
+        "each draws one number (a holding's count, a relay delay, a value, a pressure, "
+        "a probability, ...); a single run uses the point values written above",
+    )

@@ -4,10 +4,20 @@ falls inside the calendar. Each problem is reported at its own field path."""
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterable
 from datetime import date
 
 from ._models import Scenario
+from ._priors import (
+    HoldingPrior,
+    IssueWeightPrior,
+    PressurePrior,
+    RefusalProbabilityPrior,
+    RelayDelayPrior,
+    ReservationPrior,
+    ValuePrior,
+)
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
@@ -30,6 +40,15 @@ def _duplicates(kind: str, ids: list[str], loc: Loc) -> list[Problem]:
             problems.append(((*loc, index, "id"), f"{kind} {ident!r} is declared twice"))
         seen.add(ident)
     return problems
+
+
+def _repeated(categories: list[str], loc: Loc) -> list[Problem]:
+    """A category listed twice in one list of categories (each is released once, in order)."""
+    return [
+        ((*loc, j), f"category {c!r} is listed twice; list each category once")
+        for j, c in enumerate(categories)
+        if c in categories[:j]
+    ]
 
 
 def _negotiation(
@@ -76,11 +95,124 @@ def _negotiation(
             category((*at, "template", "categories", k), c)
         for k, c in enumerate(t.exchange_categories):
             category((*at, "template", "exchange_categories", k), c)
+        problems += _repeated(t.categories, (*at, "template", "categories"))
+        problems += _repeated(t.exchange_categories, (*at, "template", "exchange_categories"))
         if not any(i.kind == "pause_days" for i in n.issues):
             problems.append(((*at, "issues"), "an agreement template needs a pause_days issue"))
         if not any(i.kind == "releases_per_day" for i in n.issues):
             problems.append(
                 ((*at, "issues"), "an agreement template needs a releases_per_day issue")
+            )
+    return problems
+
+
+def _fmt_bound(x: float) -> str:
+    return f"{x:g}" if x not in (math.inf, -math.inf) else ("infinity" if x > 0 else "-infinity")
+
+
+def _priors(
+    s: Scenario,
+    party: Callable[[Loc, str], None],
+    category: Callable[[Loc, str], None],
+    custodian: Callable[[Loc, str], None],
+    mediator: Callable[[Loc, str], None],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[tuple[str | None, ...], int] = {}
+    for i, prior in enumerate(s.priors):
+        at: Loc = ("priors", i)
+        before = seen.setdefault(prior.key(), i)
+        if before != i:
+            problems.append(
+                (at, f"priors[{before}] already has this target; give one prior per number")
+            )
+        if isinstance(prior, HoldingPrior):
+            party((*at, "holder"), prior.holder)
+            category((*at, "category"), prior.category)
+            custodian((*at, "custody"), prior.custody)
+            matches = [
+                h
+                for h in s.holdings
+                if (h.holder, h.category, h.custody)
+                == (prior.holder, prior.category, prior.custody)
+            ]
+            if len(matches) != 1:
+                named = f"{prior.category} held by {prior.holder} in the custody of {prior.custody}"
+                problems.append(
+                    (
+                        at,
+                        f"no holding of {named}; a holding prior replaces the count of a "
+                        "declared holding"
+                        if not matches
+                        else f"{len(matches)} holdings of {named}; merge them into one, "
+                        "so that the prior has one count to replace",
+                    )
+                )
+        elif isinstance(prior, RelayDelayPrior):
+            mediator((*at, "mediator"), prior.mediator)
+        elif isinstance(prior, PressurePrior | ReservationPrior | IssueWeightPrior):
+            party((*at, "party"), prior.party)
+            n = s.negotiation
+            if n is None:
+                problems.append(
+                    (at, f"a {prior.target} prior needs `negotiation`; the scenario has none")
+                )
+            elif isinstance(prior, IssueWeightPrior) and prior.party in n.parties:
+                issues = list(n.parties[prior.party].issues)
+                if prior.issue not in issues:
+                    message = (
+                        f"{prior.party} has no value function for issue {prior.issue!r}; "
+                        f"its issues: {', '.join(issues) or '(none)'}"
+                    )
+                    close = difflib.get_close_matches(prior.issue, issues, n=1)
+                    if close:
+                        message += f" (did you mean {close[0]!r}?)"
+                    problems.append(((*at, "issue"), message))
+        elif isinstance(prior, ValuePrior):
+            party((*at, "party"), prior.party)
+            if prior.term in ("receive", "give"):
+                if prior.category is None:
+                    problems.append((at, f"a {prior.term!r} value prior needs a `category`"))
+                else:
+                    category((*at, "category"), prior.category)
+            elif prior.category is not None:
+                problems.append(
+                    ((*at, "category"), f"a {prior.term!r} value prior takes no `category`")
+                )
+        else:
+            if isinstance(prior, RefusalProbabilityPrior):
+                party((*at, "party"), prior.party)
+            if s.agreement is None:
+                problems.append(
+                    (at, f"a {prior.target} prior needs `agreement`; the scenario has none")
+                )
+        dist = prior.distribution
+        if prior.integer_target and not dist.integer:
+            problems.append(
+                (
+                    (*at, "distribution", "values" if dist.kind == "categorical" else "kind"),
+                    f"{prior.what} is a whole number: use poisson, discrete_uniform, or "
+                    "categorical with whole-number values",
+                )
+            )
+        elif not prior.integer_target and dist.kind in ("poisson", "discrete_uniform"):
+            problems.append(
+                (
+                    (*at, "distribution", "kind"),
+                    f"{dist.kind} draws whole numbers, for counts; {prior.what} takes "
+                    "uniform, truncated_normal, beta or categorical",
+                )
+            )
+        low, high = dist.support()
+        if low < prior.bounds[0] or high > prior.bounds[1]:
+            problems.append(
+                (
+                    (*at, "distribution"),
+                    f"draws can fall outside {_fmt_bound(prior.bounds[0])}.."
+                    f"{_fmt_bound(prior.bounds[1])}, the range of {prior.what} "
+                    f"(this distribution spans {_fmt_bound(low)}..{_fmt_bound(high)}); "
+                    "bound it with low/high (or min/max)",
+                )
             )
     return problems
 
@@ -166,6 +298,8 @@ def check_references(s: Scenario) -> list[Problem]:
             category(("agreement", "batches", "categories", j), c)
         for j, c in enumerate(agr.exchange.categories):
             category(("agreement", "exchange", "categories", j), c)
+        problems += _repeated(agr.batches.categories, ("agreement", "batches", "categories"))
+        problems += _repeated(agr.exchange.categories, ("agreement", "exchange", "categories"))
         for c in agr.exchange.ratios:
             category(("agreement", "exchange", "ratios", c), c)
         for c in agr.batches.categories:
@@ -221,6 +355,8 @@ def check_references(s: Scenario) -> list[Problem]:
 
     if s.negotiation is not None:
         problems += _negotiation(s, party, category, mediator, in_calendar)
+
+    problems += _priors(s, party, category, custodian, mediator)
 
     for p, pv in s.values.parties.items():
         party(("values", "parties", p), p)
