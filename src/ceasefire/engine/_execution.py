@@ -26,7 +26,7 @@ import numpy as np
 from .._version import __version__
 from ..scenario import Agreement, Scenario, content_hash
 from ._holdings import Holdings, allocate
-from ._outcomes import agreement_from, build_table
+from ._outcomes import Table, agreement_from, build_table
 from ._records import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
 from ._schedule import initial_batches, split_batches
 from ._talks import Deal, Talks
@@ -93,6 +93,7 @@ class Execution:
         self.next_talks: date | None = n.start if n else None
         self.deals: list[Deal] = []
         self.talk_rounds = 0
+        self._table: tuple[object, Table] | None = None
 
     # -- the day loop ---------------------------------------------------------
 
@@ -189,8 +190,7 @@ class Execution:
         assert self.talks is not None
         n = self.s.negotiation
         assert n is not None
-        table = build_table(self.s, self.holdings, self.values, self.pressure)
-        result = self.talks.step(self.today, table)
+        result = self.talks.step(self.today, self.table())
         if result is None:
             return
         self.talk_rounds += self.talks.rounds
@@ -228,6 +228,19 @@ class Execution:
             f"from {self.a.start}",
             values=deal.values | {f"{p}_satisfaction": v for p, v in deal.satisfaction.items()},
         )
+
+    def table(self) -> Table:
+        """The outcomes on the table today; rebuilt only when holdings, values or
+        pressure have changed since it was last built."""
+        key = (
+            tuple(sorted(self.holdings.counts.items())),
+            tuple(sorted(self.holdings.reachable.items())),
+            tuple(sorted(self.pressure.items())),
+            tuple((p, repr(v)) for p, v in sorted(self.values.items())),
+        )
+        if self._table is None or self._table[0] != key:
+            self._table = (key, build_table(self.s, self.holdings, self.values, self.pressure))
+        return self._table[1]
 
     def _after(self, days: int | None) -> date | None:
         return None if days is None else self.today + timedelta(days=max(1, days))

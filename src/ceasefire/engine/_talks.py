@@ -67,6 +67,7 @@ class Talks:
     stalled: int = 0
     text_tabled: bool = False
     rounds: int = 0
+    _sides: tuple[Table, dict[str, Side]] | None = None
 
     @property
     def delay(self) -> int:
@@ -84,14 +85,23 @@ class Talks:
         k, offset = divmod((today - self.start).days, self.round_days)
         if not table.outcomes:
             return Result(ended="no_outcomes", detail="no outcome is feasible for both sides")
-        sides = {
-            self.a: Side.build(
-                table.values[self.a], table.values[self.b], self.n.parties[self.a].reservation
-            ),
-            self.b: Side.build(
-                table.values[self.b], table.values[self.a], self.n.parties[self.b].reservation
-            ),
-        }
+        if self._sides is None or self._sides[0] is not table:
+            self._sides = (
+                table,
+                {
+                    self.a: Side.build(
+                        table.values[self.a],
+                        table.values[self.b],
+                        self.n.parties[self.a].reservation,
+                    ),
+                    self.b: Side.build(
+                        table.values[self.b],
+                        table.values[self.a],
+                        self.n.parties[self.b].reservation,
+                    ),
+                },
+            )
+        sides = self._sides[1]
         result: Result | None = None
         if offset in (0, self.delay % self.round_days):
             self.rounds = k + 1
