@@ -36,9 +36,19 @@ typecheck: $(STAMP)
 
 # Episodes per second, ensemble engine vs reference engine (not part of `make test`).
 # BENCH_ARGS="--n 100000" for a shorter run.
+# Then negotiation steps per second: ensemble engine vs NegMAS vs the NumPy lock-step
+# bound (../shared/peers). NegMAS (AGPL) is a development tool only: it goes into its own
+# .bench-venv, never into the package's dependencies. NEG_BENCH_ARGS="--no-negmas" skips it.
 BENCH_ARGS ?=
+NEG_BENCH_ARGS ?=
+BENCH_VENV := .bench-venv
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ensemble.py $(BENCH_ARGS)
+	@$(BENCH_VENV)/bin/python -c "import negmas" 2>/dev/null || { \
+	  $(PYTHON) -m venv $(BENCH_VENV) && \
+	  $(BENCH_VENV)/bin/pip install --quiet negmas==0.16.0 numpy; } || \
+	  echo "NegMAS could not be installed into $(BENCH_VENV); its figure will be skipped"
+	$(BIN)/python bench/bench_negotiation.py --negmas-python $(BENCH_VENV)/bin/python $(NEG_BENCH_ARGS)
 
 # Re-resolve the lock file (needs `uv`; run only when changing dependencies).
 lock:

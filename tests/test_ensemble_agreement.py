@@ -226,10 +226,11 @@ def test_empty_ensemble(nov2023: Scenario) -> None:
     assert len(result) == 0 and result.extensions.shape[0] == 0
 
 
-def test_negotiation_mode_is_refused_clearly() -> None:
-    with pytest.raises(NotImplementedError, match="negotiation-mode ensembles are not available"):
-        run_ensemble(load_scenario(DECEMBER), 10, seed=0)
-    assert issubclass(NegotiationEnsembleUnavailable, NotImplementedError)
+def test_negotiation_mode_runs_in_its_own_engine() -> None:
+    """Scenarios with talks are no longer refused: tests/test_ensemble_negotiation.py."""
+    result = run_ensemble(load_scenario(DECEMBER), 10, seed=0)
+    assert len(result) == 10 and result.talk_rounds.shape == (10,)  # type: ignore[attr-defined]
+    assert issubclass(NegotiationEnsembleUnavailable, NotImplementedError)  # kept, not raised
 
 
 def test_bad_arguments_are_refused(nov2023: Scenario) -> None:

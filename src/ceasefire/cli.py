@@ -1,4 +1,4 @@
-"""The command line: `ceasefire check | schema | run`.
+"""The command line: `ceasefire check | schema | run | ensemble | compare | sensitivity`.
 
 Bad input exits with code 2 and a message naming file, line, column and field;
 no traceback. Outputs are written all or nothing.
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -17,9 +19,28 @@ from rich.table import Table
 
 from . import __version__
 from .engine import END_REASONS, Episode, run
-from .ensemble import draw_scenario, run_draw
+from .ensemble import (
+    ComparisonError,
+    NegotiationEnsembleUnavailable,
+    SensitivityError,
+    compare,
+    draw_scenario,
+    iter_ensemble,
+    run_draw,
+    sobol_analysis,
+)
+from .ensemble._backend import BackendError
+from .ensemble._execution import BATCH_SIZE
 from .monitor import monitor_group
 from .outputs import day_rows, summary_json, write_outputs
+from .outputs._ensemble_report import (
+    index_text,
+    render_compare_report,
+    render_sensitivity_report,
+    summary_text,
+    write_ensemble,
+    write_folder,
+)
 from .outputs._replay import replay
 from .scenario import Scenario, ScenarioError, json_schema, load_scenario
 
@@ -213,3 +234,369 @@ def _print_summary(console: Console, episode: Episode) -> None:
 
 
 main.add_command(monitor_group)
+
+
+# ---------------------------------------------------------------------------
+# Ensembles: `ensemble`, `compare`, `sensitivity`
+
+EXIT_INTERRUPTED = 130
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    _console(stderr=True).print(message, markup=False)
+    sys.exit(code)
+
+
+def _engine_options(backend: str, address: str | None) -> dict[str, Any]:
+    """Keyword arguments for the ensemble engine: none for a local run (the engine's
+    default), ``backend`` and ``address`` otherwise (Ray is imported, and a missing
+    ``ray`` package reported, when the run starts)."""
+    if backend == "local":
+        if address is not None:
+            raise click.UsageError("--address needs --backend ray")
+        return {}
+    return {"backend": backend, "address": address}
+
+
+def _backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="address of a running Ray cluster (with --backend ray; default: a local one)",
+    )(func)
+    return click.option(
+        "--backend",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="where the episodes run: this process, or a Ray cluster",
+    )(func)
+
+
+@contextmanager
+def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr (when ``show``); yields the per-batch callback."""
+    if not show:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda k: bar.advance(task, k)
+
+
+def _show_progress(quiet: bool, n: int, batch_size: int) -> bool:
+    return not quiet and n > batch_size and sys.stderr.isatty()
+
+
+def _run_guarded(out: str | None, work: Callable[[], Any]) -> Any:
+    """Run ``work`` with the ensemble commands' error handling: bad input exits 2, a
+    folder that cannot be written 1, Ctrl-C 130 (and nothing is left half-written)."""
+    try:
+        return work()
+    except KeyboardInterrupt:
+        where = f"; {out} was not written" if out is not None else ""
+        _fail(f"interrupted{where}", EXIT_INTERRUPTED)
+    except NegotiationEnsembleUnavailable as exc:
+        _fail(str(exc))
+    except (ComparisonError, SensitivityError, NotADirectoryError) as exc:
+        _fail(str(exc))
+    except BackendError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc}", 1)
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def _interval(entry: dict[str, Any]) -> str:
+    return f"{100 * entry['low']:.2f}% to {100 * entry['high']:.2f}%"
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) -> None:
+    names = {p.id: p.name for p in scenario.parties}
+    table = Table(
+        title=f"{scenario.name}: {data['n']:,} episodes, seed {data['seed']}",
+        title_justify="left",
+    )
+    table.add_column("quantity")
+    for head in ("mean", "5%", "25%", "50%", "75%", "95%"):
+        table.add_column(head, justify="right")
+
+    def row(label: str, d: dict[str, Any]) -> None:
+        table.add_row(label, f"{d['mean']:,.2f}",
+                      *(_num(d[k]) for k in ("q05", "q25", "q50", "q75", "q95")))
+
+    row("pause days", data["pause_days"])
+    row("extensions", data["extensions"])
+    for party, rel in data["released"].items():
+        row(f"released by {names.get(party, party)} (deal)", rel["total"])
+        for category, d in rel["by_category"].items():
+            row(f"  {category}", d)
+    row("side-channel releases", data["side_channel_released"])
+    row("delays", data["delays"])
+    if "talk_rounds" in data:
+        row("talk rounds", data["talk_rounds"])
+    console.print(table)
+
+    probs = Table(title="probabilities (95% Wilson intervals)", title_justify="left")
+    probs.add_column("event")
+    probs.add_column("probability", justify="right")
+    probs.add_column("95% interval", justify="right")
+    probs.add_row("agreement by the horizon", _pct(data["agreement"]["p"]),
+                  _interval(data["agreement"]))
+    probs.add_row("breach", _pct(data["breach"]["p"]), _interval(data["breach"]))
+    for reason, entry in data["end_reasons"].items():
+        probs.add_row(f"ends: {reason}", _pct(entry["p"]), _interval(entry))
+    console.print(probs)
+
+    dates = Table(title="probability of an agreement by each date (where it changes)",
+                  title_justify="left")
+    dates.add_column("by date")
+    dates.add_column("probability", justify="right")
+    dates.add_column("95% interval", justify="right")
+    previous = -1
+    by_date = data["agreement_by_date"]
+    for i, entry in enumerate(by_date):
+        if entry["count"] != previous or i == len(by_date) - 1:
+            dates.add_row(entry["date"], _pct(entry["p"]), _interval(entry))
+            previous = entry["count"]
+    console.print(dates)
+    console.print(
+        f"inputs: {data['scenario_hash']}, seed {data['seed']}, {data['n']:,} episodes, "
+        f"ceasefire {data['package_version']}",
+        markup=False,
+    )
+
+
+@main.command(name="ensemble")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-n", "n", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="number of episodes (draws 0..N-1 of the scenario's priors)")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="ensemble seed (same scenario + seed + N = same outputs)")
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True,
+              type=click.IntRange(min=1),
+              help="episodes per batch: memory is one batch; results do not depend on it")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              help="write summary.json, episodes.parquet and report.html here (all or nothing)")
+@click.option("--json", "as_json", is_flag=True, help="print only summary.json")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@_backend_options
+def ensemble_command(
+    file: str,
+    n: int,
+    seed: int,
+    batch_size: int,
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+    backend: str,
+    address: str | None,
+) -> None:
+    """Run N episodes of the scenario in FILE, each on its own draw of its priors, and
+    show the distributions: quantiles of pause days and releases, the probability of an
+    agreement by each date, of a breach and of each end reason."""
+    scenario = _load(file)
+    engine = _engine_options(backend, address)
+
+    def work() -> dict[str, Any]:
+        batches = iter_ensemble(scenario, n, seed, batch_size, **engine)
+        with _progress(n, _show_progress(quiet, n, batch_size), "episodes") as advance:
+            return write_ensemble(scenario, batches, seed=seed, out=out, progress=advance)
+
+    data: dict[str, Any] = _run_guarded(out, work)
+    if as_json:
+        click.echo(summary_text(data), nl=False)
+        return
+    console = _console()
+    _print_ensemble(console, scenario, data)
+    if out is not None:
+        console.print(f"outputs written to {out}/", markup=False)
+
+
+@main.command(name="compare")
+@click.argument("file_a", metavar="A", type=click.Path(dir_okay=False))
+@click.argument("file_b", metavar="B", type=click.Path(dir_okay=False))
+@click.option("-n", "n", default=10_000, show_default=True, type=click.IntRange(min=2),
+              help="number of episodes of each design")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="ensemble seed, shared by both designs")
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True,
+              type=click.IntRange(min=1), help="episodes per batch (memory: two batches)")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              help="write summary.json and report.html here (all or nothing)")
+@click.option("--json", "as_json", is_flag=True, help="print only the comparison, as JSON")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@_backend_options
+def compare_command(
+    file_a: str,
+    file_b: str,
+    n: int,
+    seed: int,
+    batch_size: int,
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+    backend: str,
+    address: str | None,
+) -> None:
+    """Compare two designs, A and B, on the same draws (common random numbers).
+
+    Episode i of A and of B uses the same random streams: the j-th prior of each file
+    takes the same draw (both files need the same prior targets, in the same order) and
+    the same in-episode draws. For each metric: the mean under A and under B, and the
+    mean paired difference B - A with a 95% paired t interval."""
+    a, b = _load(file_a), _load(file_b)
+    engine = _engine_options(backend, address)
+
+    def work() -> dict[str, Any]:
+        with _progress(n, _show_progress(quiet, n, batch_size), "pairs") as advance:
+            data = compare(a, b, n, seed, batch_size, progress=advance, **engine)
+        data["a"]["file"], data["b"]["file"] = file_a, file_b
+        if out is not None:
+            write_folder(out, {"summary.json": summary_text(data),
+                               "report.html": render_compare_report(a, b, data)})
+        return data
+
+    data: dict[str, Any] = _run_guarded(out, work)
+    if as_json:
+        click.echo(summary_text(data), nl=False)
+        return
+    console = _console()
+    table = Table(
+        title=f"B - A, {data['n']:,} paired episodes, seed {seed} (A: {file_a}, B: {file_b})",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    for head in ("mean A", "mean B", "B - A", "95% interval"):
+        table.add_column(head, justify="right")
+    for m in data["metrics"]:
+        digits = 3 if m["kind"] == "probability" else 2
+        interval = (f"{m['low']:+.{digits}f} to {m['high']:+.{digits}f}"
+                    if m["low"] is not None else "-")
+        table.add_row(m["label"], f"{m['a_mean']:.{digits}f}", f"{m['b_mean']:.{digits}f}",
+                      f"{m['difference']:+.{digits}f}", interval)
+    console.print(table)
+    console.print(f"A: {file_a} ({data['a']['scenario_hash']}); B: {file_b} "
+                  f"({data['b']['scenario_hash']}); ceasefire {data['package_version']}",
+                  markup=False)
+    if out is not None:
+        console.print(f"outputs written to {out}/", markup=False)
+
+
+def _clause_ranges(clauses: tuple[str, ...]) -> dict[str, tuple[int, int] | None]:
+    out: dict[str, tuple[int, int] | None] = {}
+    for text in clauses:
+        name, sep, span = text.partition("=")
+        if not sep:
+            out[name.strip()] = None
+            continue
+        low, colon, high = span.partition(":")
+        try:
+            if not colon:
+                raise ValueError
+            out[name.strip()] = (int(low), int(high))
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r}: give NAME or NAME=LOW:HIGH with whole numbers, "
+                "e.g. extension.per_step=5:15",
+                param_hint="--clause",
+            ) from None
+    return out
+
+
+@main.command(name="sensitivity")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-n", "n", default=256, show_default=True, type=click.IntRange(min=2),
+              help="base sample size, a power of 2 (the model runs N x (inputs + 2) times)")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="seed of the design, the bootstrap and the episodes' draws")
+@click.option("--clause", "clauses", multiple=True, metavar="NAME[=LOW:HIGH]",
+              help="a clause to vary (repeat for several), e.g. exchange.ratios.women_children"
+              "=1:5; default: initial_days, the exchange ratios and the extension rule's "
+              "per_step, per_extension_limit_days and max_total_days, each ±50%")
+@click.option("--no-clauses", is_flag=True, help="vary the priors only")
+@click.option("--no-dummy", is_flag=True,
+              help="leave out the dummy input (it shows the estimator's noise floor)")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              help="write summary.json and report.html (tornado charts) here")
+@click.option("--json", "as_json", is_flag=True, help="print only the indices, as JSON")
+def sensitivity_command(
+    file: str,
+    n: int,
+    seed: int,
+    clauses: tuple[str, ...],
+    no_clauses: bool,
+    no_dummy: bool,
+    out: str | None,
+    as_json: bool,
+) -> None:
+    """Which clause or uncertain number matters most: Sobol' indices of pause days and
+    of releases, for the scenario's priors and clauses of its agreement.
+
+    Uses scipy.stats.sobol_indices (Saltelli's design; first-order and total indices)
+    with 95% bootstrap intervals; SciPy is a dependency already and well kept, so SALib
+    is not needed."""
+    scenario = _load(file)
+    if no_clauses and clauses:
+        raise click.UsageError("--clause and --no-clauses cannot be combined")
+    requested: dict[str, tuple[int, int] | None] | None = (
+        {} if no_clauses else _clause_ranges(clauses) if clauses else None
+    )
+
+    def work() -> dict[str, Any]:
+        data = sobol_analysis(scenario, n=n, seed=seed, clauses=requested, dummy=not no_dummy)
+        if out is not None:
+            write_folder(out, {"summary.json": summary_text(data),
+                               "report.html": render_sensitivity_report(scenario, data)})
+        return data
+
+    data: dict[str, Any] = _run_guarded(out, work)
+    if as_json:
+        click.echo(summary_text(data), nl=False)
+        return
+    console = _console()
+    for key, output in data["outputs"].items():
+        table = Table(title=f"Sobol indices: {output['label']} ({key})", title_justify="left")
+        table.add_column("input")
+        table.add_column("kind")
+        table.add_column("first order", justify="right")
+        table.add_column("95% interval", justify="right")
+        table.add_column("total", justify="right")
+        table.add_column("95% interval", justify="right")
+        for r in output["indices"]:
+            table.add_row(r["input"], r["kind"], index_text(r["first_order"]),
+                          f"{index_text(r['first_low'])} to {index_text(r['first_high'])}",
+                          index_text(r["total_order"]),
+                          f"{index_text(r['total_low'])} to {index_text(r['total_high'])}")
+        console.print(table)
+    console.print(
+        f"{data['evaluations']:,} model runs ({data['engine']} engine), base sample {n}, "
+        f"seed {seed}; {data['scenario_hash']}, ceasefire {data['package_version']}",
+        markup=False,
+    )
+    if out is not None:
+        console.print(f"outputs written to {out}/", markup=False)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,7 @@ from ..scenario import (
     ValuePrior,
     content_hash,
 )
+from ._backend import Backend, Progress, run_batches
 from ._draws import quantile
 from ._streams import EPISODE_STREAM, PRIOR_STREAM, Streams, verified
 
@@ -67,7 +69,8 @@ NO_PARTY = -1
 
 
 class NegotiationEnsembleUnavailable(NotImplementedError):
-    """Ensembles of scenarios with talks (negotiation mode) are not available yet."""
+    """Kept for compatibility: no longer raised (scenarios with talks run in
+    ``_negotiation``)."""
 
 
 # ---------------------------------------------------------------------------
@@ -290,11 +293,23 @@ class _Plan:
 
 
 class _Batch:
-    def __init__(self, plan: _Plan, seed: int, first: int, count: int) -> None:
+    def __init__(
+        self,
+        plan: _Plan,
+        seed: int,
+        first: int,
+        count: int,
+        *,
+        uniforms: F64 | None = None,
+        episodes: NDArray[np.uint64] | None = None,
+    ) -> None:
+        """Episodes ``first..first+count-1``; or, for a design of experiments
+        (``ensemble._sensitivity``), the priors' uniforms given as ``uniforms[:, j]``
+        and the episode streams of ``episodes`` (one index per row, repeats allowed)."""
         self.p = plan
         self.count = count
         s = plan.s
-        indices = np.arange(first, first + count, dtype=np.uint64)
+        indices = np.arange(first, first + count, dtype=np.uint64) if episodes is None else episodes
         n = count
 
         # The priors: one uniform per prior from each episode's prior stream.
@@ -303,7 +318,8 @@ class _Batch:
         if s.priors:
             stream = Streams(seed, indices, PRIOR_STREAM)
             for j, prior in enumerate(s.priors):
-                drawn = quantile(prior.distribution, stream.random())
+                u = stream.random() if uniforms is None else uniforms[:, j]
+                drawn = quantile(prior.distribution, u)
                 draws.append(drawn)
                 self.prior_values[:, j] = drawn
 
@@ -701,20 +717,29 @@ class _Batch:
 
 
 def _check(scenario: Scenario) -> None:
-    if scenario.negotiation is not None:
-        raise NegotiationEnsembleUnavailable(
-            "negotiation-mode ensembles are not available yet: the ensemble engine runs "
-            "scenarios with an agreement in force and no `negotiation`; run draws of this "
-            "scenario one at a time with the reference engine (ensemble.run_draw, or "
-            "`ceasefire run FILE --draw I`)"
-        )
+    """Nothing is refused any more: scenarios with talks run in ``_negotiation``."""
 
 
 BATCH_SIZE = 50_000
 
 
+def _run_batch(plan: _Plan, seed: int, first: int, count: int) -> dict[str, NDArray[Any]]:
+    """Episodes first..first+count-1: the unit a backend runs, here or on a Ray worker."""
+    verified()
+    batch = _Batch(plan, seed, first, count)
+    batch.run()
+    return batch.results()
+
+
 def run_ensemble(
-    scenario: Scenario, n: int, seed: int = 0, batch_size: int = BATCH_SIZE
+    scenario: Scenario,
+    n: int,
+    seed: int = 0,
+    batch_size: int = BATCH_SIZE,
+    *,
+    backend: str | Backend = "local",
+    address: str | None = None,
+    on_batch: Progress | None = None,
 ) -> EnsembleResult:
     """Run episodes 0..n-1 of ``scenario`` with ensemble seed ``seed``.
 
@@ -725,6 +750,10 @@ def run_ensemble(
     episodes there); results do not depend on the batch size, and larger batches spread
     NumPy's per-call overhead over more episodes (50,000 runs the November scenario
     about 1.5 times as fast as 10,000).
+
+    ``backend`` runs the batches: ``"local"`` in this process, ``"ray"`` on a Ray cluster
+    (``address``, else ``RAY_ADDRESS``, else a local one; ``docs/ray.md``); the results
+    are the same whichever runs them. ``on_batch(done, total)`` follows the progress.
     """
     _check(scenario)
     if n < 0:
@@ -734,6 +763,12 @@ def run_ensemble(
     if seed < 0:
         raise ValueError("the seed must be >= 0")
     verified()
+    if scenario.negotiation is not None:  # talks: the negotiation-mode engine
+        from ._negotiation import run_negotiation_ensemble
+
+        return run_negotiation_ensemble(
+            scenario, n, seed, batch_size, backend=backend, address=address, on_batch=on_batch
+        )
     plan = _Plan(scenario)
     # The results are filled in batch by batch; a batch's working state is dropped as
     # soon as its rows are copied, so memory is the results plus one batch.
@@ -753,11 +788,11 @@ def run_ensemble(
         "breaches": np.zeros(n, np.int32),
         "delays": np.zeros(n, np.int32),
     }
-    for first in range(0, n, batch_size):
-        rows = slice(first, min(first + batch_size, n))
-        batch = _Batch(plan, seed, first, rows.stop - first)
-        batch.run()
-        for name, values in batch.results().items():
+    task = partial(_run_batch, plan, seed)
+    for rows, results in run_batches(
+        task, n, batch_size, backend=backend, address=address, on_batch=on_batch
+    ):
+        for name, values in results.items():
             out[name][rows] = values
     return EnsembleResult(
         scenario=scenario.name,

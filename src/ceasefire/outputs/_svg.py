@@ -581,3 +581,235 @@ def line_chart(
         empty_note=empty_note,
         integer_x=True,
     )
+
+
+# ---------------------------------------------------------------------------
+# Ensemble charts: horizontal bars with intervals (tornado, differences) and a
+# probability curve with its interval band
+
+
+@dataclass(frozen=True)
+class BarSeries:
+    """One bar per row of a horizontal bar chart (a colour in the legend)."""
+
+    key: str
+    label: str
+    colour: str
+
+
+def hbar_chart(
+    *,
+    rows: Sequence[str],
+    series: Sequence[BarSeries],
+    values: Sequence[Sequence[float]],
+    intervals: Sequence[Sequence[tuple[float, float] | None]] | None = None,
+    title: str = "",
+    x_label: str = "",
+    x_range: tuple[float, float] | None = None,
+    plot_width: float = 560.0,
+    row_height: float = 26.0,
+    empty_note: str = "nothing to show",
+) -> str:
+    """Horizontal bars as inline SVG: one group of bars per entry of ``rows`` (top to
+    bottom, in the order given), one bar per ``series`` in each group; ``values[r][s]``
+    is the bar's length from 0 (negative values go left). ``intervals[r][s]`` (optional)
+    draws a whisker from low to high. A tornado chart is this with rows sorted by size;
+    a chart of differences with their intervals is this with one series and whiskers.
+    Each bar is a ``<rect class="bar {key}">`` with a ``<title>``."""
+    size = 11.0
+    label_w = min(360.0, max((_text_width(r, size) for r in rows), default=40.0) * 1.15 + 16.0)
+    left, right, top = label_w, 24.0, 12.0
+    plot_height = max(len(rows), 1) * row_height
+    width = left + plot_width + right
+    base_y = top + plot_height
+    points = [v for row in values for v in row]
+    if intervals is not None:
+        for row_iv in intervals:
+            for iv in row_iv:
+                if iv is not None:
+                    points.extend(iv)
+    points.append(0.0)
+    finite = [p for p in points if math.isfinite(p)]
+    lo, hi = x_range if x_range is not None else (min(finite), max(finite))
+    ticks = linear_ticks(lo, hi)
+    x0, x1 = (ticks[0], ticks[-1]) if x_range is None else x_range
+
+    def px(x: float) -> float:
+        x = min(max(x, x0), x1)
+        return left + (x - x0) / (x1 - x0) * plot_width
+
+    body: list[str] = []
+    for t in ticks:
+        if x0 - 1e-12 <= t <= x1 + 1e-12:
+            body.append(
+                f'<line class="grid" x1="{num(px(t))}" y1="{num(top)}" x2="{num(px(t))}" '
+                f'y2="{num(base_y)}" stroke="#e2e2e2" stroke-width="0.5"/>'
+            )
+            body.append(
+                f'<text x="{num(px(t))}" y="{num(base_y + 16)}" font-size="11" '
+                f'text-anchor="middle">{esc(tick_label(t))}</text>'
+            )
+    k = max(len(series), 1)
+    bar_h = row_height * 0.72 / k
+    for r, label in enumerate(rows):
+        y_row = top + r * row_height
+        body.append(
+            f'<text x="{num(left - 8)}" y="{num(y_row + row_height / 2 + 4)}" '
+            f'font-size="{num(size)}" text-anchor="end">{esc(label)}</text>'
+        )
+        for s, ser in enumerate(series):
+            value = values[r][s]
+            y = y_row + row_height * 0.14 + s * bar_h
+            if math.isfinite(value):
+                xa, xb = sorted((px(0.0), px(value)))
+                body.append(
+                    f'<rect class="bar {esc(ser.key)}" x="{num(xa)}" y="{num(y)}" '
+                    f'width="{num(max(xb - xa, 0.5))}" height="{num(bar_h * 0.9)}" '
+                    f'fill="{esc(ser.colour)}"><title>{esc(label)}, {esc(ser.label)}: '
+                    f"{esc(f'{value:.4g}')}</title></rect>"
+                )
+            iv = intervals[r][s] if intervals is not None else None
+            if iv is not None and all(math.isfinite(v) for v in iv):
+                cy = y + bar_h * 0.45
+                body.append(
+                    f'<path class="whisker {esc(ser.key)}" d="M{num(px(iv[0]))} {num(cy)}'
+                    f"H{num(px(iv[1]))}M{num(px(iv[0]))} {num(cy - 3)}v6"
+                    f'M{num(px(iv[1]))} {num(cy - 3)}v6" stroke="#1b1b1b" '
+                    f'stroke-width="1" fill="none"><title>{esc(label)}, {esc(ser.label)}: '
+                    f"95% interval {esc(f'{iv[0]:.4g}')} to {esc(f'{iv[1]:.4g}')}"
+                    "</title></path>"
+                )
+    if not rows:
+        body.append(
+            f'<text x="{num(left + plot_width / 2)}" y="{num(top + 14)}" font-size="13" '
+            f'text-anchor="middle" fill="#555555">{esc(empty_note)}</text>'
+        )
+    body.append(
+        f'<line class="axis zero" x1="{num(px(0.0))}" y1="{num(top)}" x2="{num(px(0.0))}" '
+        f'y2="{num(base_y)}" stroke="#333333" stroke-width="1"/>'
+    )
+    if x_label:
+        body.append(
+            f'<text x="{num(left + plot_width / 2)}" y="{num(base_y + 34)}" font-size="11" '
+            f'text-anchor="middle">{esc(x_label)}</text>'
+        )
+    items = [("swatch", s.colour, s.label) for s in series if s.label]
+    legend_y = base_y + 46
+    legend, legend_h = _legend([items] if items else [], left, legend_y, plot_width)
+    height = legend_y + legend_h + 8
+    head = (
+        f'<svg class="chart" viewBox="0 0 {num(width)} {num(height)}" role="img" '
+        f'font-family="{esc(FONT)}" preserveAspectRatio="xMidYMid meet">'
+    )
+    title_part = f"<title>{esc(title)}</title>" if title else ""
+    return "".join([head, title_part, *body, *legend, "</svg>"])
+
+
+def band_chart(
+    *,
+    slots: Sequence[str],
+    values: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    title: str = "",
+    y_label: str = "",
+    line_label: str = "estimate",
+    band_label: str = "95% interval",
+    colour: str = "#0072b2",
+    y_range: tuple[float, float] = (0.0, 1.0),
+    plot_width: float = 840.0,
+    plot_height: float = 240.0,
+    max_labels: int = 31,
+) -> str:
+    """A step curve over ``slots`` (e.g. dates) with a shaded interval band, as inline
+    SVG: ``values[i]`` holds from slot i to the next; ``lows``/``highs`` bound the band.
+    Each slot has a ``<rect class="slot">`` with a ``<title>`` giving its figures."""
+    left, right, top = 56.0, 16.0, 16.0
+    label_room = 24.0 + _text_width(max(slots, key=len, default=""), 10.0) * 0.71
+    width = left + plot_width + right
+    base_y = top + plot_height
+    n = max(len(slots), 1)
+    slot_w = plot_width / n
+    y0, y1 = y_range
+
+    def py(y: float) -> float:
+        return base_y - (min(max(y, y0), y1) - y0) / (y1 - y0) * plot_height
+
+    body: list[str] = []
+    for t in linear_ticks(y0, y1, target=5):
+        if y0 - 1e-12 <= t <= y1 + 1e-12:
+            body.append(
+                f'<line class="grid" x1="{num(left)}" y1="{num(py(t))}" '
+                f'x2="{num(left + plot_width)}" y2="{num(py(t))}" stroke="#e2e2e2" '
+                'stroke-width="0.5"/>'
+            )
+            body.append(
+                f'<text x="{num(left - 6)}" y="{num(py(t) + 4)}" font-size="11" '
+                f'text-anchor="end">{esc(tick_label(t))}</text>'
+            )
+    if slots:
+        upper = "".join(
+            f"L{num(left + i * slot_w)} {num(py(h))}L{num(left + (i + 1) * slot_w)} {num(py(h))}"
+            for i, h in enumerate(highs)
+        )
+        lower = "".join(
+            f"L{num(left + (i + 1) * slot_w)} {num(py(lo))}L{num(left + i * slot_w)} {num(py(lo))}"
+            for i, lo in reversed(list(enumerate(lows)))
+        )
+        body.append(
+            f'<path class="band" d="M{upper[1:]}{lower}Z" fill="{esc(colour)}" '
+            f'fill-opacity="0.18" stroke="none"><title>{esc(band_label)}</title></path>'
+        )
+        line = "".join(
+            f"L{num(left + i * slot_w)} {num(py(v))}L{num(left + (i + 1) * slot_w)} {num(py(v))}"
+            for i, v in enumerate(values)
+        )
+        body.append(
+            f'<path class="line" d="M{line[1:]}" fill="none" stroke="{esc(colour)}" '
+            'stroke-width="1.8"/>'
+        )
+        for i, slot in enumerate(slots):
+            tip = (
+                f"{slot}: {values[i]:.3f} ({band_label} {lows[i]:.3f} to {highs[i]:.3f})"
+            )
+            body.append(
+                f'<rect class="slot" x="{num(left + i * slot_w)}" y="{num(top)}" '
+                f'width="{num(slot_w)}" height="{num(plot_height)}" fill="#ffffff" '
+                f'fill-opacity="0"><title>{esc(tip)}</title></rect>'
+            )
+    body.append(
+        f'<line class="axis" x1="{num(left)}" y1="{num(base_y)}" x2="{num(left + plot_width)}" '
+        f'y2="{num(base_y)}" stroke="#333333" stroke-width="1"/>'
+    )
+    body.append(
+        f'<line class="axis" x1="{num(left)}" y1="{num(top)}" x2="{num(left)}" '
+        f'y2="{num(base_y)}" stroke="#333333" stroke-width="1"/>'
+    )
+    every = max(1, math.ceil(len(slots) / max_labels), math.ceil(14.0 / slot_w))
+    for i in range(0, len(slots), every):
+        cx = left + (i + 0.5) * slot_w
+        ly = base_y + 10
+        body.append(
+            f'<text x="{num(cx)}" y="{num(ly)}" font-size="10" text-anchor="end" '
+            f'transform="rotate(-45 {num(cx)} {num(ly)})">{esc(slots[i])}</text>'
+        )
+    if y_label:
+        cy = top + plot_height / 2
+        body.append(
+            f'<text x="14" y="{num(cy)}" font-size="11" text-anchor="middle" '
+            f'transform="rotate(-90 14 {num(cy)})">{esc(y_label)}</text>'
+        )
+    legend_y = base_y + label_room
+    legend, legend_h = _legend(
+        [[("swatch", colour, line_label), ("swatch band-swatch", "#c7dcec", band_label)]],
+        left,
+        legend_y,
+        plot_width,
+    )
+    height = legend_y + legend_h + 8
+    head = (
+        f'<svg class="chart" viewBox="0 0 {num(width)} {num(height)}" role="img" '
+        f'font-family="{esc(FONT)}" preserveAspectRatio="xMidYMid meet">'
+    )
+    title_part = f"<title>{esc(title)}</title>" if title else ""
+    return "".join([head, title_part, *body, *legend, "</svg>"])

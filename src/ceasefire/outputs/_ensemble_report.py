@@ -1,0 +1,670 @@
+"""Outputs of ensembles, comparisons and sensitivity analyses.
+
+- :class:`StagedFolder`: a folder written all or nothing. Files go into a staging folder
+  beside the target; :meth:`StagedFolder.commit` renames it into place (replacing an
+  existing target whole). Any exception before that, ``KeyboardInterrupt`` included,
+  removes the staging folder and leaves the target as it was.
+- :class:`EpisodeWriter`: per-episode rows appended batch by batch to a Parquet file
+  (``pyarrow.parquet.ParquetWriter``, one row group per batch), so memory is one batch.
+- :func:`write_ensemble`: consumes a stream of batches into ``summary.json``,
+  ``episodes.parquet`` and ``report.html``.
+- ``render_*_report``: self-contained HTML pages in the style of the episode report
+  (inline CSS and SVG, no scripts, no network references, every text escaped,
+  deterministic: the same data give the same bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..ensemble import END_CODES, EnsembleResult
+from ..ensemble._summaries import (
+    QUANTILE_KEYS,
+    QUANTILES,
+    EnsembleSummary,
+    agreement_day,
+    prior_name,
+)
+from ..scenario import Scenario
+from ._files import _swap_into_place
+from ._report import _CSS, _kv_table, _table
+from ._svg import BarSeries, Series, band_chart, esc, hbar_chart, stacked_bar_chart
+
+ENSEMBLE_FILES = ("summary.json", "episodes.parquet", "report.html")
+_EPOCH = date(1970, 1, 1)
+MAX_BINS = 40
+
+
+# ---------------------------------------------------------------------------
+# All-or-nothing folders
+
+
+class StagedFolder:
+    """A folder written all or nothing (use as a context manager, then :meth:`commit`)."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+        if self.target.exists() and not self.target.is_dir():
+            raise NotADirectoryError(f"{self.target} exists and is not a folder")
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(
+            tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent)
+        )
+        self._closers: list[Callable[[], None]] = []
+        self.committed = False
+
+    def __enter__(self) -> StagedFolder:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self.abort()
+
+    def path(self, name: str) -> Path:
+        return self.staging / name
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Call ``close`` before the folder is committed or removed (open writers)."""
+        self._closers.append(close)
+
+    def _close(self) -> None:
+        closers, self._closers = self._closers, []
+        for close in closers:
+            close()
+
+    def write_text(self, name: str, text: str) -> None:
+        with open(self.staging / name, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def commit(self) -> Path:
+        self._close()
+        for entry in self.staging.iterdir():
+            with open(entry, "rb") as handle:
+                os.fsync(handle.fileno())
+        _swap_into_place(self.staging, self.target)
+        self.committed = True
+        return self.target
+
+    def abort(self) -> None:
+        try:
+            self._close()
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Per-episode rows as Parquet
+
+
+def _dates(days: np.ndarray[Any, Any], offset: int, mask: np.ndarray[Any, Any]) -> pa.Array:
+    values = pa.array((days.astype(np.int64) + offset).astype(np.int32), mask=mask)
+    return values.cast(pa.date32())
+
+
+def episode_table(result: EnsembleResult, scenario: Scenario, first: int) -> pa.Table:
+    """The per-episode rows of a batch whose first row is draw ``first``."""
+    n = len(result)
+    start = (result.calendar_start - _EPOCH).days
+    ext = result.extensions
+    lengths = (ext >= 0).sum(axis=1)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    columns: dict[str, pa.Array] = {
+        "draw": pa.array(np.arange(first, first + n, dtype=np.int64)),
+        "pause_days": pa.array(result.pause_days.astype(np.int32)),
+        "fighting_days": pa.array(result.fighting_days.astype(np.int32)),
+        "extensions": pa.ListArray.from_arrays(
+            pa.array(offsets), pa.array(ext[ext >= 0].astype(np.int32))
+        ),
+    }
+    for j, (party, category) in enumerate(result.release_columns):
+        columns[f"released_{party}_{category}"] = pa.array(result.released[:, j].astype(np.int32))
+    columns["side_channel"] = pa.array(result.side_channel_released.astype(np.int32))
+    reasons = pa.DictionaryArray.from_arrays(
+        pa.array(result.end_reason.astype(np.int32)), pa.array(list(END_CODES))
+    )
+    columns["end_reason"] = reasons.dictionary_decode()
+    columns["end_date"] = _dates(result.end_day, start, result.end_day < 0)
+    agreed = agreement_day(result, scenario)
+    a = scenario.agreement
+    signed = (a.signed or a.start) if a is not None and scenario.negotiation is None else None
+    if signed is not None:  # the agreement in force: its own date, even before the calendar
+        columns["agreement_date"] = _dates(
+            np.zeros(n, dtype=np.int64), (signed - _EPOCH).days, agreed < 0
+        )
+    else:
+        columns["agreement_date"] = _dates(agreed, start, agreed < 0)
+    by = result.ended_by.astype(np.int32)
+    columns["ended_by"] = pa.DictionaryArray.from_arrays(
+        pa.array(by, mask=by < 0), pa.array(list(result.parties))
+    ).dictionary_decode()
+    columns["breach"] = pa.array(result.breach)
+    columns["breach_count"] = pa.array(result.breaches.astype(np.int32))
+    columns["delays"] = pa.array(result.delays.astype(np.int32))
+    rounds = getattr(result, "talk_rounds", None)
+    if isinstance(rounds, np.ndarray):  # an ensemble with talks
+        columns["talk_rounds"] = pa.array(rounds.astype(np.int32))
+    for j, prior in enumerate(scenario.priors):
+        values = result.priors[:, j]
+        array = values.astype(np.int64) if prior.integer_target else values.astype(np.float64)
+        columns[f"prior_{prior_name(prior.key())}"] = pa.array(array)
+    return pa.table(columns)
+
+
+class EpisodeWriter:
+    """Appends each batch's per-episode rows to one Parquet file (a row group a batch)."""
+
+    def __init__(self, path: Path, scenario: Scenario) -> None:
+        self.path = path
+        self.scenario = scenario
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def append(self, result: EnsembleResult) -> None:
+        table = episode_table(result, self.scenario, self.rows)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows += len(result)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+# ---------------------------------------------------------------------------
+# The ensemble run, streamed into its outputs
+
+
+Progress = Callable[[int], None]
+
+
+def write_ensemble(
+    scenario: Scenario,
+    batches: Iterable[EnsembleResult],
+    *,
+    seed: int,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Consume ``batches`` (consecutive, from draw 0) into the ensemble's summary; with
+    ``out``, also write ``summary.json``, ``episodes.parquet`` and ``report.html`` there,
+    all or nothing. ``progress(k)`` is called after each batch of ``k`` episodes (an
+    exception it raises, like any other, leaves ``out`` as it was)."""
+    summary = EnsembleSummary(scenario, seed)
+    if out is None:
+        for batch in batches:
+            summary.add(batch)
+            if progress is not None:
+                progress(len(batch))
+        return summary.to_dict()
+    with StagedFolder(out) as folder:
+        writer = EpisodeWriter(folder.path("episodes.parquet"), scenario)
+        folder.on_close(writer.close)
+        for batch in batches:
+            summary.add(batch)
+            writer.append(batch)
+            if progress is not None:
+                progress(len(batch))
+        data = summary.to_dict()
+        folder.write_text("summary.json", summary_text(data))
+        folder.write_text("report.html", render_ensemble_report(scenario, data))
+        folder.commit()
+    return data
+
+
+def summary_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_folder(out: str | Path, files: dict[str, str]) -> Path:
+    """Write text files into ``out``, all or nothing."""
+    with StagedFolder(out) as folder:
+        for name, text in files.items():
+            folder.write_text(name, text)
+        return folder.commit()
+
+
+# ---------------------------------------------------------------------------
+# HTML
+
+
+def _head(title: str) -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n"
+        f"<style>\n{_CSS}\n</style>\n</head>\n<body>"
+    )
+
+
+def _page(title: str, header: str, sections: Sequence[str]) -> str:
+    return "\n".join(
+        [
+            _head(title),
+            f"<header>\n{header}\n</header>",
+            "<main>",
+            *sections,
+            "</main>",
+            "</body>\n</html>\n",
+        ]
+    )
+
+
+def _nav(links: Sequence[tuple[str, str]]) -> str:
+    items = "".join(f'<li><a href="#{esc(a)}">{esc(label)}</a></li>' for a, label in links)
+    return f"<nav><ul>{items}</ul></nav>"
+
+
+def _fmt(value: float | int | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def _prob_cell(entry: dict[str, Any]) -> list[str]:
+    low, high = (f"{100 * entry[k]:.2f}%" for k in ("low", "high"))
+    return [esc(_pct(entry["p"])), esc(f"{low} to {high}"), esc(f"{entry['count']:,}")]
+
+
+def _quantile_row(label: str, d: dict[str, Any]) -> list[str]:
+    return [esc(label), esc(_fmt(d["mean"], 2)), *(esc(_fmt(d[k])) for k in QUANTILE_KEYS)]
+
+
+def _histogram(title: str, d: dict[str, Any], x_label: str, colour: str) -> str:
+    """Episodes per value; values on a common step (e.g. multiples of 10) keep that step,
+    and more than ``MAX_BINS`` slots are grouped into equal bins."""
+    hist = {int(k): int(v) for k, v in d["histogram"].items()}
+    if not hist:
+        return ""
+    lo, hi = min(hist), max(hist)
+    step = 0
+    for v in hist:
+        step = math.gcd(step, v - lo)
+    step = max(step, 1)
+    width = step * math.ceil(((hi - lo) // step + 1) / MAX_BINS)
+    slots: list[str] = []
+    values: dict[tuple[int, int, str], float] = {}
+    tips: dict[tuple[int, int, str], str] = {}
+    total = sum(hist.values())
+    for b, left in enumerate(range(lo, hi + 1, width)):
+        right = min(left + width - 1, hi)
+        slots.append(str(left) if width == step else f"{left}-{right}")
+        count = sum(c for v, c in hist.items() if left <= v <= right)
+        values[(b, 0, "episodes")] = count
+        tips[(b, 0, "episodes")] = (
+            f"{x_label} {slots[-1]}: {count:,} episodes ({_pct(count / total)})"
+        )
+    return stacked_bar_chart(
+        slots=slots,
+        stacks=["episodes"],
+        series=[Series("episodes", "Episodes", colour)],
+        values=values,
+        tooltips=tips,
+        title=title,
+        y_label="episodes",
+        stack_caption=f"x: {x_label}",
+        plot_height=200.0,
+    )
+
+
+def _figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{esc(caption)}</figcaption></figure>" if svg else ""
+
+
+def _provenance(data: dict[str, Any]) -> str:
+    return (
+        f'<p class="provenance">Scenario hash <code>{esc(data["scenario_hash"])}</code>, '
+        f"seed <code>{esc(data['seed'])}</code>, <code>{esc(data['n'])}</code> episodes, "
+        f"ceasefire version <code>{esc(data['package_version'])}</code>.</p>"
+    )
+
+
+def _priors_section(scenario: Scenario) -> str:
+    if not scenario.priors:
+        return (
+            '<section id="priors">\n<h2>Priors</h2>\n<p>The scenario has no priors: every '
+            "episode uses the file's values, and only draws inside the episodes "
+            "(delays, refusals) differ.</p>\n</section>"
+        )
+    rows = []
+    for prior in scenario.priors:
+        dist = prior.distribution.model_dump(exclude_none=True)
+        kind = dist.pop("kind", "")
+        params = ", ".join(f"{k} {v}" for k, v in dist.items() if k not in ("source", "assumption"))
+        why = prior.source or prior.assumption or ""
+        rows.append(
+            [
+                f"<code>{esc(prior_name(prior.key()))}</code>",
+                esc(f"{kind} ({params})"),
+                esc(" ".join(str(why).split())),
+            ]
+        )
+    return (
+        '<section id="priors">\n<h2>Priors</h2>\n'
+        '<p class="note">Each episode draws every prior once (its draw is in the Parquet '
+        "file's <code>prior_</code> columns).</p>\n"
+        + _table(["Prior", "Distribution", "Source or assumption"], rows)
+        + "\n</section>"
+    )
+
+
+def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
+    """The ensemble's report: distributions, histograms, agreement by date, end reasons."""
+    parties = {p.id: p.name for p in scenario.parties}
+    categories = {c.id: c.name for c in scenario.categories}
+    header = "\n".join(
+        [
+            f"<h1>{esc(scenario.name)}: ensemble of {esc(format(data['n'], ','))} episodes</h1>",
+            _provenance(data),
+            '<p class="note">Distributions over simulated episodes, each on its own draw of '
+            "the scenario's priors. They are outputs of the model under the scenario's terms "
+            "and assumptions, not a record or a forecast of events. Probabilities carry a 95% "
+            "Wilson score interval, which covers the sampling error of the ensemble only, not "
+            "the model's.</p>",
+            _nav(
+                [
+                    ("distributions", "Distributions"),
+                    ("probabilities", "Probabilities"),
+                    ("histograms", "Histograms"),
+                    ("agreement", "Agreement by date"),
+                    ("endings", "End reasons"),
+                    ("priors", "Priors"),
+                ]
+            ),
+        ]
+    )
+    q_headers = ["Quantity", "Mean", *(f"{round(q * 100)}%" for q in QUANTILES)]
+    rows = [
+        _quantile_row("Pause days", data["pause_days"]),
+        _quantile_row("Extensions", data["extensions"]),
+    ]
+    for pid, rel in data["released"].items():
+        rows.append(_quantile_row(f"Released by {parties.get(pid, pid)} (deal)", rel["total"]))
+        for cid, d in rel["by_category"].items():
+            rows.append(_quantile_row(f"  of which {categories.get(cid, cid)}", d))
+    rows.append(_quantile_row("Side-channel releases", data["side_channel_released"]))
+    rows.append(_quantile_row("Delays", data["delays"]))
+    if "talk_rounds" in data:
+        rows.append(_quantile_row("Talk rounds", data["talk_rounds"]))
+    distributions = (
+        '<section id="distributions">\n<h2>Distributions</h2>\n'
+        f"{_table(q_headers, rows, numeric=range(1, len(q_headers)))}\n</section>"
+    )
+    p_rows = [
+        ["Agreement by the horizon", *_prob_cell(data["agreement"])],
+        ["Breach", *_prob_cell(data["breach"])],
+    ]
+    for reason, entry in data["end_reasons"].items():
+        p_rows.append([f"Ends: <code>{esc(reason)}</code>", *_prob_cell(entry)])
+    for who, entry in data["ended_by"].items():
+        p_rows.append([esc(f"Ended by {parties.get(who, who)}"), *_prob_cell(entry)])
+    probabilities = (
+        '<section id="probabilities">\n<h2>Probabilities</h2>\n'
+        + _table(["Event", "Probability", "95% interval", "Episodes"], p_rows, numeric=[1, 2, 3])
+        + "\n</section>"
+    )
+    figures = [
+        _figure(
+            _histogram("Pause days", data["pause_days"], "pause days", "#0072b2"),
+            "Episodes by the number of pause days.",
+        )
+    ]
+    colours = ["#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#555555"]
+    k = 0
+    for pid, rel in data["released"].items():
+        name = parties.get(pid, pid)
+        figures.append(
+            _figure(
+                _histogram(f"Released by {name}", rel["total"], "released", colours[k % 6]),
+                f"Episodes by the total released under the deal by {name}.",
+            )
+        )
+        k += 1
+        for cid, d in rel["by_category"].items():
+            figures.append(
+                _figure(
+                    _histogram(
+                        f"Released by {name}: {categories.get(cid, cid)}",
+                        d,
+                        "released",
+                        colours[k % 6],
+                    ),
+                    f"Episodes by the number released by {name} in the category "
+                    f"{categories.get(cid, cid)}.",
+                )
+            )
+            k += 1
+    histograms = (
+        '<section id="histograms">\n<h2>Histograms</h2>\n'
+        + "\n".join(f for f in figures if f)
+        + "\n</section>"
+    )
+    by_date = data["agreement_by_date"]
+    curve = band_chart(
+        slots=[d["date"] for d in by_date],
+        values=[d["p"] for d in by_date],
+        lows=[d["low"] for d in by_date],
+        highs=[d["high"] for d in by_date],
+        title="Probability of an agreement by each date",
+        y_label="P(agreement by date)",
+        line_label="share of episodes agreed by the date",
+        band_label="95% Wilson interval",
+    )
+    agreement = (
+        '<section id="agreement">\n<h2>Agreement by date</h2>\n'
+        + _figure(
+            curve,
+            "The share of episodes in which an agreement was reached on or "
+            "before each date, with its 95% Wilson interval. An agreement in force "
+            "counts from its signing date (else its start) in every episode whose "
+            "pause began.",
+        )
+        + "\n</section>"
+    )
+    reasons = list(data["end_reasons"].items())
+    endings_chart = hbar_chart(
+        rows=[r for r, _ in reasons],
+        series=[BarSeries("probability", "Probability", "#0072b2")],
+        values=[[e["p"]] for _, e in reasons],
+        intervals=[[(e["low"], e["high"])] for _, e in reasons],
+        title="End reasons",
+        x_label="probability",
+        x_range=(0.0, 1.0),
+    )
+    endings = (
+        '<section id="endings">\n<h2>End reasons</h2>\n'
+        + _figure(endings_chart, "How the episodes ended, with 95% Wilson intervals.")
+        + "\n</section>"
+    )
+    return _page(
+        f"Ensemble report: {scenario.name}",
+        header,
+        [distributions, probabilities, histograms, agreement, endings, _priors_section(scenario)],
+    )
+
+
+# ---------------------------------------------------------------------------
+# Comparison and sensitivity reports
+
+
+def _interval_text(low: float | None, high: float | None, digits: int = 2) -> str:
+    if low is None or high is None:
+        return "-"
+    return f"{low:+.{digits}f} to {high:+.{digits}f}"
+
+
+def _design(scenario: Scenario, meta: dict[str, Any]) -> str:
+    file = f" (<code>{esc(meta['file'])}</code>)" if meta.get("file") else ""
+    return f"{esc(scenario.name)}{file}, <code>{esc(meta['scenario_hash'])}</code>"
+
+
+def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str:
+    """The comparison's report: each metric's means under A and B and the paired
+    difference B - A with its 95% interval."""
+    header = "\n".join(
+        [
+            f"<h1>Comparison: {esc(a.name)} (A) and {esc(b.name)} (B)</h1>",
+            _kv_table(
+                [
+                    ("A", _design(a, data["a"])),
+                    ("B", _design(b, data["b"])),
+                    ("Episodes", esc(f"{data['n']:,} of each, seed {data['seed']}")),
+                    ("Version", f"ceasefire <code>{esc(data['package_version'])}</code>"),
+                ]
+            ),
+            f'<p class="note">{esc(data["method"])}</p>',
+            _nav([("metrics", "Metrics"), ("differences", "Differences")]),
+        ]
+    )
+    rows = []
+    for m in data["metrics"]:
+        digits = 3 if m["kind"] == "probability" else 2
+        rows.append(
+            [
+                esc(m["label"]),
+                esc(f"{m['a_mean']:.{digits}f}"),
+                esc(f"{m['b_mean']:.{digits}f}"),
+                esc(f"{m['difference']:+.{digits}f}"),
+                esc(_interval_text(m["low"], m["high"], digits)),
+            ]
+        )
+    metrics = (
+        '<section id="metrics">\n<h2>Metrics</h2>\n'
+        + _table(
+            ["Metric", "Mean A", "Mean B", "B - A", "95% interval"], rows, numeric=[1, 2, 3, 4]
+        )
+        + "\n</section>"
+    )
+    charts = []
+    for kind, title in (
+        ("count", "Differences B - A in counts"),
+        ("probability", "Differences B - A in probabilities"),
+    ):
+        ms = [m for m in data["metrics"] if m["kind"] == kind]
+        if not ms:
+            continue
+        svg = hbar_chart(
+            rows=[m["label"] for m in ms],
+            series=[BarSeries("difference", "Mean paired difference B - A", "#0072b2")],
+            values=[[m["difference"]] for m in ms],
+            intervals=[[(m["low"], m["high"]) if m["low"] is not None else None] for m in ms],
+            title=title,
+            x_label="B - A",
+        )
+        charts.append(_figure(svg, f"{title}, with 95% intervals (paired t)."))
+    differences = (
+        '<section id="differences">\n<h2>Differences</h2>\n' + "\n".join(charts) + "\n</section>"
+    )
+    return _page(f"Comparison: {a.name} and {b.name}", header, [metrics, differences])
+
+
+def index_text(value: float) -> str:
+    """A Sobol index to three decimals, without a negative zero."""
+    return f"{round(value, 3) + 0.0:.3f}"
+
+
+def render_sensitivity_report(scenario: Scenario, data: dict[str, Any]) -> str:
+    """The sensitivity analysis: Sobol indices per input and output, tornado charts."""
+    header = "\n".join(
+        [
+            f"<h1>{esc(scenario.name)}: which inputs matter most</h1>",
+            f'<p class="provenance">Scenario hash <code>{esc(data["scenario_hash"])}</code>, '
+            f"seed <code>{esc(data['seed'])}</code>, base sample <code>{esc(data['n'])}</code>, "
+            f"<code>{esc(data['evaluations'])}</code> model runs, ceasefire version "
+            f"<code>{esc(data['package_version'])}</code>.</p>",
+            f'<p class="note">{esc(data["method"])}</p>',
+            _nav(
+                [
+                    ("inputs", "Inputs"),
+                    *((f"out-{k}", v["label"]) for k, v in data["outputs"].items()),
+                ]
+            ),
+        ]
+    )
+    in_rows = [
+        [f"<code>{esc(i['name'])}</code>", esc(i["kind"]), esc(i["range"])] for i in data["inputs"]
+    ]
+    sections = [
+        '<section id="inputs">\n<h2>Inputs</h2>\n'
+        + _table(["Input", "Kind", "Varied over"], in_rows)
+        + "\n</section>"
+    ]
+    for key, out in data["outputs"].items():
+        ranked = out["indices"]
+        svg = hbar_chart(
+            rows=[r["input"] for r in ranked],
+            series=[
+                BarSeries("first", "First-order index", "#0072b2"),
+                BarSeries("total", "Total index", "#e69f00"),
+            ],
+            values=[[r["first_order"], r["total_order"]] for r in ranked],
+            intervals=[
+                [(r["first_low"], r["first_high"]), (r["total_low"], r["total_high"])]
+                for r in ranked
+            ],
+            title=f"Sobol indices: {out['label']}",
+            x_label="share of the output's variance",
+            x_range=(
+                min(0.0, *(r["first_low"] for r in ranked)) if ranked else 0.0,
+                max(1.0, *(r["total_high"] for r in ranked)) if ranked else 1.0,
+            ),
+        )
+        rows = [
+            [
+                f"<code>{esc(r['input'])}</code>",
+                esc(index_text(r["first_order"])),
+                esc(f"{index_text(r['first_low'])} to {index_text(r['first_high'])}"),
+                esc(index_text(r["total_order"])),
+                esc(f"{index_text(r['total_low'])} to {index_text(r['total_high'])}"),
+            ]
+            for r in ranked
+        ]
+        sections.append(
+            f'<section id="out-{esc(key)}">\n<h2>{esc(out["label"])}</h2>\n'
+            f"<p>Mean {esc(format(out['mean'], '.2f'))}, "
+            f"variance {esc(format(out['variance'], '.2f'))} "
+            "over the design's runs.</p>\n"
+            + _figure(
+                svg,
+                "Tornado chart: inputs sorted by their total index (the share of "
+                "variance they account for, interactions included); the first-order "
+                "index is the share they account for alone. Whiskers: 95% bootstrap "
+                "intervals.",
+            )
+            + _table(
+                ["Input", "First order", "95% interval", "Total", "95% interval"],
+                rows,
+                numeric=[1, 2, 3, 4],
+            )
+            + "\n</section>"
+        )
+    return _page(f"Sensitivity: {scenario.name}", header, sections)
