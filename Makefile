@@ -44,6 +44,7 @@ NEG_BENCH_ARGS ?=
 BENCH_VENV := .bench-venv
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ensemble.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_memory.py
 	@$(BENCH_VENV)/bin/python -c "import negmas" 2>/dev/null || { \
 	  $(PYTHON) -m venv $(BENCH_VENV) && \
 	  $(BENCH_VENV)/bin/pip install --quiet negmas==0.16.0 numpy; } || \

@@ -45,6 +45,14 @@ def main() -> None:
     result = run_ensemble(scenario, args.n, seed=args.seed, batch_size=args.batch_size)
     ensemble_s = time.perf_counter() - start
 
+    start = time.perf_counter()
+    spread = run_ensemble(
+        scenario, args.n, seed=args.seed, batch_size=args.batch_size, backend="processes"
+    )
+    processes_s = time.perf_counter() - start
+    if not np.array_equal(spread.released, result.released):
+        raise SystemExit("the processes backend disagrees with the local one")
+
     count = min(args.reference, args.n)
     start = time.perf_counter()
     summaries = [run_draw(scenario, args.seed, i).summary for i in range(count)]
@@ -72,7 +80,22 @@ def main() -> None:
         f"reference  {count:>10,} episodes in {reference_s:7.2f} s: "
         f"{reference_rate:>12,.0f} episodes/s (run_draw in a loop)"
     )
-    print(f"ratio      {ensemble_rate / reference_rate:,.0f}x (the first {count:,} episodes agree)")
+    processes_rate = args.n / processes_s
+    print(
+        f"processes  {args.n:>10,} episodes in {processes_s:7.2f} s: "
+        f"{processes_rate:>12,.0f} episodes/s (--backend processes, {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"ratio      {ensemble_rate / reference_rate:,.0f}x one process, "
+        f"{processes_rate / reference_rate:,.0f}x all CPUs, per episode "
+        f"(the first {count:,} episodes agree); target 1,000x: "
+        f"{'met' if processes_rate / reference_rate >= 1000 else 'NOT met'}"
+    )
+    best = min(ensemble_s, processes_s) * 1_000_000 / args.n
+    print(
+        f"1,000,000 episodes would take {best:.2f} s (target 10 s: "
+        f"{'met' if best <= 10 else 'NOT met'})"
+    )
     print(
         "end reasons "
         + ", ".join(f"{r} {c / args.n:.1%}" for r, c in zip(reasons, counts, strict=True))

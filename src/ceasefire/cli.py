@@ -21,7 +21,6 @@ from . import __version__
 from .engine import END_REASONS, Episode, run
 from .ensemble import (
     ComparisonError,
-    NegotiationEnsembleUnavailable,
     SensitivityError,
     compare,
     draw_scenario,
@@ -267,10 +266,11 @@ def _backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
     return click.option(
         "--backend",
-        type=click.Choice(["local", "ray"]),
+        type=click.Choice(["local", "processes", "ray"]),
         default="local",
         show_default=True,
-        help="where the episodes run: this process, or a Ray cluster",
+        help="where the episodes run: this process, a worker process per CPU, or a Ray "
+        "cluster",
     )(func)
 
 
@@ -313,8 +313,6 @@ def _run_guarded(out: str | None, work: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         where = f"; {out} was not written" if out is not None else ""
         _fail(f"interrupted{where}", EXIT_INTERRUPTED)
-    except NegotiationEnsembleUnavailable as exc:
-        _fail(str(exc))
     except (ComparisonError, SensitivityError, NotADirectoryError) as exc:
         _fail(str(exc))
     except BackendError as exc:

@@ -9,6 +9,8 @@ results back in batch order:
 
 - ``local`` (the default): one batch after the other in this process; needs nothing
   beyond the package;
+- ``processes``: the batches spread over one worker process per CPU of this machine
+  (nothing beyond the package either);
 - ``ray``: one Ray task per batch on a Ray cluster (the optional extra,
   ``pip install 'ceasefire[ray]'``): the cluster at ``address`` (or ``RAY_ADDRESS``), or,
   with neither, a local one started for the run on this machine's CPUs and stopped
@@ -49,7 +51,7 @@ function, or a ``functools.partial`` of one over picklable arguments)."""
 Progress = Callable[[int, int], None]
 """``on_batch(done, total)``: called after each batch, in batch order."""
 
-BACKENDS = ("local", "ray")
+BACKENDS = ("local", "processes", "ray")
 RAY_EXTRA = "pip install 'ceasefire[ray]'"
 
 
@@ -76,6 +78,38 @@ class LocalBackend:
     def map(self, fn: BatchFn, ranges: Sequence[tuple[int, int]]) -> Iterator[BatchResult]:
         for first, count in ranges:
             yield dict(fn(first, count))
+
+
+class ProcessBackend:
+    """Batches spread over worker processes on this machine (``--backend processes``):
+    one per CPU by default, at most two batches per worker in flight, results in order."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or _available_cpus()
+
+    def map(self, fn: BatchFn, ranges: Sequence[tuple[int, int]]) -> Iterator[BatchResult]:
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        if self.workers <= 1 or len(ranges) <= 1:
+            yield from LocalBackend().map(fn, ranges)
+            return
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            pending: deque[Future[Mapping[str, NDArray[Any]]]] = deque()
+            todo = iter(ranges)
+            for first, count in todo:
+                pending.append(pool.submit(fn, first, count))
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                result = pending.popleft().result()
+                for first, count in todo:
+                    pending.append(pool.submit(fn, first, count))
+                    break
+                yield dict(result)
 
 
 # ---------------------------------------------------------------------------
@@ -285,7 +319,8 @@ class RayBackend:
 
 
 def get_backend(backend: str | Backend = "local", address: str | None = None) -> Backend:
-    """The backend a user named (``local`` or ``ray``), or ``backend`` itself."""
+    """The backend a user named (``local``, ``processes`` or ``ray``), or ``backend``
+    itself."""
     if not isinstance(backend, str):
         if address is not None:
             raise ValueError("give the address to the backend itself, not beside it")
@@ -294,6 +329,10 @@ def get_backend(backend: str | Backend = "local", address: str | None = None) ->
         if address is not None:
             raise ValueError("an address needs the ray backend (--backend ray --address ADDR)")
         return LocalBackend()
+    if backend == "processes":
+        if address is not None:
+            raise ValueError("an address needs the ray backend (--backend ray --address ADDR)")
+        return ProcessBackend()
     if backend == "ray":
         return RayBackend(address)
     raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")

@@ -42,8 +42,7 @@ def iter_ensemble(
     batches of at most ``batch_size`` episodes.
 
     ``engine``: ``backend=`` (``"local"``, the default, or ``"ray"``) and ``address=``,
-    as for :func:`run_ensemble`. Raises ``NegotiationEnsembleUnavailable`` (a
-    ``NotImplementedError``) where ``run_ensemble`` does, ``ValueError`` for a bad ``n``,
+    as for :func:`run_ensemble`. Raises ``ValueError`` for a bad ``n``,
     ``seed`` or ``batch_size``, and the backend's errors (Ray missing, a cluster out of
     reach), all before the first batch runs.
     """
