@@ -67,7 +67,9 @@ def assert_identical(a: Any, b: Any) -> None:
 def test_local_is_the_default_and_needs_no_address() -> None:
     assert isinstance(get_backend(), LocalBackend)
     assert isinstance(get_backend("local"), LocalBackend)
-    with pytest.raises(ValueError, match="unknown backend 'dask'; choose one of: local, processes, ray"):
+    with pytest.raises(
+        ValueError, match="unknown backend 'dask'; choose one of: local, processes, ray"
+    ):
         get_backend("dask")
     with pytest.raises(ValueError, match="an address needs the ray backend"):
         get_backend("local", "head:6379")
