@@ -1,8 +1,8 @@
 """The reference engine: one episode, day by day, readable as the specification."""
 
 from ._analytics import Analytics, Point, bargaining_analytics
-from ._execution import run
 from ._records import END_REASONS, EVENT_KINDS, Episode, LedgerRow, Summary, TranscriptEntry
+from ._run import run
 from ._schedule import split_batches
 
 __all__ = [

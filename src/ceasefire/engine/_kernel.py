@@ -1,0 +1,733 @@
+"""The episode kernel: one episode, day by day. Every rule of the dynamics is here once.
+
+Read :func:`run_episode` first: it is the whole day loop. Each day:
+
+1. dated events change holdings, custody, values or pressure (``apply_events``);
+2. on the agreement's start date the pause begins (``start_pause``);
+3. while neither a pause nor talks are on, talks open on their date (``open_talks``);
+4. the day is a day of pause or of fighting (``record_day``);
+5. side channels make the releases dated that day (``side_channels``);
+6. during a pause, the day's batch is asked for: the holder releases captives of the
+   eligible categories in its reach, or the day is a breach (``ask_for_batch``);
+   during talks, the day's acts (``talk``, in ``_negotiation``);
+7. hand-overs the mediator has verified bring the counter-releases by ratio
+   (``verify_handovers``);
+8. on the last paid-for day, the extension rule: the holder offers the next batch it is
+   able and willing to give, the other side accepts if it values the extension above
+   resuming fighting; otherwise the pause ends (``end_of_period``).
+
+The functions are plain Python over the flat state of ``_state`` (arrays with named
+slots). A single run calls them as they are, with the event log on (``_episode``); an
+ensemble calls the same functions compiled by numba, many episodes in parallel, with
+the log off (``ceasefire.ensemble``). Random draws come only from the episode's own
+stream, in a fixed order: per pause day one for a delayed hand-over and ``1 +
+cure_attempts`` for the batch (when it can be made), as many for each verified
+hand-over with counter-releases due, one per act of the talks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba.extending import register_jitable
+
+from ._custody import allocate, eligible, in_reach, take
+from ._log import (
+    AGREEMENT,
+    BREACH,
+    COUNTER_RELEASE,
+    CURED,
+    DELAY,
+    EPISODE_END,
+    EVENT,
+    EXTENSION,
+    EXTENSION_ACCEPT,
+    EXTENSION_DECLINE,
+    EXTENSION_OFFER,
+    FLOW,
+    IN_FORCE,
+    PAIRS,
+    PAUSE_END,
+    REFUSAL,
+    RELEASE_BATCH,
+    SIDE_RELEASE,
+    SIDE_SHORTFALL,
+    TALKS_END,
+    VERIFIED,
+    record,
+)
+from ._negotiation import DEAL, GOING_ON, open_talks, record_deal, talk_step
+from ._plan import (
+    AG_BSPLIT,
+    AG_CATS,
+    AG_CURES,
+    AG_DAYS,
+    AG_HAS_EXT,
+    AG_HOLDER,
+    AG_LIMIT_DAYS,
+    AG_MAX_DAYS,
+    AG_MEDIATOR,
+    AG_NB,
+    AG_NX,
+    AG_OTHER,
+    AG_PER_STEP,
+    AG_START,
+    AG_STEP_DAYS,
+    AG_XSPLIT,
+    EV_CUSTODY,
+    EV_DELAY,
+    EV_HOLDINGS,
+    EV_PRESSURE,
+    EV_VALUE,
+    P_FIGHTING_DAY,
+    P_PAUSE_DAY,
+    P_PRESSURE,
+    TERM_FIGHTING_DAY,
+    TERM_GIVE,
+    TERM_PAUSE_DAY,
+    TERM_RECEIVE,
+)
+from ._rng import next_double
+from ._state import (
+    END_AGREED,
+    END_BREACH,
+    END_CAP,
+    END_COMPLETED,
+    END_DECLINED,
+    END_HORIZON,
+    END_NO_AGREEMENT,
+    END_NO_ELIGIBLE,
+    END_NOT_STARTED,
+    END_TALKS_DEADLINE,
+    END_TALKS_ONGOING,
+    I64,
+    NO_AGREEMENT,
+    PL_DUE,
+    PL_EVENT_CHANGE,
+    PL_EVENTS,
+    PL_GRID_DAYS,
+    PL_GRID_HEAD,
+    PL_GRID_PER_DAY,
+    PL_GRID_RATIO,
+    PL_ORDER,
+    PL_SIDE,
+    PL_SIZES,
+    PL_TALKS,
+    PL_TEMPLATE,
+    S_AGREEMENT,
+    S_BREACHES,
+    S_DAY,
+    S_DEALS,
+    S_DELAYS,
+    S_DUE_HEAD,
+    S_DUE_LEN,
+    S_END_BY,
+    S_END_DAY,
+    S_END_REASON,
+    S_EXTENSIONS,
+    S_FIGHTING_DAYS,
+    S_GRANTED,
+    S_HELD,
+    S_NEXT_TALKS,
+    S_PAUSE,
+    S_PAUSE_DAYS,
+    S_PAUSE_END,
+    S_PAUSE_START,
+    S_PENDING,
+    S_ROUNDS,
+    S_STARTED,
+    S_TALK_ROUNDS,
+    S_TALKS,
+    S_VERSION,
+    SCENARIO_AGREEMENT,
+    ST_AG,
+    ST_AGF,
+    ST_COST,
+    ST_DEAL_F,
+    ST_DUE,
+    ST_EXTENSIONS,
+    ST_FLOWS,
+    ST_HOLD,
+    ST_LOG_F,
+    ST_LOG_I,
+    ST_PARTY,
+    ST_PENDING,
+    ST_PENDING_DAY,
+    ST_REACH,
+    ST_RELAY,
+    ST_RELEASED,
+    ST_RNG,
+    ST_SI,
+    ST_SIDE_RELEASED,
+    ST_WORK,
+    ST_WORK2,
+    T_MEDIATOR,
+    T_RESTART,
+    T_START,
+    T_TEMPLATE,
+    U64,
+    Z_DAYS,
+    Z_NEUMAIER,
+    Arrays,
+)
+
+# Ledger flows and modes (FLOW records).
+FIGHTING, PAUSE = 0, 1
+DAY_FLOW, RELEASE_FLOW, COUNTER_FLOW, SIDE_FLOW = range(4)
+DEAL_CHANNEL, NO_CHANNEL = -2, -1
+# Breach details, and what a party refuses.
+SHORT_BATCH, SHORT_COUNTER, REFUSED = range(3)
+BATCH, COUNTER = 0, 1
+
+
+@register_jitable
+def run_episode(plan: Arrays, st: Arrays) -> None:
+    """The day loop."""
+    si = st[ST_SI]
+    for day in range(plan[PL_SIZES][Z_DAYS]):
+        si[S_DAY] = day
+        apply_events(plan, st)
+        if si[S_AGREEMENT] != NO_AGREEMENT and day == st[ST_AG][AG_START] and si[S_STARTED] == 0:
+            start_pause(plan, st)
+        if si[S_PAUSE] == 0 and si[S_TALKS] == 0 and day == si[S_NEXT_TALKS]:
+            open_talks(plan, st)
+        record_day(plan, st)
+        side_channels(plan, st)
+        if si[S_PAUSE] == 1:
+            ask_for_batch(plan, st)
+        elif si[S_TALKS] == 1:
+            talk(plan, st)
+        verify_handovers(plan, st)
+        if si[S_PAUSE] == 1 and si[S_DUE_LEN] == 0:
+            end_of_period(plan, st)
+    finish(plan, st)
+
+
+# -- the rules of a day, in the order of the loop ------------------------------------
+
+
+@register_jitable
+def apply_events(plan: Arrays, st: Arrays) -> None:
+    """The day's dated events, in the scenario's order."""
+    si = st[ST_SI]
+    events, change = plan[PL_EVENTS], plan[PL_EVENT_CHANGE]
+    hold, pf, flows = st[ST_HOLD], st[ST_PARTY], st[ST_FLOWS]
+    for j in range(events.shape[0]):
+        if events[j, 0] != si[S_DAY]:
+            continue
+        kind, a, b, c = events[j, 1], events[j, 2], events[j, 3], events[j, 4]
+        if kind == EV_HOLDINGS:
+            before = hold[a, b, c]
+            hold[a, b, c] = max(0, before + events[j, 5])
+            log(st, EVENT, j, hold[a, b, c] - before, 0, 0, 0)
+        elif kind == EV_CUSTODY:
+            st[ST_REACH][a] = b
+            log(st, EVENT, j, 0, 0, 0, 0)
+        elif kind == EV_VALUE:
+            if c == TERM_RECEIVE and b >= 0:
+                flows[0, a, b] += change[j]
+            elif c == TERM_GIVE and b >= 0:
+                flows[1, a, b] += change[j]
+            elif c == TERM_PAUSE_DAY:
+                pf[P_PAUSE_DAY, a] += change[j]
+            elif c == TERM_FIGHTING_DAY:
+                pf[P_FIGHTING_DAY, a] += change[j]
+            log(st, EVENT, j, 0, 0, 0, 0)
+        elif kind == EV_PRESSURE:
+            pf[P_PRESSURE, a] += change[j]
+            row = log(st, EVENT, j, 0, 0, 0, 0)
+            if row >= 0:
+                st[ST_LOG_F][row, 0] = pf[P_PRESSURE, a]
+        elif kind == EV_DELAY:
+            si[S_DELAYS] += 1
+            log(st, DELAY, j, a, 0, 0, 0)
+        if kind != EV_DELAY:
+            si[S_VERSION] += 1
+
+
+@register_jitable
+def start_pause(plan: Arrays, st: Arrays) -> None:
+    """The agreement comes into force: the pause begins with its initial batches."""
+    si, ag, due = st[ST_SI], st[ST_AG], st[ST_DUE]
+    si[S_STARTED] = 1
+    si[S_PAUSE] = 1
+    si[S_GRANTED] = ag[AG_DAYS]
+    si[S_HELD] = 0
+    si[S_DUE_HEAD] = 0
+    if si[S_AGREEMENT] == SCENARIO_AGREEMENT:
+        initial = plan[PL_DUE]
+        for j in range(initial.size):
+            due[j] = initial[j]
+        si[S_DUE_LEN] = initial.size
+    else:
+        per_day = int(plan[PL_GRID_PER_DAY][si[S_AGREEMENT]])
+        for j in range(ag[AG_DAYS]):
+            due[j] = per_day
+        si[S_DUE_LEN] = ag[AG_DAYS]
+    if si[S_PAUSE_START] < 0:  # the summary names the first pause's start
+        si[S_PAUSE_START] = si[S_DAY]
+    log(st, IN_FORCE, si[S_AGREEMENT], 0, 0, 0, 0)
+
+
+@register_jitable
+def record_day(plan: Arrays, st: Arrays) -> None:
+    """A day of pause or of fighting; each day of fighting costs each party its pressure."""
+    si = st[ST_SI]
+    if si[S_PAUSE] == 1:
+        si[S_HELD] += 1
+        si[S_PAUSE_DAYS] += 1
+        si[S_PAUSE_END] = si[S_DAY]
+        flow(st, PAUSE, DAY_FLOW, NO_CHANNEL, -1, -1, -1, 1)
+    else:
+        si[S_FIGHTING_DAYS] += 1
+        pf, cost = st[ST_PARTY], st[ST_COST]
+        for p in range(cost.size):
+            cost[p] += pf[P_PRESSURE, p]
+        flow(st, FIGHTING, DAY_FLOW, NO_CHANNEL, -1, -1, -1, 1)
+
+
+@register_jitable
+def side_channels(plan: Arrays, st: Arrays) -> None:
+    """Releases through side channels dated today, as far as they are in reach."""
+    si = st[ST_SI]
+    side = plan[PL_SIDE]
+    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    for j in range(side.shape[0]):
+        if side[j, 0] != si[S_DAY] or (side[j, 5] == 1 and si[S_PAUSE] == 0):
+            continue
+        releaser, category, count = side[j, 2], side[j, 3], side[j, 4]
+        made = min(count, in_reach(hold, reach, order, releaser, category))
+        if made:
+            take(hold, reach, order, releaser, category, made)
+            st[ST_SIDE_RELEASED][category] += made
+            si[S_VERSION] += 1
+            mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
+            flow(st, mode, SIDE_FLOW, side[j, 1], releaser, -1, category, made)
+            log(st, SIDE_RELEASE, j, made, 0, 0, 0)
+        if made < count:
+            log(st, SIDE_SHORTFALL, j, made, 0, 0, 0)
+
+
+@register_jitable
+def ask_for_batch(plan: Arrays, st: Arrays) -> None:
+    """The day's batch: a drawn delay, then a breach if the holder has fewer eligible
+    captives in reach than due, else its refusal draws (and cures); the batch is taken
+    in the order of the eligible categories and waits for the mediator's verification."""
+    si, ag = st[ST_SI], st[ST_AG]
+    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    due = st[ST_DUE][si[S_DUE_HEAD]]
+    si[S_DUE_HEAD] += 1
+    si[S_DUE_LEN] -= 1
+    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
+    cats, nb = ag[AG_CATS:], ag[AG_NB]
+    delayed = next_double(st[ST_RNG]) < st[ST_AGF][0]
+    have = eligible(hold, reach, order, holder, cats, nb)
+    if have < due:
+        breach(plan, st, holder, SHORT_BATCH, have, due)
+        return
+    if not willing(plan, st, holder, BATCH):
+        return
+    if delayed:
+        si[S_DELAYS] += 1
+        log(st, DELAY, -1, holder, 0, 0, 0)
+    batch = st[ST_WORK]
+    allocate(hold, reach, order, holder, cats, nb, due, False, batch)
+    for j in range(nb):
+        if batch[j]:
+            take(hold, reach, order, holder, cats[j], batch[j])
+            st[ST_RELEASED][holder, cats[j]] += batch[j]
+            flow(st, PAUSE, RELEASE_FLOW, DEAL_CHANNEL, holder, other, cats[j], batch[j])
+    si[S_VERSION] += 1
+    row = log(st, RELEASE_BATCH, holder, other, due, 0, 0)
+    pairs(st, row, cats, batch, nb)
+    flow_values(plan, st, row, other, cats, batch, nb, holder, cats, batch, nb)
+    # The hand-over waits for the mediator's verification (its relay delay).
+    n = si[S_PENDING]
+    si[S_PENDING] = n + 1
+    st[ST_PENDING_DAY][n] = si[S_DAY] + (
+        st[ST_RELAY][ag[AG_MEDIATOR]] if ag[AG_MEDIATOR] >= 0 else 0
+    )
+    pending = st[ST_PENDING]
+    for c in range(pending.shape[1]):
+        pending[n, c] = 0
+    for j in range(nb):
+        pending[n, cats[j]] += batch[j]
+
+
+@register_jitable
+def verify_handovers(plan: Arrays, st: Arrays) -> None:
+    """Hand-overs verified today bring the counter-releases by ratio, after the same
+    eligibility check and refusal draws for the other side."""
+    si, ag = st[ST_SI], st[ST_AG]
+    if si[S_AGREEMENT] == NO_AGREEMENT:
+        return
+    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
+    n_c = hold.shape[1]
+    cats, nb = ag[AG_CATS:], ag[AG_NB]
+    xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
+    ratio = ag[AG_CATS + 2 * n_c :]
+    pending, released = st[ST_PENDING], st[ST_WORK]
+    for v in range(si[S_PENDING]):
+        if st[ST_PENDING_DAY][v] != si[S_DAY]:
+            continue
+        st[ST_PENDING_DAY][v] = -1
+        total, due = 0, 0
+        for j in range(nb):
+            released[j] = pending[v, cats[j]]
+            total += released[j]
+            due += ratio[cats[j]] * released[j]
+        row = log(st, VERIFIED, total, 0, 0, 0, 0)
+        pairs(st, row, cats, released, nb)
+        have = eligible(hold, reach, order, other, xcats, nx)
+        if have < due:
+            breach(plan, st, other, SHORT_COUNTER, have, due)
+            continue
+        if due == 0 or not willing(plan, st, other, COUNTER):
+            continue
+        counter = st[ST_WORK2]
+        allocate(hold, reach, order, other, xcats, nx, due, ag[AG_XSPLIT] == 1, counter)
+        mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
+        for j in range(nx):
+            if counter[j]:
+                take(hold, reach, order, other, xcats[j], counter[j])
+                st[ST_RELEASED][other, xcats[j]] += counter[j]
+                flow(st, mode, COUNTER_FLOW, DEAL_CHANNEL, other, holder, xcats[j], counter[j])
+        si[S_VERSION] += 1
+        row = log(st, COUNTER_RELEASE, other, holder, due, 0, 0)
+        pairs(st, row, xcats, counter, nx)
+        flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
+
+
+@register_jitable
+def willing(plan: Arrays, st: Arrays, party: int, what: int) -> bool:
+    """Draw whether ``party`` refuses; the mediator may re-request (a cure). The
+    ``1 + cure_attempts`` draws are made whatever they decide."""
+    p = st[ST_AGF][1 + party]
+    cures = st[ST_AG][AG_CURES]
+    rng = st[ST_RNG]
+    if next_double(rng) >= p:
+        skip(rng, cures)
+        return True
+    log(st, REFUSAL, party, what, 0, 0, 0)
+    for attempt in range(cures):
+        if next_double(rng) >= p:
+            log(st, CURED, party, what, attempt + 2, 0, 0)
+            skip(rng, cures - attempt - 1)
+            return True
+    breach(plan, st, party, REFUSED, what, 0)
+    return False
+
+
+@register_jitable
+def skip(rng: U64, draws: int) -> None:
+    for _ in range(draws):
+        next_double(rng)
+
+
+@register_jitable
+def end_of_period(plan: Arrays, st: Arrays) -> None:
+    """The last paid-for day: the extension rule, with both sides' values."""
+    si, ag = st[ST_SI], st[ST_AG]
+    if ag[AG_HAS_EXT] == 0:
+        end_pause(plan, st, END_COMPLETED, -1, 0, 0, 0)
+        return
+    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
+    n_c = hold.shape[1]
+    cats, nb = ag[AG_CATS:], ag[AG_NB]
+    xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
+    ratio = ag[AG_CATS + 2 * n_c :]
+    step_days, per_step = ag[AG_STEP_DAYS], ag[AG_PER_STEP]
+    # What the holder is able to give: whole steps of eligible captives in reach,
+    # within the per-extension limit and the cap on total days.
+    have = eligible(hold, reach, order, holder, cats, nb)
+    steps = have // per_step
+    if ag[AG_LIMIT_DAYS] >= 0:
+        steps = min(steps, ag[AG_LIMIT_DAYS] // step_days)
+    if ag[AG_MAX_DAYS] >= 0:
+        room = (ag[AG_MAX_DAYS] - si[S_GRANTED]) // step_days
+        if room <= 0:
+            end_pause(plan, st, END_CAP, -1, ag[AG_MAX_DAYS], 0, 0)
+            return
+        steps = min(steps, room)
+    if steps == 0:
+        end_pause(plan, st, END_NO_ELIGIBLE, holder, have, per_step, 0)
+        return
+    days, count = steps * step_days, steps * per_step
+    batch, counter = st[ST_WORK], st[ST_WORK2]
+    allocate(hold, reach, order, holder, cats, nb, count, False, batch)
+    counter_due = 0
+    for j in range(nb):
+        counter_due += ratio[cats[j]] * batch[j]
+    counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
+    allocate(hold, reach, order, other, xcats, nx, counter_due, ag[AG_XSPLIT] == 1, counter)
+    pf = st[ST_PARTY]
+    # The holder receives the counter-releases and gives the batch; the other side the
+    # reverse. Each values the days at its pause-day value and its pressure.
+    value_h = (
+        of_flows(plan, st, holder, xcats, counter, nx, cats, batch, nb)
+        + days * pf[P_PAUSE_DAY, holder]
+    ) + days * pf[P_PRESSURE, holder]
+    value_o = (
+        of_flows(plan, st, other, cats, batch, nb, xcats, counter, nx)
+        + days * pf[P_PAUSE_DAY, other]
+    ) + days * pf[P_PRESSURE, other]
+    fight_h = days * pf[P_FIGHTING_DAY, holder]
+    fight_o = days * pf[P_FIGHTING_DAY, other]
+    if value_h <= fight_h:
+        extension_values(
+            st, log(st, EXTENSION_DECLINE, 0, days, 0, 0, 0), value_h, value_o, fight_h, fight_o
+        )
+        end_pause(plan, st, END_DECLINED, holder, 0, 0, 0)
+        return
+    row = log(st, EXTENSION_OFFER, count, days, 0, 0, 0)
+    pairs(st, row, cats, batch, nb)
+    extension_values(st, row, value_h, value_o, fight_h, fight_o)
+    if value_o <= fight_o:
+        extension_values(
+            st, log(st, EXTENSION_DECLINE, 1, days, 0, 0, 0), value_h, value_o, fight_h, fight_o
+        )
+        end_pause(plan, st, END_DECLINED, other, 1, 0, 0)
+        return
+    extension_values(
+        st, log(st, EXTENSION_ACCEPT, 0, 0, 0, 0, 0), value_h, value_o, fight_h, fight_o
+    )
+    si[S_GRANTED] += days
+    split_batches(st[ST_DUE], count, days, ag[AG_BSPLIT] == 1)
+    si[S_DUE_HEAD] = 0
+    si[S_DUE_LEN] = days
+    n = si[S_EXTENSIONS]
+    si[S_EXTENSIONS] = n + 1
+    if n < st[ST_EXTENSIONS].size:
+        st[ST_EXTENSIONS][n] = days
+    log(st, EXTENSION, days, si[S_GRANTED], count, 0, 0)
+
+
+@register_jitable
+def breach(plan: Arrays, st: Arrays, party: int, detail: int, x: int, y: int) -> None:
+    """A batch or counter-release not made: recorded, and the pause ends."""
+    si = st[ST_SI]
+    si[S_BREACHES] += 1
+    log(st, BREACH, party, detail, x, y, 0)
+    if si[S_PAUSE] == 1:
+        end_pause(plan, st, END_BREACH, party, detail, x, y)
+
+
+@register_jitable
+def end_pause(plan: Arrays, st: Arrays, reason: int, by: int, x: int, y: int, z: int) -> None:
+    """The pause ends: fighting resumes the next day; talks may restart."""
+    si = st[ST_SI]
+    si[S_PAUSE] = 0
+    set_ending(si, reason, by)
+    log(st, PAUSE_END, reason, by, x, y, z)
+    talks = plan[PL_TALKS]
+    if talks[T_START] >= 0:
+        si[S_NEXT_TALKS] = after(si, talks[T_RESTART])
+
+
+@register_jitable
+def talk(plan: Arrays, st: Arrays) -> None:
+    """The day's acts of the talks; when they end, with or without an agreement."""
+    si = st[ST_SI]
+    code, by, place, via = talk_step(plan, st)
+    if code == GOING_ON:
+        return
+    si[S_TALK_ROUNDS] += si[S_ROUNDS]
+    si[S_TALKS] = 0
+    talks = plan[PL_TALKS]
+    if code != DEAL:
+        set_ending(si, END_TALKS_DEADLINE + code - 2, by)
+        log(st, TALKS_END, code, by, 0, 0, 0)
+        si[S_NEXT_TALKS] = after(si, talks[T_RESTART])
+        return
+    outcome = record_deal(plan, st, place, via)
+    j = si[S_DEALS] - 1
+    row = log(st, AGREEMENT, outcome, via, talks[T_TEMPLATE], 0, 0)
+    if row >= 0:
+        for k in range(4):
+            st[ST_LOG_F][row, k] = st[ST_DEAL_F][j, k]
+    if talks[T_TEMPLATE] == 0:
+        set_ending(si, END_AGREED, -1)
+        return
+    agreement_from(plan, st, outcome)
+    si[S_AGREEMENT] = outcome
+    si[S_STARTED] = 0
+
+
+@register_jitable
+def agreement_from(plan: Arrays, st: Arrays, outcome: int) -> None:
+    """The execution terms of the agreed outcome, from the template."""
+    si, ag, agf = st[ST_SI], st[ST_AG], st[ST_AGF]
+    template = plan[PL_TEMPLATE]
+    n_c = st[ST_HOLD].shape[1]
+    for j in range(ag.size):
+        ag[j] = template[j]
+    mediator = plan[PL_TALKS][T_MEDIATOR]
+    ag[AG_MEDIATOR] = mediator if mediator >= 0 else (0 if st[ST_RELAY].size > 0 else -1)
+    ag[AG_DAYS] = int(plan[PL_GRID_DAYS][outcome])
+    ag[AG_START] = si[S_DAY] + template[AG_START]
+    head = plan[PL_GRID_HEAD][outcome]
+    if head >= 0:  # the first category first, then the template's order
+        nb = 1
+        ag[AG_CATS] = head
+        for j in range(template[AG_NB]):
+            c = template[AG_CATS + j]
+            if c != head:
+                ag[AG_CATS + nb] = c
+                nb += 1
+        ag[AG_NB] = nb
+    ratio = plan[PL_GRID_RATIO]
+    for c in range(n_c):
+        ag[AG_CATS + 2 * n_c + c] = int(ratio[outcome, c])
+    for j in range(agf.size):
+        agf[j] = 0.0
+
+
+@register_jitable
+def finish(plan: Arrays, st: Arrays) -> None:
+    """The horizon: why the episode ended, if nothing ended it before."""
+    si = st[ST_SI]
+    if si[S_PAUSE] == 1:
+        set_ending(si, END_HORIZON, -1)
+    elif si[S_TALKS] == 1:
+        set_ending(si, END_TALKS_ONGOING, -1)
+    if si[S_END_REASON] < 0:
+        set_ending(si, END_NO_AGREEMENT if si[S_AGREEMENT] == NO_AGREEMENT else END_NOT_STARTED, -1)
+    log(st, EPISODE_END, si[S_END_REASON], 0, 0, 0, 0)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+@register_jitable
+def set_ending(si: I64, reason: int, by: int) -> None:
+    si[S_END_REASON] = reason
+    si[S_END_BY] = by
+    si[S_END_DAY] = si[S_DAY]
+
+
+@register_jitable
+def after(si: I64, days: int) -> int:
+    """The day ``days`` from today (one at least); -1 for never."""
+    return -1 if days < 0 else si[S_DAY] + max(1, days)
+
+
+@register_jitable
+def split_batches(due: I64, total: int, days: int, even: bool) -> None:
+    """Split ``total`` over ``days`` daily batches (``_schedule.split_batches``)."""
+    if even:
+        base, extra = total // days, total % days
+        for i in range(days):
+            due[i] = base + (1 if i < extra else 0)
+        return
+    per_day = -(-total // days)
+    left = total
+    for i in range(days):
+        due[i] = min(per_day, left)
+        left -= due[i]
+
+
+@register_jitable
+def of_flows(
+    plan: Arrays,
+    st: Arrays,
+    party: int,
+    got: I64,
+    got_n: I64,
+    n_got: int,
+    gave: I64,
+    gave_n: I64,
+    n_gave: int,
+) -> float:
+    """A party's value of receiving and giving these counts (categories ``got[j]``,
+    counts ``got_n[j]``), summed as Python's built-in ``sum`` does."""
+    flows = st[ST_FLOWS]
+    neumaier = plan[PL_SIZES][Z_NEUMAIER] == 1
+    gain, c = 0.0, 0.0
+    for j in range(n_got):
+        gain, c = add(gain, c, flows[0, party, got[j]] * got_n[j], neumaier)
+    gain = total(gain, c, neumaier)
+    cost, c = 0.0, 0.0
+    for j in range(n_gave):
+        cost, c = add(cost, c, flows[1, party, gave[j]] * gave_n[j], neumaier)
+    return gain - total(cost, c, neumaier)
+
+
+@register_jitable
+def add(total: float, c: float, x: float, neumaier: bool) -> tuple[float, float]:
+    t = total + x
+    if neumaier:
+        c += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+    return t, c
+
+
+@register_jitable
+def total(total: float, c: float, neumaier: bool) -> float:
+    if neumaier and c != 0 and np.isfinite(c):
+        return total + c
+    return total
+
+
+@register_jitable
+def flow_values(
+    plan: Arrays,
+    st: Arrays,
+    row: int,
+    to: int,
+    got: I64,
+    got_n: I64,
+    n_got: int,
+    by: int,
+    gave: I64,
+    gave_n: I64,
+    n_gave: int,
+) -> None:
+    """Each party's value of a release (``to`` receives, ``by`` gives), into the log."""
+    if row < 0:
+        return
+    empty = got[:0]
+    for p in range(st[ST_COST].size):
+        g = n_got if p == to else 0
+        v = n_gave if p == by else 0
+        st[ST_LOG_F][row, p] = of_flows(
+            plan, st, p, got if g else empty, got_n, g, gave if v else empty, gave_n, v
+        )
+
+
+@register_jitable
+def extension_values(
+    st: Arrays, row: int, value_h: float, value_o: float, fight_h: float, fight_o: float
+) -> None:
+    if row >= 0:
+        f = st[ST_LOG_F]
+        f[row, 0], f[row, 1], f[row, 2], f[row, 3] = value_h, value_o, fight_h, fight_o
+
+
+@register_jitable
+def log(st: Arrays, kind: int, a0: int, a1: int, a2: int, a3: int, a4: int) -> int:
+    return record(st[ST_SI], st[ST_LOG_I], st[ST_LOG_F], kind, a0, a1, a2, a3, a4)
+
+
+@register_jitable
+def pairs(st: Arrays, row: int, cats: I64, counts: I64, n: int) -> None:
+    """(category, count) pairs of the non-zero counts, in order, into the log."""
+    if row < 0:
+        return
+    log_i = st[ST_LOG_I]
+    k = PAIRS
+    for j in range(n):
+        if counts[j]:
+            log_i[row, k] = cats[j]
+            log_i[row, k + 1] = counts[j]
+            k += 2
+
+
+@register_jitable
+def flow(
+    st: Arrays, mode: int, what: int, channel: int, src: int, dst: int, category: int, count: int
+) -> None:
+    """A ledger row."""
+    row = log(st, FLOW, mode, what, channel, src, dst)
+    if row >= 0:
+        st[ST_LOG_I][row, 7] = category
+        st[ST_LOG_I][row, 8] = count

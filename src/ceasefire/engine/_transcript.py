@@ -1,0 +1,591 @@
+"""The event log of a single run, read back as the transcript, the ledger and the summary.
+
+Each record of the log (``_log``) becomes one or two transcript entries, or a ledger
+row; the words are here, the numbers come from the record. The decoder follows the
+agreement in force as the records change it, so that names, mediators and batch lists
+are those of the day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from .._version import __version__
+from ..scenario import Agreement, Scenario, content_hash
+from . import _log as L
+from ._kernel import (
+    COUNTER_FLOW,
+    DAY_FLOW,
+    DEAL_CHANNEL,
+    PAUSE,
+    RELEASE_FLOW,
+    SHORT_BATCH,
+    SHORT_COUNTER,
+)
+from ._outcomes import agreement_from
+from ._plan import Plan
+from ._records import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
+from ._schedule import initial_batches, split_batches
+from ._state import (
+    END_BREACH,
+    END_CAP,
+    END_COMPLETED,
+    END_DECLINED,
+    END_HORIZON,
+    END_NO_ELIGIBLE,
+    S_DELAYS,
+    S_END_BY,
+    S_END_DAY,
+    S_END_REASON,
+    S_EXTENSIONS,
+    S_FIGHTING_DAYS,
+    S_LOG_N,
+    S_PAUSE_DAYS,
+    S_PAUSE_END,
+    S_PAUSE_START,
+    S_TALK_ROUNDS,
+    ST_COST,
+    ST_DEAL_I,
+    ST_EXTENSIONS,
+    ST_LOG_F,
+    ST_LOG_I,
+    ST_RELEASED,
+    ST_SI,
+    ST_SIDE_RELEASED,
+)
+
+REASONS = tuple(END_REASONS)
+WHAT = ("batch", "counter-release")
+VIA = ("offer", "mediator_text")
+FLOWS = ("day", "release", "counter_release", "side_channel_release")
+
+
+def _fmt(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {c}" for c, n in counts.items() if n) or "none"
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+class Decoder:
+    """Reads one episode's log (see the module)."""
+
+    def __init__(self, plan: Plan, st: tuple[Any, ...], seed: int) -> None:
+        self.plan = plan
+        self.s: Scenario = plan.scenario
+        self.st = st
+        self.seed = seed
+        self.names = {p.id: p.name for p in self.s.parties}
+        self.sides = tuple(p.id for p in self.s.parties)
+        self.a: Agreement | None = self.s.agreement
+        n = self.s.negotiation
+        self.pressure_keys: list[str] = list(n.parties) if n else []
+        self.transcript: list[TranscriptEntry] = []
+        self.ledger: list[LedgerRow] = []
+        self.breaches: list[dict[str, object]] = []
+        self.deals: list[dict[str, Any]] = []
+        self.first_deal: date | None = None
+        self.detail = ""
+        self.today = self.s.calendar.start
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def party(self, index: int) -> str:
+        return self.plan.parties[index]
+
+    def name(self, index: int) -> str:
+        return self.names[self.party(index)]
+
+    def mediator_name(self, ident: str) -> str:
+        return next((m.name for m in self.s.mediators if m.id == ident), ident)
+
+    def agreement(self) -> Agreement:
+        assert self.a is not None
+        return self.a
+
+    def pairs(self, row: Any) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for k in range(L.PAIRS, row.size, 2):
+            if row[k] < 0:
+                break
+            out[self.plan.categories[int(row[k])]] = int(row[k + 1])
+        return out
+
+    def terms(self, outcome: int) -> dict[str, Any]:
+        return dict(zip(self.plan.issues, self.plan.outcomes[outcome], strict=True))
+
+    def terms_text(self, outcome: int) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.terms(outcome).items())
+
+    def note(
+        self,
+        kind: str,
+        actors: tuple[str, ...],
+        text: str,
+        counts: dict[str, int] | None = None,
+        values: dict[str, float] | None = None,
+    ) -> None:
+        self.transcript.append(
+            TranscriptEntry(
+                seq=len(self.transcript) + 1,
+                date=self.today.isoformat(),
+                day=(self.today - self.s.calendar.start).days + 1,
+                kind=kind,
+                actors=actors,
+                text=text,
+                counts=dict(counts or {}),
+                values={k: round(float(v), 6) + 0.0 for k, v in (values or {}).items()},
+            )
+        )
+
+    # -- records -----------------------------------------------------------------------
+
+    def read(self) -> Episode:
+        log_i, log_f = self.st[ST_LOG_I], self.st[ST_LOG_F]
+        for r in range(int(self.st[ST_SI][S_LOG_N])):
+            row, f = log_i[r], log_f[r]
+            self.today = self.s.calendar.start + timedelta(days=int(row[L.DAY]))
+            a = [int(x) for x in row[2 : 2 + L.INTS]]
+            self.dispatch(int(row[L.KIND]), a, row, [float(x) for x in f])
+        return Episode(self.summary(), self.transcript, self.ledger)
+
+    def dispatch(self, kind: int, a: list[int], row: Any, f: list[float]) -> None:
+        if kind == L.FLOW:
+            self.flow(a)
+        elif kind == L.EVENT:
+            self.event(a[0], a[1], f[0])
+        elif kind == L.DELAY:
+            self.delay(a[0], a[1])
+        elif kind == L.IN_FORCE:
+            a_ = self.agreement()
+            self.note(
+                "agreement_in_force",
+                self.sides,
+                f"agreement in force through {self.mediator_name(a_.mediator)}: "
+                f"{a_.initial_days} days, "
+                f"batches {initial_batches(a_)} of {', '.join(a_.batches.categories)}",
+            )
+            self.note("pause_start", self.sides, f"pause begins for {a_.initial_days} days")
+        elif kind in (L.SIDE_RELEASE, L.SIDE_SHORTFALL):
+            self.side_channel(kind, a[0], a[1])
+        elif kind == L.REFUSAL:
+            party = self.party(a[0])
+            self.note("refusal", (party,), f"{self.names[party]} refuses the day's {WHAT[a[1]]}")
+        elif kind == L.CURED:
+            m = self.agreement().mediator
+            self.note(
+                "breach_cured",
+                (m, self.party(a[0])),
+                f"{self.mediator_name(m)} re-requests the {WHAT[a[1]]}; made on attempt {a[2]}",
+            )
+        elif kind == L.BREACH:
+            detail = self.breach_detail(a[0], a[1], a[2], a[3])
+            party = self.party(a[0])
+            self.breaches.append({"date": self.today.isoformat(), "party": party, "detail": detail})
+            self.note("breach", (party,), f"breach: {detail}")
+        elif kind in (L.RELEASE_BATCH, L.COUNTER_RELEASE):
+            giver, taker = self.party(a[0]), self.party(a[1])
+            counts = self.pairs(row)
+            self.note(
+                "release_batch" if kind == L.RELEASE_BATCH else "counter_release",
+                (giver, taker, self.agreement().mediator),
+                f"{self.names[giver]} releases {a[2]} ({_fmt(counts)})",
+                counts=counts,
+                values={p: f[j] for j, p in enumerate(self.sides)},
+            )
+        elif kind == L.VERIFIED:
+            ag = self.agreement()
+            self.note(
+                "handover_verified",
+                (ag.mediator, ag.batches.releaser, ag.exchange.releaser),
+                f"{self.mediator_name(ag.mediator)} verifies the hand-over of {a[0]}",
+                counts=self.pairs(row),
+            )
+        elif kind in (L.EXTENSION_DECLINE, L.EXTENSION_OFFER, L.EXTENSION_ACCEPT, L.EXTENSION):
+            self.extension(kind, a, row, f)
+        elif kind == L.PAUSE_END:
+            self.detail = self.end_detail(a[0], a[1], a[2], a[3], a[4])
+            self.note("pause_end", self.sides, f"pause ends: {self.detail}")
+            self.note("fighting_resumed", self.sides, "fighting resumes the next day")
+        elif kind == L.EPISODE_END:
+            reason = REASONS[a[0]]
+            self.note("episode_end", (), f"episode ends: {reason} ({END_REASONS[reason]})")
+        else:
+            self.talks(kind, a, f)
+
+    def flow(self, a: list[int]) -> None:
+        mode, what, channel, src, dst = a[0], a[1], a[2], a[3], a[4]
+        mode_name = "pause" if mode == PAUSE else "fighting"
+        category, count = a[5], a[6]
+        if what == DAY_FLOW:
+            flow, channel_name, to = f"{mode_name}_day", "", ""
+        elif what in (RELEASE_FLOW, COUNTER_FLOW):
+            flow = FLOWS[what]
+            channel_name, to = "deal", self.party(dst)
+        else:
+            sc = self.s.side_channels[channel]
+            flow, channel_name, to = FLOWS[what], sc.id, sc.recipient
+        assert channel != DEAL_CHANNEL or what in (RELEASE_FLOW, COUNTER_FLOW)
+        self.ledger.append(
+            LedgerRow(
+                date=self.today.isoformat(),
+                day=(self.today - self.s.calendar.start).days + 1,
+                mode=mode_name,
+                flow=flow,
+                channel=channel_name,
+                from_party=self.party(src) if src >= 0 else "",
+                to_party=to,
+                category=self.plan.categories[category] if category >= 0 else "",
+                count=count,
+            )
+        )
+
+    def event(self, j: int, applied: int, pressure: float) -> None:
+        e = self.s.events[j]
+        if e.kind == "holdings":
+            self.note(
+                "event",
+                (e.holder,),
+                f"holdings of {e.holder}: {e.category} in custody of {e.custody} "
+                f"change by {applied}" + (f" ({e.description})" if e.description else ""),
+                counts={e.category: applied},
+            )
+        elif e.kind == "custody":
+            state = "within" if e.reachable else "out of"
+            self.note("event", (e.group,), f"captives held by {e.group} are now {state} reach")
+        elif e.kind == "value":
+            what = f"{e.term} {e.category}" if e.category else e.term
+            self.note("event", (e.party,), f"{e.party}'s value of {what} changes by {e.change:g}")
+        elif e.kind == "pressure":
+            if e.party not in self.pressure_keys:
+                self.pressure_keys.append(e.party)
+            self.note(
+                "event",
+                (e.party,),
+                f"pressure on {self.names[e.party]} changes by {e.change:g} "
+                f"to {pressure:g}" + (f" ({e.description.strip()})" if e.description else ""),
+                values={f"{e.party}_pressure": pressure},
+            )
+
+    def delay(self, j: int, party: int) -> None:
+        if j < 0:
+            self.note("delay", (self.party(party),), "hand-over delayed (drawn)")
+            return
+        e = self.s.events[j]
+        assert e.kind == "delay"
+        self.note(
+            "delay",
+            (e.party,) if e.party else (),
+            "hand-over delayed"
+            + (f" {e.hours:g} hours" if e.hours is not None else "")
+            + (f": {e.description.strip()}" if e.description else ""),
+        )
+
+    def side_channel(self, kind: int, j: int, made: int) -> None:
+        side = self.plan.side[j]
+        sc = self.s.side_channels[int(side[1])]
+        category, count = self.plan.categories[int(side[3])], int(side[4])
+        if kind == L.SIDE_RELEASE:
+            self.note(
+                "side_channel_release",
+                (sc.releaser, sc.recipient),
+                f"{made} {category} released to {sc.recipient} through side channel {sc.id}",
+                counts={category: made},
+            )
+        else:
+            self.note(
+                "side_channel_shortfall",
+                (sc.releaser,),
+                f"side channel {sc.id}: {count} {category} due, {made} in reach",
+                counts={category: count - made},
+            )
+
+    def breach_detail(self, party: int, detail: int, x: int, y: int) -> str:
+        if detail == SHORT_BATCH:
+            return f"{self.name(party)} has {x} eligible captives in reach, {y} due today"
+        if detail == SHORT_COUNTER:
+            return f"{self.name(party)} has {x} eligible for counter-release, {y} due"
+        return f"{self.name(party)} refused the day's {WHAT[x]}"
+
+    def end_detail(self, reason: int, by: int, x: int, y: int, z: int) -> str:
+        if reason == END_COMPLETED:
+            return "the initial period is complete"
+        if reason == END_CAP:
+            return f"the pause has reached its cap of {x} days"
+        if reason == END_NO_ELIGIBLE:
+            return (
+                f"{self.name(by)} has {x} eligible captives in reach, "
+                f"fewer than the {y} one more day needs"
+            )
+        if reason == END_DECLINED:
+            if x == 0:
+                return (
+                    f"{self.name(by)} offered no further batch: it values resuming fighting higher"
+                )
+            return f"{self.name(by)} declined the extension: it values resuming fighting higher"
+        assert reason == END_BREACH
+        return self.breach_detail(by, x, y, z)
+
+    def extension(self, kind: int, a: list[int], row: Any, f: list[float]) -> None:
+        ag = self.agreement()
+        holder, other = ag.batches.releaser, ag.exchange.releaser
+        both = {
+            f"{holder}_extension": f[0],
+            f"{other}_extension": f[1],
+            f"{holder}_fighting": f[2],
+            f"{other}_fighting": f[3],
+        }
+        if kind == L.EXTENSION_DECLINE and a[0] == 0:
+            self.note(
+                "extension_decline",
+                (holder,),
+                f"{self.names[holder]} values {a[1]} more days ({f[0]:g}) "
+                f"no higher than fighting ({f[2]:g}); offers no batch",
+                values=both,
+            )
+        elif kind == L.EXTENSION_DECLINE:
+            self.note(
+                "extension_decline",
+                (other,),
+                f"{self.names[other]} values the extension ({f[1]:g}) no higher "
+                f"than resuming fighting ({f[3]:g})",
+                values=both,
+            )
+        elif kind == L.EXTENSION_OFFER:
+            count, days = a[0], a[1]
+            self.note(
+                "extension_offer",
+                (holder, ag.mediator, other),
+                f"{self.names[holder]} offers {count} more ({_fmt(self.pairs(row))}) "
+                f"for {days} more {_days(days).split(' ', 1)[1]}",
+                counts={"captives": count, "days": days},
+                values=both,
+            )
+            self.note(
+                "relay",
+                (ag.mediator, holder, other),
+                f"{self.mediator_name(ag.mediator)} relays the offer to {self.names[other]}",
+            )
+        elif kind == L.EXTENSION_ACCEPT:
+            self.note("extension_accept", (other,), f"{self.names[other]} accepts", values=both)
+        else:
+            days, granted, count = a[0], a[1], a[2]
+            due = split_batches(count, days, ag.batches.split)
+            self.note(
+                "extension",
+                (ag.mediator, holder, other),
+                f"pause extended by {_days(days)} (to {granted} in total), batches {due}",
+                counts={"days": days},
+            )
+
+    def talks(self, kind: int, a: list[int], f: list[float]) -> None:
+        n = self.s.negotiation
+        assert n is not None
+        first = n.first_mover
+        second = next(p for p in self.names if p != first)
+        mediator = next((m for m in self.s.mediators if m.id == n.mediator), None)
+        values = {first: f[0], second: f[1]}
+        if kind == L.TALKS_OPEN:
+            via = f"through {mediator.name}" if mediator else "directly"
+            index = {p: j for j, p in enumerate(self.plan.parties)}
+            self.note(
+                "talks_open",
+                (first, second, *([mediator.id] if mediator else [])),
+                f"talks open {via} over {', '.join(i.id for i in n.issues)}",
+                values={f"{p}_pressure": f[index[p]] for p in self.pressure_keys},
+            )
+        elif kind == L.TIMEOUT:
+            me = self.party(a[0])
+            self.note(
+                "timeout",
+                (me,),
+                f"{self.names[me]} does not answer within its "
+                f"deadline of {n.parties[me].deadline_days} days; it leaves the talks",
+            )
+        elif kind == L.BREAKDOWN:
+            me = self.party(a[0])
+            self.note("breakdown", (me,), f"{self.names[me]} breaks off the talks")
+        elif kind == L.ACCEPT_OFFER:
+            me, other = self.party(a[0]), self.party(a[1])
+            lo = f[2]
+            self.note(
+                "accept",
+                (me, other),
+                f"{self.names[me]} accepts "
+                f"{self.terms_text(a[2])} (its value {values[me]:.4g} >= aspiration "
+                f"{lo:.4g})",
+                values=values | {f"{me}_aspiration": lo},
+            )
+        elif kind == L.OFFER:
+            me, other = self.party(a[0]), self.party(a[1])
+            t, lo = f[2], f[3]
+            self.note(
+                "counter" if a[4] else "offer",
+                (me, other),
+                f"{self.names[me]} offers {self.terms_text(a[2])} "
+                f"(round {a[3]}, t={t:.3f}, aspiration {lo:.4g})",
+                values=values | {f"{me}_aspiration": lo},
+            )
+            if mediator is not None:
+                delay = a[5]
+                self.note(
+                    "relay",
+                    (mediator.id, me, other),
+                    f"{mediator.name} relays the offer to {self.names[other]}"
+                    + (f", arriving in {delay} days" if delay else ""),
+                    values=values,
+                )
+        elif kind == L.TEXT:
+            assert mediator is not None
+            if a[0] < 0:
+                self.note(
+                    "mediator_text",
+                    (mediator.id,),
+                    f"{mediator.name} finds no "
+                    "text that leaves both sides better off than fighting",
+                )
+            else:
+                self.note(
+                    "mediator_text",
+                    (mediator.id, first, second),
+                    f"{mediator.name} tables a compromise text after {a[1]} "
+                    f"stalled rounds: {self.terms_text(a[0])}",
+                    values=values,
+                )
+        elif kind == L.TEXT_ANSWER:
+            assert mediator is not None
+            me, lo = self.party(a[0]), f[2]
+            if a[1]:
+                self.note(
+                    "accept",
+                    (me, mediator.id),
+                    f"{self.names[me]} accepts the text ({values[me]:.4g} >= {lo:.4g})",
+                    values=values,
+                )
+            else:
+                self.note(
+                    "veto",
+                    (me, mediator.id),
+                    f"{self.names[me]} vetoes the text ({values[me]:.4g} < aspiration {lo:.4g})",
+                    values=values,
+                )
+        elif kind == L.TALKS_END:
+            by = self.party(a[1]) if a[1] >= 0 else None
+            name = self.names[by] if by else ""
+            self.detail = {
+                2: f"{name} reached its deadline without agreement",
+                3: f"{name} broke off the talks",
+                4: "no outcome is feasible for both sides",
+            }[a[0]]
+            self.note("talks_end", self.sides, f"talks end: {self.detail}")
+        elif kind == L.AGREEMENT:
+            self.agreement_note(a, f, first, second, mediator.id if mediator else None)
+
+    def agreement_note(
+        self, a: list[int], f: list[float], first: str, second: str, mediator: str | None
+    ) -> None:
+        terms = self.terms(a[0])
+        values = {first: f[0], second: f[1]}
+        satisfaction = {first: f[2], second: f[3]}
+        j = len(self.deals)
+        self.deals.append(
+            {
+                "date": self.today.isoformat(),
+                "round": int(self.st[ST_DEAL_I][j, 1]),
+                "via": VIA[a[1]],
+                "terms": dict(terms),
+                "values": {p: round(v, 6) for p, v in values.items()},
+                "satisfaction": {p: round(v, 6) for p, v in satisfaction.items()},
+            }
+        )
+        shown = values | {f"{p}_satisfaction": v for p, v in satisfaction.items()}
+        if not a[2]:
+            self.note(
+                "agreement",
+                self.sides,
+                f"agreement on {terms} (talks only: the scenario has no template for execution)",
+                values=shown,
+            )
+            self.detail = "agreement reached; no execution terms"
+            return
+        fallback = mediator or (self.s.mediators[0].id if self.s.mediators else "direct")
+        self.a = agreement_from(self.s, terms, self.today, fallback)
+        self.note(
+            "agreement",
+            self.sides,
+            f"agreement reached ({VIA[a[1]].replace('_', ' ')}): {terms}; pause "
+            f"from {self.a.start}",
+            values=shown,
+        )
+
+    # -- the summary -------------------------------------------------------------------
+
+    def summary(self) -> Summary:
+        s, st = self.s, self.st
+        si = st[ST_SI]
+        start, horizon = s.calendar.start, s.calendar.horizon
+
+        def iso(day: int) -> str | None:
+            return None if day < 0 else (start + timedelta(days=day)).isoformat()
+
+        reason = REASONS[int(si[S_END_REASON])]
+        if int(si[S_END_REASON]) == END_HORIZON:
+            detail = "the pause still holds at the horizon"
+        elif reason in ("talks_ongoing", "no_agreement", "not_started"):
+            detail = END_REASONS[reason]
+        else:
+            detail = self.detail
+        by = int(si[S_END_BY])
+        released = st[ST_RELEASED]
+        side = st[ST_SIDE_RELEASED]
+        categories = self.plan.categories
+        pause_start = iso(int(si[S_PAUSE_START]))
+        a = s.agreement
+        agreement_date = (
+            self.deals[0]["date"]
+            if self.deals
+            else (a.signed or a.start).isoformat()
+            if a is not None and pause_start is not None
+            else None
+        )
+        side_by = {categories[c]: int(side[c]) for c in range(side.size) if side[c]}
+        return Summary(
+            scenario=s.name,
+            scenario_hash=content_hash(s),
+            seed=self.seed,
+            package_version=__version__,
+            calendar_start=start.isoformat(),
+            horizon=horizon.isoformat(),
+            agreement_reached=pause_start is not None or bool(self.deals),
+            agreement_date=agreement_date,
+            pause_start=pause_start,
+            pause_end=iso(int(si[S_PAUSE_END])),
+            pause_days=int(si[S_PAUSE_DAYS]),
+            fighting_days=int(si[S_FIGHTING_DAYS]),
+            extensions=[int(d) for d in st[ST_EXTENSIONS][: int(si[S_EXTENSIONS])]],
+            released={
+                p: dict(
+                    sorted(
+                        (categories[c], int(released[i, c]))
+                        for c in range(len(categories))
+                        if released[i, c]
+                    )
+                )
+                for i, p in enumerate(self.plan.parties)
+            },
+            side_channel_released=sum(side_by.values()),
+            side_channel_by_category=dict(sorted(side_by.items())),
+            breaches=self.breaches,
+            delays=int(si[S_DELAYS]),
+            end_reason=reason,
+            end_detail=detail,
+            ended_by=self.party(by) if by >= 0 else None,
+            end_date=iso(int(si[S_END_DAY])) or horizon.isoformat(),
+            agreements=self.deals,
+            talk_rounds=int(si[S_TALK_ROUNDS]),
+            fighting_cost={
+                p: round(float(st[ST_COST][i]), 6) for i, p in enumerate(self.plan.parties)
+            },
+        )
