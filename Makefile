@@ -36,7 +36,8 @@ typecheck: $(STAMP)
 
 # Episodes per second, ensemble engine vs reference engine (not part of `make test`).
 # BENCH_ARGS="--n 100000" for a shorter run.
-# Then negotiation steps per second: ensemble engine vs NegMAS vs the NumPy lock-step
+# Then peak memory, start-up of `ceasefire --help` and `ceasefire check` (0.3 s at most),
+# and negotiation steps per second: ensemble engine vs NegMAS vs the NumPy lock-step
 # bound (../shared/peers). NegMAS (AGPL) is a development tool only: it goes into its own
 # .bench-venv, never into the package's dependencies. NEG_BENCH_ARGS="--no-negmas" skips it.
 BENCH_ARGS ?=
@@ -45,6 +46,7 @@ BENCH_VENV := .bench-venv
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ensemble.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_cli.py
 	@$(BENCH_VENV)/bin/python -c "import negmas" 2>/dev/null || { \
 	  $(PYTHON) -m venv $(BENCH_VENV) && \
 	  $(BENCH_VENV)/bin/pip install --quiet negmas==0.16.0 numpy; } || \

@@ -10,20 +10,66 @@ The public API is small::
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .engine import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
-from .engine import run as _run_episode
-from .outputs import render_report, write_outputs
-from .scenario import Problem, Scenario, ScenarioError, content_hash, json_schema, load_scenario
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ._version import __version__
+    from .engine import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
+    from .outputs import render_report, write_outputs
+    from .scenario import (
+        Problem,
+        Scenario,
+        ScenarioError,
+        content_hash,
+        json_schema,
+        load_scenario,
+    )
+
+# The public names are imported on first use (PEP 562), so that `import ceasefire` (and
+# the command line, which starts with it) loads neither the engine and the reports nor
+# the installed packages' metadata (for the version).
+_LAZY = {
+    "__version__": "_version",
+    "END_REASONS": "engine",
+    "Episode": "engine",
+    "LedgerRow": "engine",
+    "Summary": "engine",
+    "TranscriptEntry": "engine",
+    "render_report": "outputs",
+    "write_outputs": "outputs",
+    "Problem": "scenario",
+    "Scenario": "scenario",
+    "ScenarioError": "scenario",
+    "content_hash": "scenario",
+    "json_schema": "scenario",
+    "load_scenario": "scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    layer = _LAZY.get(name)
+    if layer is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{layer}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def run(scenario: Scenario | str | Path, seed: int = 0) -> Episode:
     """Run one episode of ``scenario`` (a loaded scenario or a file path) with ``seed``."""
+    from .engine import run as run_episode
+    from .scenario import Scenario, load_scenario
+
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return _run_episode(scenario, seed=seed)
+    return run_episode(scenario, seed=seed)
 
 
 __all__ = [

@@ -10,43 +10,75 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from gettext import gettext as _
+from importlib import import_module
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from . import __version__
-from .engine import END_REASONS, Episode, run
-from .ensemble import (
-    ComparisonError,
-    SensitivityError,
-    compare,
-    draw_scenario,
-    iter_ensemble,
-    run_draw,
-    sobol_analysis,
-)
-from .ensemble._backend import BackendError
-from .ensemble._execution import BATCH_SIZE
-from .monitor import monitor_group
-from .outputs import day_rows, summary_json, write_outputs
-from .outputs._ensemble_report import (
-    index_text,
-    render_compare_report,
-    render_sensitivity_report,
-    summary_text,
-    write_ensemble,
-    write_folder,
-)
-from .outputs._replay import replay
-from .scenario import Scenario, ScenarioError, json_schema, load_scenario
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .engine import Episode
+    from .scenario import Scenario, ScenarioError
+
+# Only click is imported up front: `ceasefire --help` and `ceasefire check` start in a
+# fraction of a second. Each command imports what it uses (the engines, the reports,
+# Ray, SciPy, the monitor's SQLAlchemy store) when it runs; tests/test_cli_imports.py
+# keeps it so.
 
 EXIT_BAD_INPUT = 2
 
+# The ensemble engine's default batch size (ceasefire.ensemble._execution.BATCH_SIZE),
+# written out so that the options' help does not import the engine; a test keeps the
+# two equal.
+BATCH_SIZE = 50_000
+
+
+class _LazyGroup(click.Group):
+    """A group whose heavy subcommands are imported when they are used.
+
+    ``lazy`` maps a subcommand's name to ``(module, attribute, short help)``. The
+    short help stands in for the subcommand in ``--help``'s list of commands (a test
+    keeps it equal to the subcommand's own), so listing the commands imports nothing.
+    """
+
+    def __init__(
+        self, *args: Any, lazy: dict[str, tuple[str, str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attribute, _help = self.lazy[cmd_name]
+            command = getattr(import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module}.{attribute} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None and name in self.lazy:
+                command = click.Command(name, help=self.lazy[name][2])
+            if command is not None and not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _cmd in rows)
+            with formatter.section(_("Commands")):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
 
 def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
     console = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not console.is_terminal:
         console.width = max(console.width, 120)
@@ -60,14 +92,45 @@ def _refuse(error: ScenarioError) -> NoReturn:
 
 
 def _load(path: str) -> Scenario:
+    from .scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(path)
     except ScenarioError as error:
         _refuse(error)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ceasefire")
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``, as click's ``version_option`` prints it (the version is looked up
+    only when asked for: that reads the installed packages' metadata)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ._version import __version__
+
+    message = _("%(prog)s, version %(version)s")
+    click.echo(message % {"prog": "ceasefire", "version": __version__}, color=ctx.color)
+    ctx.exit()
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy={
+        "monitor": (
+            "ceasefire.monitor._cli",
+            "monitor_group",
+            "The ledger of observations: record what happened, check it against the terms.",
+        ),
+    },
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help=_("Show the version and exit."),
+)
 def main() -> None:
     """Model, simulate and monitor mediated ceasefire-for-exchange agreements."""
 
@@ -76,6 +139,8 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check(files: tuple[str, ...]) -> None:
     """Validate scenario FILES (YAML or JSON); exit 2 if any is refused."""
+    from .scenario import ScenarioError, load_scenario
+
     failed = False
     out = _console()
     for path in files:
@@ -94,6 +159,8 @@ def check(files: tuple[str, ...]) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="write to this file")
 def schema(out: str | None) -> None:
     """Print the JSON Schema of scenario files."""
+    from .scenario import json_schema
+
     text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
     if out is None:
         click.echo(text, nl=False)
@@ -141,6 +208,11 @@ def run_command(
     if as_json and as_replay:
         raise click.UsageError("--json and --replay cannot be combined")
     scenario = _load(file)
+    from .engine import run
+    from .ensemble import draw_scenario, run_draw
+    from .outputs import summary_json, write_outputs
+    from .outputs._replay import replay
+
     if draw is None:
         episode = run(scenario, seed=seed)
     else:
@@ -168,6 +240,10 @@ def run_command(
 
 
 def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
+    from rich.table import Table
+
+    from .outputs import day_rows
+
     parties = [p.id for p in scenario.parties]
     names = {p.id: p.name for p in scenario.parties}
     table = Table(title=f"{scenario.name}: day by day", title_justify="left")
@@ -199,6 +275,10 @@ def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
 
 
 def _print_summary(console: Console, episode: Episode) -> None:
+    from rich.table import Table
+
+    from .engine import END_REASONS
+
     s = episode.summary
     table = Table(title="summary", title_justify="left", show_header=False)
     table.add_column("what")
@@ -230,9 +310,6 @@ def _print_summary(console: Console, episode: Episode) -> None:
         "inputs", f"{s.scenario_hash}, seed {s.seed}{draw}, ceasefire {s.package_version}"
     )
     console.print(table)
-
-
-main.add_command(monitor_group)
 
 
 # ---------------------------------------------------------------------------
@@ -280,6 +357,7 @@ def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], Non
     if not show:
         yield None
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -308,6 +386,9 @@ def _show_progress(quiet: bool, n: int, batch_size: int) -> bool:
 def _run_guarded(out: str | None, work: Callable[[], Any]) -> Any:
     """Run ``work`` with the ensemble commands' error handling: bad input exits 2, a
     folder that cannot be written 1, Ctrl-C 130 (and nothing is left half-written)."""
+    from .ensemble import ComparisonError, SensitivityError
+    from .ensemble._backend import BackendError
+
     try:
         return work()
     except KeyboardInterrupt:
@@ -334,6 +415,8 @@ def _num(value: float) -> str:
 
 
 def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     names = {p.id: p.name for p in scenario.parties}
     table = Table(
         title=f"{scenario.name}: {data['n']:,} episodes, seed {data['seed']}",
@@ -419,6 +502,8 @@ def ensemble_command(
     agreement by each date, of a breach and of each end reason."""
     scenario = _load(file)
     engine = _engine_options(backend, address)
+    from .ensemble import iter_ensemble
+    from .outputs._ensemble_report import summary_text, write_ensemble
 
     def work() -> dict[str, Any]:
         batches = iter_ensemble(scenario, n, seed, batch_size, **engine)
@@ -469,6 +554,10 @@ def compare_command(
     mean paired difference B - A with a 95% paired t interval."""
     a, b = _load(file_a), _load(file_b)
     engine = _engine_options(backend, address)
+    from rich.table import Table
+
+    from .ensemble import compare
+    from .outputs._ensemble_report import render_compare_report, summary_text, write_folder
 
     def work() -> dict[str, Any]:
         with _progress(n, _show_progress(quiet, n, batch_size), "pairs") as advance:
@@ -563,6 +652,15 @@ def sensitivity_command(
         raise click.UsageError("--clause and --no-clauses cannot be combined")
     requested: dict[str, tuple[int, int] | None] | None = (
         {} if no_clauses else _clause_ranges(clauses) if clauses else None
+    )
+    from rich.table import Table
+
+    from .ensemble import sobol_analysis
+    from .outputs._ensemble_report import (
+        index_text,
+        render_sensitivity_report,
+        summary_text,
+        write_folder,
     )
 
     def work() -> dict[str, Any]:
