@@ -79,8 +79,7 @@ def test_nash_point_maximises_the_product_of_gains(
 ) -> None:
     a, b, ra, rb = domain
     scores: list[float | None] = [
-        float((a[i] - ra) * (b[i] - rb)) if a[i] > ra and b[i] > rb else None
-        for i in range(len(a))
+        float((a[i] - ra) * (b[i] - rb)) if a[i] > ra and b[i] > rb else None for i in range(len(a))
     ]
     assert nash_point(a, b, ra, rb) == _first_best(scores)
 
@@ -172,8 +171,11 @@ def test_bench_analytics(bench: Scenario, analytics: Analytics) -> None:
         assert all(0.0 <= s <= 1.0 for s in shares.values())
     nash = analytics.nash
     assert nash is not None
-    assert nash.terms == {"pause_days": 7, "hostages_released_per_day": 15,
-                          "prisoners_per_hostage": 5}
+    assert nash.terms == {
+        "pause_days": 7,
+        "hostages_released_per_day": 15,
+        "prisoners_per_hostage": 5,
+    }
     assert nash.values == pytest.approx({"side_a": 0.565385, "side_b": 0.543846}, abs=1e-6)
     # The frontier runs from side_b's best outcome to side_a's.
     first, last = analytics.frontier[0], analytics.frontier[-1]
@@ -204,8 +206,17 @@ def test_to_dict_is_json_ready_and_deterministic(bench: Scenario, analytics: Ana
     assert json.dumps(bargaining_analytics(bench).to_dict()) == text
     assert "-0.0" not in text
     assert set(data) == {
-        "parties", "issues", "outcome_count", "pressure", "reservation", "best", "frontier",
-        "nash", "kalai_smorodinsky", "max_welfare", "opposition",
+        "parties",
+        "issues",
+        "outcome_count",
+        "pressure",
+        "reservation",
+        "best",
+        "frontier",
+        "nash",
+        "kalai_smorodinsky",
+        "max_welfare",
+        "opposition",
     }
     assert data["nash"]["satisfaction"].keys() == {"side_a", "side_b"}
     assert len(data["frontier"]) == len(analytics.frontier)

@@ -90,7 +90,7 @@ def test_the_monitor_group_is_loaded_when_used() -> None:
 
 def test_the_stand_ins_match_what_they_stand_for() -> None:
     """The lazy group's short help and the written-out batch size equal the real ones."""
-    from ceasefire.ensemble._execution import BATCH_SIZE
+    from ceasefire.ensemble._episodes import BATCH_SIZE
     from ceasefire.monitor._cli import monitor_group
 
     assert cli.BATCH_SIZE == BATCH_SIZE

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from ceasefire.engine import Episode, run
-from ceasefire.engine._bargaining import Side, aspiration
+from ceasefire.engine._bargaining import aspiration
+from ceasefire.engine._table import NEAR, index_side, offer
 from ceasefire.scenario import (
     Curve,
     Mediator,
@@ -75,19 +76,62 @@ def test_conceders_agree_earlier_than_boulware_sides(bench: Scenario) -> None:
     assert rounds["conceder"] < rounds["linear"] < rounds["boulware"] == 92
 
 
+def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
+    """The kernel's offer at threshold ``lo`` on a table of these values."""
+    n = own.size
+    members = np.zeros(n, dtype=np.int64)
+    start = np.zeros(n + 1, dtype=np.int64)
+    sf = np.zeros(2)
+    index_side(own, n, members, start, sf, 0)
+    return offer(own, other, n, members, start, sf, 0, lo)
+
+
+def rule_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
+    """The offer rule as docs/SYSTEM.md states it, outcome by outcome: the smallest own
+    value at or above ``lo`` (the greatest if none is), unless the greatest below ``lo``
+    is at most 1e-6 below it and strictly nearer; among outcomes of that value, the best
+    for the other side, then the first."""
+    values = own.tolist()
+    above = [v for v in values if v >= lo]
+    below = [v for v in values if v < lo]
+    chosen = min(above) if above else max(values)
+    if above and below:
+        near = max(below)
+        if near >= lo - NEAR and abs(near - lo) < abs(chosen - lo):
+            chosen = near
+    tied = [j for j, v in enumerate(values) if v == chosen]
+    if not above:  # above every value: the last of the ranking, least for the other side
+        return max(tied, key=lambda j: (-other[j], j))
+    return min(tied, key=lambda j: (-other[j], j))
+
+
 def test_acceptance_exactly_at_aspiration() -> None:
     own = np.array([0.2, 0.5, 0.8])
-    side = Side.build(own, own[::-1].copy(), reservation=0.0)
-    assert side.accepts(1, 0.5)
-    assert not side.accepts(1, np.nextafter(0.5, 1.0))
-    assert side.offer(0.5) == 1 and side.offer(0.5001) == 2
-    assert side.offer(0.5 + 1e-9) == 1  # within 1e-6 below and nearer: NegMAS's rule
+    other = own[::-1].copy()
+    assert kernel_offer(own, other, 0.5) == 1 and kernel_offer(own, other, 0.5001) == 2
+    assert kernel_offer(own, other, 0.5 + 1e-9) == 1  # within 1e-6 below and nearer
 
 
 def test_offers_tie_break_towards_the_other_side() -> None:
     own = np.array([0.5, 0.5, 0.9])
     other = np.array([0.1, 0.7, 0.0])
-    assert Side.build(own, other, reservation=0.0).offer(0.45) == 1
+    assert kernel_offer(own, other, 0.45) == 1
+
+
+def test_offers_follow_the_rule_on_tables_with_ties_and_thresholds_out_of_range() -> None:
+    """Random tables with many exact ties, thresholds on tied values, between them, just
+    above them (within 1e-6) and outside the table's range."""
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        own = rng.choice(np.round(rng.uniform(0, 1, size=6), 2), size=n)
+        if rng.random() < 0.3:  # values spread out: more buckets in play
+            own = rng.uniform(-5, 5, size=n)
+        other = rng.choice([0.0, 0.25, 0.5, 1.0], size=n)
+        near = [*(own + 5e-7).tolist(), *(own - 5e-7).tolist()]
+        lows = [*own.tolist(), *near, *rng.uniform(-6, 6, 8).tolist()]
+        for lo in lows:
+            assert kernel_offer(own, other, lo) == rule_offer(own, other, lo), (own, other, lo)
 
 
 def bench_values(s: Scenario, party: str) -> dict[tuple[int, ...], float]:

@@ -196,9 +196,9 @@ def test_by_name_a_running_session_is_used_and_left_running(
 def test_stopping_early_leaves_the_cluster_usable(cluster: RayBackend, nov2023: Scenario) -> None:
     from functools import partial
 
-    from ceasefire.ensemble._execution import _Plan, _run_batch
+    from ceasefire.ensemble._episodes import Batches, run_batch
 
-    fn = partial(_run_batch, _Plan(nov2023), 3)
+    fn = partial(run_batch, Batches(nov2023), 3)
     batches = run_batches(fn, 4_000, 100, backend=cluster)
     rows, first = next(batches)
     batches.close()  # the other batches in flight are cancelled

@@ -72,10 +72,17 @@ def _parse(html: str) -> _Tags:
 
 
 def test_complete_html_document(report: str) -> None:
-    assert report.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert report.startswith('<!DOCTYPE html>\n<html lang="en">')
     assert report.rstrip().endswith("</html>")
-    for part in ("<head>", '<meta charset="utf-8">', "<title>", "<style>", "</head>",
-                 "<body>", "</body>"):
+    for part in (
+        "<head>",
+        '<meta charset="utf-8">',
+        "<title>",
+        "<style>",
+        "</head>",
+        "<body>",
+        "</body>",
+    ):
         assert part in report
     tags = _parse(report)
     assert tags.errors == []
@@ -133,7 +140,7 @@ def test_pause_and_fighting_bands(episode: Episode, report: str) -> None:
 
 def test_provenance_line(episode: Episode, report: str) -> None:
     summary = episode.summary
-    header = report[report.index("<header>"):report.index("</header>")]
+    header = report[report.index("<header>") : report.index("</header>")]
     assert summary.scenario_hash in header
     assert f"seed <code>{summary.seed}</code>" in header
     assert summary.package_version in header
@@ -144,15 +151,15 @@ def test_sections_present(scenario: Scenario, episode: Episode, report: str) -> 
         assert f'<section id="{section}">' in report
     assert episode.summary.end_reason in report.replace("_<wbr>", "_")
     # Every transcript entry is a row.
-    transcript = report[report.index('<section id="transcript">'):]
-    transcript = transcript[:transcript.index("</section>")]
+    transcript = report[report.index('<section id="transcript">') :]
+    transcript = transcript[: transcript.index("</section>")]
     assert transcript.count("<tr>") == len(episode.transcript) + 1  # plus the header row
     # The value model's units are stated.
     assert "utility points of each party" in report
 
 
 def test_every_source_and_assumption_listed(scenario: Scenario, report: str) -> None:
-    sources = report[report.index('<section id="sources">'):]
+    sources = report[report.index('<section id="sources">') :]
     rows = sources.count("<tr>") - 1
     texts: list[str] = []
 

@@ -37,7 +37,7 @@ def report(bench: Scenario, episode: Episode) -> str:
 
 def _section(report: str) -> str:
     start = report.index('<section id="negotiation">')
-    return report[start:report.index("</section>", start)]
+    return report[start : report.index("</section>", start)]
 
 
 def _marks(html: str, cls: str) -> list[dict[str, str | None]]:
@@ -101,8 +101,14 @@ def test_analytics_points_and_agreement_drawn(
     assert dots.group(1).count("M") == len(_outcome_dots(analytics)) <= 770
     # The analytics table: the three points, the agreement and its satisfaction.
     sat = episode.summary.agreements[0]["satisfaction"]
-    for label in ("Nash point", "Kalai-Smorodinsky point", "Maximum-welfare point",
-                  "Agreement, 2024-04-02 (offer)", "Opposition", "Pareto-optimal outcomes"):
+    for label in (
+        "Nash point",
+        "Kalai-Smorodinsky point",
+        "Maximum-welfare point",
+        "Agreement, 2024-04-02 (offer)",
+        "Opposition",
+        "Pareto-optimal outcomes",
+    ):
         assert label in section
     assert f"{sat['side_a']:.3f}" in section and f"{sat['side_b']:.3f}" in section
 
@@ -133,8 +139,11 @@ def test_outcome_dots_are_capped_and_fixed(bench: Scenario) -> None:
     n = bench.negotiation
     assert n is not None
     wide = [
-        i.model_copy(update={"max": 120}) if i.id == "pause_days" else
-        i.model_copy(update={"max": 70}) if i.id == "hostages_released_per_day" else i
+        i.model_copy(update={"max": 120})
+        if i.id == "pause_days"
+        else i.model_copy(update={"max": 70})
+        if i.id == "hostages_released_per_day"
+        else i
         for i in n.issues
     ]
     big = bench.model_copy(update={"negotiation": n.model_copy(update={"issues": wide})})
@@ -171,8 +180,7 @@ def test_one_line_per_session_of_talks() -> None:
         if e.kind in ("offer", "counter") and e.actors[0] == scenario.parties[0].id:
             number = sum(1 for x in episode.transcript[: e.seq] if x.kind == "talks_open")
             per_session[number] = per_session.get(number, 0) + 1
-    lines = re.findall(rf'<path class="line offer-own offer-own-{scenario.parties[0].id}"',
-                       section)
+    lines = re.findall(rf'<path class="line offer-own offer-own-{scenario.parties[0].id}"', section)
     # A line joins two offers or more (one offer is a marker only).
     assert len(lines) == sum(1 for k in per_session.values() if k > 1) >= 1
     offers = [e for e in episode.transcript if e.kind in ("offer", "counter")]

@@ -60,7 +60,7 @@ def test_what_matters_on_the_november_scenario(analysis: dict[str, Any]) -> None
         "dummy",
     ]
     assert analysis["evaluations"] == 128 * (len(names) + 2)
-    assert analysis["engine"] == "vectorised"
+    assert analysis["engine"] == "compiled"
     pause = indices(analysis, "pause_days")
     # Inputs that the outputs never read: indices exactly 0 (the dummy, and the delay
     # probability, which records delays but moves no pause day and no release).
@@ -90,9 +90,9 @@ def test_deterministic_per_seed(nov2023: Scenario, analysis: dict[str, Any]) -> 
     assert json.dumps(other) != json.dumps(analysis)
 
 
-def test_the_design_runs_the_same_model_as_the_reference_engine(nov2023: Scenario) -> None:
-    """The vectorised evaluation of design points (priors given as uniforms, clauses set,
-    episode streams chosen) equals the reference engine on the same scenario and stream;
+def test_the_design_runs_the_same_model_as_a_single_run(nov2023: Scenario) -> None:
+    """The compiled evaluation of design points (priors given as uniforms, clauses set,
+    episode streams chosen) equals single runs on the same scenario and stream;
     with refusals, so that the in-episode draws matter."""
     scenario = with_agreement(
         nov2023, refusal_probability={"hamas": 0.1, "israel": 0.1}, cure_attempts=1
@@ -220,10 +220,10 @@ def test_cli_bad_input_exits_2(tmp_path: Path) -> None:
         assert message in result.stderr and "Traceback" not in result.stderr, args
 
 
-def test_a_scenario_with_talks_runs_on_the_reference_engine() -> None:
+def test_a_scenario_with_talks_runs_on_the_compiled_engine() -> None:
     december = load_scenario(DECEMBER)
     data = sobol_analysis(december, n=4, seed=0, n_resamples=50)
-    assert data["engine"] == "reference"
+    assert data["engine"] == "compiled"
     assert [i["kind"] for i in data["inputs"]] == ["prior"] * len(december.priors) + ["dummy"]
     dummy = indices(data, "pause_days")["dummy"]
     assert dummy["first_order"] == 0.0 and dummy["total_order"] == 0.0

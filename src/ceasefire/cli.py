@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 
-# The ensemble engine's default batch size (ceasefire.ensemble._execution.BATCH_SIZE),
+# The ensemble engine's default batch size (ceasefire.ensemble._episodes.BATCH_SIZE),
 # written out so that the options' help does not import the engine; a test keeps the
 # two equal.
 BATCH_SIZE = 50_000
@@ -297,8 +297,11 @@ def _print_summary(console: Console, episode: Episode) -> None:
     for deal in s.agreements:
         terms = ", ".join(f"{k}={v}" for k, v in deal["terms"].items())
         share = ", ".join(f"{p} {v:.0%}" for p, v in deal["satisfaction"].items())
-        table.add_row(f"agreement {deal['date']}", f"{terms} (round {deal['round']}, "
-                      f"via {deal['via'].replace('_', ' ')}; satisfaction {share})")
+        table.add_row(
+            f"agreement {deal['date']}",
+            f"{terms} (round {deal['round']}, "
+            f"via {deal['via'].replace('_', ' ')}; satisfaction {share})",
+        )
     if s.talk_rounds:
         table.add_row("talk rounds", str(s.talk_rounds))
     table.add_row("breaches", str(len(s.breaches)))
@@ -346,8 +349,7 @@ def _backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Choice(["local", "processes", "ray"]),
         default="local",
         show_default=True,
-        help="where the episodes run: this process, a worker process per CPU, or a Ray "
-        "cluster",
+        help="where the episodes run: this process, a worker process per CPU, or a Ray cluster",
     )(func)
 
 
@@ -381,6 +383,19 @@ def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], Non
 
 def _show_progress(quiet: bool, n: int, batch_size: int) -> bool:
     return not quiet and n > batch_size and sys.stderr.isatty()
+
+
+def _note_compiling(quiet: bool) -> None:
+    """Say on a terminal that the ensemble engine is being compiled (the first ensemble
+    after an install or an upgrade: a few minutes, then cached)."""
+    from .ensemble import is_compiled
+
+    if not quiet and sys.stderr.isatty() and not is_compiled():
+        _console(stderr=True).print(
+            "Compiling the ensemble engine: a few minutes, once after an install or an "
+            "upgrade (cached afterwards).",
+            markup=False,
+        )
 
 
 def _run_guarded(out: str | None, work: Callable[[], Any]) -> Any:
@@ -427,8 +442,9 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
         table.add_column(head, justify="right")
 
     def row(label: str, d: dict[str, Any]) -> None:
-        table.add_row(label, f"{d['mean']:,.2f}",
-                      *(_num(d[k]) for k in ("q05", "q25", "q50", "q75", "q95")))
+        table.add_row(
+            label, f"{d['mean']:,.2f}", *(_num(d[k]) for k in ("q05", "q25", "q50", "q75", "q95"))
+        )
 
     row("pause days", data["pause_days"])
     row("extensions", data["extensions"])
@@ -446,15 +462,17 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
     probs.add_column("event")
     probs.add_column("probability", justify="right")
     probs.add_column("95% interval", justify="right")
-    probs.add_row("agreement by the horizon", _pct(data["agreement"]["p"]),
-                  _interval(data["agreement"]))
+    probs.add_row(
+        "agreement by the horizon", _pct(data["agreement"]["p"]), _interval(data["agreement"])
+    )
     probs.add_row("breach", _pct(data["breach"]["p"]), _interval(data["breach"]))
     for reason, entry in data["end_reasons"].items():
         probs.add_row(f"ends: {reason}", _pct(entry["p"]), _interval(entry))
     console.print(probs)
 
-    dates = Table(title="probability of an agreement by each date (where it changes)",
-                  title_justify="left")
+    dates = Table(
+        title="probability of an agreement by each date (where it changes)", title_justify="left"
+    )
     dates.add_column("by date")
     dates.add_column("probability", justify="right")
     dates.add_column("95% interval", justify="right")
@@ -474,15 +492,34 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
 
 @main.command(name="ensemble")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-n", "n", default=10_000, show_default=True, type=click.IntRange(min=1),
-              help="number of episodes (draws 0..N-1 of the scenario's priors)")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="ensemble seed (same scenario + seed + N = same outputs)")
-@click.option("--batch-size", default=BATCH_SIZE, show_default=True,
-              type=click.IntRange(min=1),
-              help="episodes per batch: memory is one batch; results do not depend on it")
-@click.option("--out", "out", type=click.Path(file_okay=False),
-              help="write summary.json, episodes.parquet and report.html here (all or nothing)")
+@click.option(
+    "-n",
+    "n",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="number of episodes (draws 0..N-1 of the scenario's priors)",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="ensemble seed (same scenario + seed + N = same outputs)",
+)
+@click.option(
+    "--batch-size",
+    default=BATCH_SIZE,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="episodes per batch: memory is one batch; results do not depend on it",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="write summary.json, episodes.parquet and report.html here (all or nothing)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print only summary.json")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @_backend_options
@@ -505,6 +542,8 @@ def ensemble_command(
     from .ensemble import iter_ensemble
     from .outputs._ensemble_report import summary_text, write_ensemble
 
+    _note_compiling(quiet or as_json)
+
     def work() -> dict[str, Any]:
         batches = iter_ensemble(scenario, n, seed, batch_size, **engine)
         with _progress(n, _show_progress(quiet, n, batch_size), "episodes") as advance:
@@ -523,14 +562,34 @@ def ensemble_command(
 @main.command(name="compare")
 @click.argument("file_a", metavar="A", type=click.Path(dir_okay=False))
 @click.argument("file_b", metavar="B", type=click.Path(dir_okay=False))
-@click.option("-n", "n", default=10_000, show_default=True, type=click.IntRange(min=2),
-              help="number of episodes of each design")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="ensemble seed, shared by both designs")
-@click.option("--batch-size", default=BATCH_SIZE, show_default=True,
-              type=click.IntRange(min=1), help="episodes per batch (memory: two batches)")
-@click.option("--out", "out", type=click.Path(file_okay=False),
-              help="write summary.json and report.html here (all or nothing)")
+@click.option(
+    "-n",
+    "n",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="number of episodes of each design",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="ensemble seed, shared by both designs",
+)
+@click.option(
+    "--batch-size",
+    default=BATCH_SIZE,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="episodes per batch (memory: two batches)",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="write summary.json and report.html here (all or nothing)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print only the comparison, as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @_backend_options
@@ -559,13 +618,20 @@ def compare_command(
     from .ensemble import compare
     from .outputs._ensemble_report import render_compare_report, summary_text, write_folder
 
+    _note_compiling(quiet or as_json)
+
     def work() -> dict[str, Any]:
         with _progress(n, _show_progress(quiet, n, batch_size), "pairs") as advance:
             data = compare(a, b, n, seed, batch_size, progress=advance, **engine)
         data["a"]["file"], data["b"]["file"] = file_a, file_b
         if out is not None:
-            write_folder(out, {"summary.json": summary_text(data),
-                               "report.html": render_compare_report(a, b, data)})
+            write_folder(
+                out,
+                {
+                    "summary.json": summary_text(data),
+                    "report.html": render_compare_report(a, b, data),
+                },
+            )
         return data
 
     data: dict[str, Any] = _run_guarded(out, work)
@@ -582,14 +648,22 @@ def compare_command(
         table.add_column(head, justify="right")
     for m in data["metrics"]:
         digits = 3 if m["kind"] == "probability" else 2
-        interval = (f"{m['low']:+.{digits}f} to {m['high']:+.{digits}f}"
-                    if m["low"] is not None else "-")
-        table.add_row(m["label"], f"{m['a_mean']:.{digits}f}", f"{m['b_mean']:.{digits}f}",
-                      f"{m['difference']:+.{digits}f}", interval)
+        interval = (
+            f"{m['low']:+.{digits}f} to {m['high']:+.{digits}f}" if m["low"] is not None else "-"
+        )
+        table.add_row(
+            m["label"],
+            f"{m['a_mean']:.{digits}f}",
+            f"{m['b_mean']:.{digits}f}",
+            f"{m['difference']:+.{digits}f}",
+            interval,
+        )
     console.print(table)
-    console.print(f"A: {file_a} ({data['a']['scenario_hash']}); B: {file_b} "
-                  f"({data['b']['scenario_hash']}); ceasefire {data['package_version']}",
-                  markup=False)
+    console.print(
+        f"A: {file_a} ({data['a']['scenario_hash']}); B: {file_b} "
+        f"({data['b']['scenario_hash']}); ceasefire {data['package_version']}",
+        markup=False,
+    )
     if out is not None:
         console.print(f"outputs written to {out}/", markup=False)
 
@@ -617,19 +691,42 @@ def _clause_ranges(clauses: tuple[str, ...]) -> dict[str, tuple[int, int] | None
 
 @main.command(name="sensitivity")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-n", "n", default=256, show_default=True, type=click.IntRange(min=2),
-              help="base sample size, a power of 2 (the model runs N x (inputs + 2) times)")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="seed of the design, the bootstrap and the episodes' draws")
-@click.option("--clause", "clauses", multiple=True, metavar="NAME[=LOW:HIGH]",
-              help="a clause to vary (repeat for several), e.g. exchange.ratios.women_children"
-              "=1:5; default: initial_days, the exchange ratios and the extension rule's "
-              "per_step, per_extension_limit_days and max_total_days, each ±50%")
+@click.option(
+    "-n",
+    "n",
+    default=256,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="base sample size, a power of 2 (the model runs N x (inputs + 2) times)",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="seed of the design, the bootstrap and the episodes' draws",
+)
+@click.option(
+    "--clause",
+    "clauses",
+    multiple=True,
+    metavar="NAME[=LOW:HIGH]",
+    help="a clause to vary (repeat for several), e.g. exchange.ratios.women_children"
+    "=1:5; default: initial_days, the exchange ratios and the extension rule's "
+    "per_step, per_extension_limit_days and max_total_days, each ±50%",
+)
 @click.option("--no-clauses", is_flag=True, help="vary the priors only")
-@click.option("--no-dummy", is_flag=True,
-              help="leave out the dummy input (it shows the estimator's noise floor)")
-@click.option("--out", "out", type=click.Path(file_okay=False),
-              help="write summary.json and report.html (tornado charts) here")
+@click.option(
+    "--no-dummy",
+    is_flag=True,
+    help="leave out the dummy input (it shows the estimator's noise floor)",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="write summary.json and report.html (tornado charts) here",
+)
 @click.option("--json", "as_json", is_flag=True, help="print only the indices, as JSON")
 def sensitivity_command(
     file: str,
@@ -663,11 +760,18 @@ def sensitivity_command(
         write_folder,
     )
 
+    _note_compiling(as_json)
+
     def work() -> dict[str, Any]:
         data = sobol_analysis(scenario, n=n, seed=seed, clauses=requested, dummy=not no_dummy)
         if out is not None:
-            write_folder(out, {"summary.json": summary_text(data),
-                               "report.html": render_sensitivity_report(scenario, data)})
+            write_folder(
+                out,
+                {
+                    "summary.json": summary_text(data),
+                    "report.html": render_sensitivity_report(scenario, data),
+                },
+            )
         return data
 
     data: dict[str, Any] = _run_guarded(out, work)
@@ -684,10 +788,14 @@ def sensitivity_command(
         table.add_column("total", justify="right")
         table.add_column("95% interval", justify="right")
         for r in output["indices"]:
-            table.add_row(r["input"], r["kind"], index_text(r["first_order"]),
-                          f"{index_text(r['first_low'])} to {index_text(r['first_high'])}",
-                          index_text(r["total_order"]),
-                          f"{index_text(r['total_low'])} to {index_text(r['total_high'])}")
+            table.add_row(
+                r["input"],
+                r["kind"],
+                index_text(r["first_order"]),
+                f"{index_text(r['first_low'])} to {index_text(r['first_high'])}",
+                index_text(r["total_order"]),
+                f"{index_text(r['total_low'])} to {index_text(r['total_high'])}",
+            )
         console.print(table)
     console.print(
         f"{data['evaluations']:,} model runs ({data['engine']} engine), base sample {n}, "

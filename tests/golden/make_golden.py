@@ -52,7 +52,7 @@ import pyarrow.parquet as pq
 
 import ceasefire
 from ceasefire.ensemble import draw_scenario, iter_ensemble, run_draw, run_ensemble
-from ceasefire.ensemble._execution import BATCH_SIZE
+from ceasefire.ensemble._episodes import BATCH_SIZE
 from ceasefire.outputs._ensemble_report import write_ensemble
 from ceasefire.scenario import Scenario, ScenarioError
 

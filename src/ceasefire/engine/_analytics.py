@@ -21,11 +21,13 @@ order (the scenario's parties, then its issues), rounded to 6 decimals like the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from ..scenario import CustodyEvent, HoldingsEvent, PressureEvent, Scenario, ValueEvent
+import numpy as np
+
+from ..scenario import Scenario
 from ._bargaining import (
+    FloatArray,
     kalai_smorodinsky_point,
     max_welfare_point,
     nash_point,
@@ -33,9 +35,12 @@ from ._bargaining import (
     pareto_frontier,
     satisfaction,
 )
-from ._holdings import Holdings
-from ._outcomes import Table, build_table
-from ._values import ValueModel, value_models
+from ._episode import new_state, plan_arrays, reset_state
+from ._kernel import apply_events
+from ._log import new_log
+from ._negotiation import table as build_table
+from ._plan import P_PRESSURE, build_plan, point_params
+from ._state import S_DAY, T_START, make_plan
 
 DIGITS = 6
 
@@ -43,6 +48,18 @@ DIGITS = 6
 def _r(value: float) -> float:
     """Rounded for output, with no negative zero."""
     return round(value, DIGITS) + 0.0
+
+
+@dataclass(frozen=True)
+class Table:
+    """The outcomes on the table, with each side's value of each (in the grid's order)."""
+
+    issues: list[str]
+    outcomes: list[tuple[Any, ...]]
+    values: dict[str, FloatArray]
+
+    def terms(self, index: int) -> dict[str, Any]:
+        return dict(zip(self.issues, self.outcomes[index], strict=True))
 
 
 @dataclass(frozen=True)
@@ -132,13 +149,8 @@ def bargaining_analytics(
     for party in (a, b):
         if party not in n.parties:
             raise ValueError(f"negotiation.parties has no terms for party {party!r}")
-    holdings = Holdings.from_scenario(scenario)
-    models = value_models(scenario)
     press = {p: n.parties[p].pressure for p in (a, b)}
-    if at_talks_start:
-        _apply_events(scenario, scenario.calendar.start, n.start, holdings, models, press)
-    press.update({p: v for p, v in (pressure or {}).items() if p in press})
-    table = build_table(scenario, holdings, models, press)
+    table = _table(scenario, at_talks_start, press, pressure or {})
     va, vb = table.values[a], table.values[b]
     ra, rb = n.parties[a].reservation, n.parties[b].reservation
     count = len(table.outcomes)
@@ -180,24 +192,45 @@ def bargaining_analytics(
     )
 
 
-def _apply_events(
+def _table(
     scenario: Scenario,
-    first: date,
-    last: date,
-    holdings: Holdings,
-    models: dict[str, ValueModel],
-    pressure: dict[str, float],
-) -> None:
-    """Apply the dated events from ``first`` to ``last`` (both included) as the day loop
-    does: day by day, each day's events in the scenario's order."""
-    for e in sorted(scenario.events, key=lambda e: e.date):
-        if not first <= e.date <= last:
-            continue
-        if isinstance(e, HoldingsEvent):
-            holdings.change(e.holder, e.category, e.custody, e.change)
-        elif isinstance(e, CustodyEvent):
-            holdings.reachable[e.group] = e.reachable
-        elif isinstance(e, ValueEvent):
-            models[e.party].adjust(e.term, e.category, e.change)
-        elif isinstance(e, PressureEvent):
-            pressure[e.party] = pressure.get(e.party, 0.0) + e.change
+    at_talks_start: bool,
+    press: dict[str, float],
+    override: dict[str, float],
+) -> Table:
+    """The kernel's table of the talks on their first day: the episode's state on the
+    scenario's point values, the dated events of the days up to and including it
+    applied by the kernel's own rule (``apply_events``), then ``override``'s pressure.
+    ``press`` is updated to the pressure the table was built with."""
+    plan = build_plan(scenario)
+    arrays = make_plan(*plan_arrays(plan, extensions=1, deals=1))
+    params = point_params(plan, 1)
+    n_p, n_c = len(plan.parties), len(plan.categories)
+    log_i, log_f = new_log(0, n_c, n_p)
+    st = new_state(arrays, n_p, n_c, log_i, log_f)
+    reset_state(
+        arrays,
+        st,
+        params.holdings[0],
+        params.relay_delay[0],
+        params.party[0],
+        params.flows[0],
+        params.issue_weight[0],
+        float(params.delay_probability[0]),
+    )
+    if at_talks_start:
+        for day in range(int(plan.talks[T_START]) + 1):
+            st.si[S_DAY] = day
+            apply_events(arrays, st)
+    index = {p: i for i, p in enumerate(plan.parties)}
+    for p in press:
+        if p in override:
+            st.party[P_PRESSURE, index[p]] = override[p]
+        press[p] = float(st.party[P_PRESSURE, index[p]])
+    count = build_table(arrays, st)
+    on = st.tb_grid[:count].tolist()
+    return Table(
+        issues=list(plan.issues),
+        outcomes=[plan.outcomes[g] for g in on],
+        values={p: np.array(st.tb_val[index[p], :count]) for p in plan.parties},
+    )

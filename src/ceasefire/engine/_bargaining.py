@@ -1,4 +1,6 @@
-"""The bargaining domain: outcomes, each side's values of them, concession and analytics.
+"""The bargaining domain's analytics (Pareto, Nash, Kalai-Smorodinsky, welfare,
+opposition) and the concession curve; the talks themselves are kernel rules
+(``_negotiation``, ``_table``).
 
 Vocabulary and semantics follow NegMAS where the two meet (issues, outcomes, linear
 additive utility, time-based concession, Pareto/Nash/Kalai-Smorodinsky):
@@ -14,9 +16,6 @@ additive utility, time-based concession, Pareto/Nash/Kalai-Smorodinsky):
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 
@@ -25,52 +24,10 @@ IntArray = npt.NDArray[np.int64]
 NEAR = 1e-6
 
 
-def outcome_grid(domains: list[list[int] | list[str]]) -> list[tuple[int | str, ...]]:
-    """All outcomes, first issue outermost."""
-    return list(itertools.product(*domains))
-
-
 def aspiration(t: float, exponent: float) -> float:
     """Share of the way from the reservation value to the best outcome still demanded."""
     result: float = 1.0 - float(t) ** float(exponent)
     return result
-
-
-@dataclass(frozen=True)
-class Side:
-    """One party's values of every outcome, sorted once for offering."""
-
-    values: FloatArray
-    order: IntArray
-    sorted_values: FloatArray
-    umin: float
-    umax: float
-
-    @classmethod
-    def build(cls, own: FloatArray, other: FloatArray, reservation: float) -> Side:
-        order = np.lexsort((-other, own)).astype(np.int64)
-        return cls(
-            values=own,
-            order=order,
-            sorted_values=own[order],
-            umin=max(float(own.min()), reservation),
-            umax=float(own.max()),
-        )
-
-    def threshold(self, t: float, exponent: float, eps: float) -> float:
-        lo = (self.umax - self.umin) * aspiration(t, exponent) + self.umin - eps
-        return max(self.umin, min(self.umax, lo))
-
-    def offer(self, lo: float) -> int:
-        """The outcome at this threshold that is best for the other side."""
-        s = self.sorted_values
-        i = min(int(np.searchsorted(s, lo, side="left")), len(s) - 1)
-        if i > 0 and s[i - 1] >= lo - NEAR and abs(s[i - 1] - lo) < abs(s[i] - lo):
-            i = int(np.searchsorted(s, s[i - 1], side="left"))
-        return int(self.order[i])
-
-    def accepts(self, outcome: int, lo: float) -> bool:
-        return bool(self.values[outcome] >= lo)
 
 
 # -- analytics ------------------------------------------------------------------

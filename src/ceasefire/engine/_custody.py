@@ -9,13 +9,14 @@ first, then the groups by id.
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import register_jitable
 from numpy.typing import NDArray
+
+from ._jit import inline, kernel
 
 I64 = NDArray[np.int64]
 
 
-@register_jitable
+@inline
 def in_reach(hold: I64, reach: I64, order: I64, holder: int, category: int) -> int:
     """Captives of ``category`` the holder can bring to a hand-over now."""
     total = 0
@@ -28,7 +29,7 @@ def in_reach(hold: I64, reach: I64, order: I64, holder: int, category: int) -> i
     return total
 
 
-@register_jitable
+@inline
 def eligible(hold: I64, reach: I64, order: I64, holder: int, cats: I64, count: int) -> int:
     """Captives of the first ``count`` categories of ``cats`` in the holder's reach."""
     total = 0
@@ -37,7 +38,7 @@ def eligible(hold: I64, reach: I64, order: I64, holder: int, cats: I64, count: i
     return total
 
 
-@register_jitable
+@inline
 def take(hold: I64, reach: I64, order: I64, holder: int, category: int, count: int) -> None:
     """Remove ``count`` captives of one category from what the holder has in reach:
     its own custody first, then the groups in order."""
@@ -51,7 +52,7 @@ def take(hold: I64, reach: I64, order: I64, holder: int, category: int, count: i
             count -= step
 
 
-@register_jitable
+@kernel
 def allocate(
     hold: I64,
     reach: I64,

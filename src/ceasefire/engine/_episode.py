@@ -9,25 +9,21 @@ episode as plain Python with the event log on, growing the log until it fits.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
-from numba.extending import register_jitable
 from numpy.typing import NDArray
 
+from ._jit import kernel
 from ._kernel import run_episode
 from ._log import new_log
-from ._plan import AG_CATS, Params, Plan
+from ._plan import AG_CATS, P_REFUSAL, Params, Plan
 from ._state import (
     F64,
     I64,
     N_SF,
     N_SI,
     NO_AGREEMENT,
-    PL_AGREEMENT,
-    PL_GRID_DAYS,
-    PL_REACH,
-    PL_SIZES,
-    PL_TALKS,
     S_AGREEMENT,
     S_END_BY,
     S_END_DAY,
@@ -41,16 +37,18 @@ from ._state import (
     S_TABLE_VERSION,
     SCENARIO_AGREEMENT,
     T_START,
-    U64,
     Z_DAYS,
     Z_DEALS,
     Z_DUE,
     Z_EXTENSIONS,
-    Arrays,
+    PlanArrays,
+    State,
+    make_plan,
+    make_state,
 )
 
 
-def plan_arrays(plan: Plan, extensions: int, deals: int) -> Arrays:
+def plan_arrays(plan: Plan, extensions: int, deals: int) -> tuple[Any, ...]:
     """The kernel's tuple of the plan's arrays (the order of ``_state.PL_*``), with room
     for ``extensions`` extensions and ``deals`` deals an episode."""
     s = plan.scenario
@@ -89,28 +87,96 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> Arrays:
         np.array([plan.tolerance]),
         sizes,
         reach,
+        len(plan.mediators),
     )
 
 
-@register_jitable
-def new_state(
-    plan: Arrays,
+@kernel
+def copy_plan(plan: PlanArrays) -> PlanArrays:
+    """A copy of the plan for one thread of a compiled ensemble: threads that share
+    no array never contend for its reference count."""
+    return make_plan(
+        plan.order.copy(),
+        plan.events.copy(),
+        plan.event_change.copy(),
+        plan.side.copy(),
+        plan.agreement.copy(),
+        plan.due.copy(),
+        plan.talks.copy(),
+        plan.negotiators.copy(),
+        plan.grid_days.copy(),
+        plan.grid_per_day.copy(),
+        plan.grid_head.copy(),
+        plan.grid_ratio.copy(),
+        plan.issue_columns.copy(),
+        plan.issue_order.copy(),
+        plan.template.copy(),
+        plan.flow_categories.copy(),
+        plan.flow_to_holder.copy(),
+        plan.reals.copy(),
+        plan.sizes.copy(),
+        plan.reach.copy(),
+        plan.mediators,
+    )
+
+
+@kernel
+def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> State:
+    """Room for one episode's state (``_state.State``), ``n_p`` parties and
+    ``n_c`` categories; :func:`reset_state` fills it for an episode. A log of no rows
+    switches the log off."""
+    sizes = plan.sizes
+    n_days = sizes[Z_DAYS]
+    n_g = max(1, plan.grid_days.size)
+    n_k = plan.reach.size
+    return make_state(
+        np.zeros(N_SI, dtype=np.int64),
+        np.zeros(N_SF),
+        np.zeros((n_p, n_c, n_k), dtype=np.int64),
+        np.zeros(n_k, dtype=np.int64),
+        np.zeros((5, n_p)),
+        np.zeros((2, n_p, n_c)),
+        np.zeros((n_p, plan.issue_columns.shape[1])),
+        np.zeros(plan.mediators, dtype=np.int64),
+        np.zeros(n_p),
+        np.zeros(sizes[Z_DUE], dtype=np.int64),
+        np.full(n_days + 1, -1, dtype=np.int64),
+        np.zeros((n_days + 1, n_c), dtype=np.int64),
+        np.zeros(AG_CATS + 3 * n_c, dtype=np.int64),
+        np.zeros(1 + n_p),
+        np.zeros(n_g, dtype=np.int64),
+        np.zeros(n_g, dtype=np.int64),
+        np.zeros((n_p, n_g)),
+        np.zeros((2, n_g), dtype=np.int64),
+        np.zeros((2, n_g + 1), dtype=np.int64),
+        np.zeros((n_p, n_c), dtype=np.int64),
+        np.zeros(n_c, dtype=np.int64),
+        np.zeros(sizes[Z_EXTENSIONS], dtype=np.int64),
+        np.zeros((sizes[Z_DEALS], 4), dtype=np.int64),
+        np.zeros((sizes[Z_DEALS], 4)),
+        np.zeros(4, dtype=np.uint64),
+        log_i,
+        log_f,
+        np.zeros(n_c + 1, dtype=np.int64),
+        np.zeros(n_c + 1, dtype=np.int64),
+    )
+
+
+@kernel
+def reset_state(
+    plan: PlanArrays,
+    st: State,
     hold: I64,
     relay: I64,
     party: F64,
     flows: F64,
     weight: F64,
     delay: float,
-    rng: U64,
-    log_i: I64,
-    log_f: F64,
-) -> Arrays:
-    """One episode's state (the order of ``_state.ST_*``) from its parameters."""
-    sizes = plan[PL_SIZES]
-    n_days = sizes[Z_DAYS]
-    n_p, n_c = hold.shape[0], hold.shape[1]
-    n_g = max(1, plan[PL_GRID_DAYS].size)
-    si = np.zeros(N_SI, dtype=np.int64)
+) -> None:
+    """Set ``st`` to the first morning of an episode with these parameters (its random
+    stream, ``st.rng``, is set by the caller)."""
+    si = st.si
+    si[:] = 0
     si[S_PAUSE_START] = -1
     si[S_PAUSE_END] = -1
     si[S_END_REASON] = -1
@@ -119,70 +185,54 @@ def new_state(
     si[S_LAST_A] = -1
     si[S_LAST_B] = -1
     si[S_TABLE_VERSION] = -1
-    si[S_NEXT_TALKS] = plan[PL_TALKS][T_START]
-    scenario_agreement = plan[PL_AGREEMENT]
-    ag = np.zeros(AG_CATS + 3 * n_c, dtype=np.int64)
-    agf = np.zeros(1 + n_p)
+    si[S_NEXT_TALKS] = plan.talks[T_START]
+    st.sf[:] = 0.0
+    st.hold[:] = hold
+    st.reach[:] = plan.reach
+    st.party[:] = party
+    st.flows[:] = flows
+    st.weight[:] = weight
+    st.relay[:] = relay
+    st.cost[:] = 0.0
+    st.pending_day[:] = -1
+    st.released[:] = 0
+    st.side_released[:] = 0
+    st.extensions[:] = -1
+    st.deal_i[:] = -1
+    st.deal_f[:] = np.nan
+    ag, agf = st.ag, st.agf
+    ag[:] = 0
+    agf[:] = 0.0
+    scenario_agreement = plan.agreement
     if scenario_agreement.size > 0:
         si[S_AGREEMENT] = SCENARIO_AGREEMENT
         ag[: scenario_agreement.size] = scenario_agreement
         agf[0] = delay
-        agf[1:] = party[4]
+        agf[1:] = party[P_REFUSAL]
     else:
         si[S_AGREEMENT] = NO_AGREEMENT
-    return (
-        si,
-        np.zeros(N_SF),
-        hold.copy(),
-        plan[PL_REACH].copy(),
-        party.copy(),
-        flows.copy(),
-        weight,
-        relay,
-        np.zeros(n_p),
-        np.zeros(sizes[Z_DUE], dtype=np.int64),
-        np.full(n_days + 1, -1, dtype=np.int64),
-        np.zeros((n_days + 1, n_c), dtype=np.int64),
-        ag,
-        agf,
-        np.zeros(n_g, dtype=np.int64),
-        np.zeros(n_g, dtype=np.int64),
-        np.zeros((n_p, n_g)),
-        np.zeros((2, n_g), dtype=np.int64),
-        np.zeros((2, n_g)),
-        np.zeros((n_p, n_c), dtype=np.int64),
-        np.zeros(n_c, dtype=np.int64),
-        np.zeros(sizes[Z_EXTENSIONS], dtype=np.int64),
-        np.full((sizes[Z_DEALS], 4), -1, dtype=np.int64),
-        np.zeros((sizes[Z_DEALS], 4)),
-        rng,
-        log_i,
-        log_f,
-        np.zeros(n_c + 1, dtype=np.int64),
-        np.zeros(n_c + 1, dtype=np.int64),
-    )
 
 
-def run_logged(plan: Plan, params: Params, rng_state: NDArray[np.uint64]) -> Arrays:
+def run_logged(plan: Plan, params: Params, rng_state: NDArray[np.uint64]) -> State:
     """Run the episode of ``params`` row 0 as plain Python, with the event log on."""
-    arrays = plan_arrays(plan, extensions=plan.n_days + 1, deals=plan.n_days + 1)
+    arrays = make_plan(*plan_arrays(plan, extensions=plan.n_days + 1, deals=plan.n_days + 1))
     rows = 64 * plan.n_days + 256
     while True:
         log_i, log_f = new_log(rows, len(plan.categories), len(plan.parties))
-        st = new_state(
+        st = new_state(arrays, len(plan.parties), len(plan.categories), log_i, log_f)
+        reset_state(
             arrays,
+            st,
             params.holdings[0],
             params.relay_delay[0],
             params.party[0],
             params.flows[0],
             params.issue_weight[0],
             float(params.delay_probability[0]),
-            rng_state.copy(),
-            log_i,
-            log_f,
         )
+        st.rng[:] = rng_state
         with np.errstate(over="ignore"):  # the stream's 64-bit arithmetic wraps
             run_episode(arrays, st)
-        if not st[0][S_LOG_FULL]:
+        if not st.si[S_LOG_FULL]:
             return st
         rows *= 4

@@ -28,9 +28,9 @@ hand-over with counter-releases due, one per act of the talks.
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import register_jitable
 
 from ._custody import allocate, eligible, in_reach, take
+from ._jit import inline, kernel
 from ._log import (
     AGREEMENT,
     BREACH,
@@ -101,18 +101,6 @@ from ._state import (
     END_TALKS_ONGOING,
     I64,
     NO_AGREEMENT,
-    PL_DUE,
-    PL_EVENT_CHANGE,
-    PL_EVENTS,
-    PL_GRID_DAYS,
-    PL_GRID_HEAD,
-    PL_GRID_PER_DAY,
-    PL_GRID_RATIO,
-    PL_ORDER,
-    PL_SIDE,
-    PL_SIZES,
-    PL_TALKS,
-    PL_TEMPLATE,
     S_AGREEMENT,
     S_BREACHES,
     S_DAY,
@@ -139,27 +127,6 @@ from ._state import (
     S_TALKS,
     S_VERSION,
     SCENARIO_AGREEMENT,
-    ST_AG,
-    ST_AGF,
-    ST_COST,
-    ST_DEAL_F,
-    ST_DUE,
-    ST_EXTENSIONS,
-    ST_FLOWS,
-    ST_HOLD,
-    ST_LOG_F,
-    ST_LOG_I,
-    ST_PARTY,
-    ST_PENDING,
-    ST_PENDING_DAY,
-    ST_REACH,
-    ST_RELAY,
-    ST_RELEASED,
-    ST_RNG,
-    ST_SI,
-    ST_SIDE_RELEASED,
-    ST_WORK,
-    ST_WORK2,
     T_MEDIATOR,
     T_RESTART,
     T_START,
@@ -167,7 +134,8 @@ from ._state import (
     U64,
     Z_DAYS,
     Z_NEUMAIER,
-    Arrays,
+    PlanArrays,
+    State,
 )
 
 # Ledger flows and modes (FLOW records).
@@ -179,14 +147,14 @@ SHORT_BATCH, SHORT_COUNTER, REFUSED = range(3)
 BATCH, COUNTER = 0, 1
 
 
-@register_jitable
-def run_episode(plan: Arrays, st: Arrays) -> None:
+@kernel
+def run_episode(plan: PlanArrays, st: State) -> None:
     """The day loop."""
-    si = st[ST_SI]
-    for day in range(plan[PL_SIZES][Z_DAYS]):
+    si = st.si
+    for day in range(plan.sizes[Z_DAYS]):
         si[S_DAY] = day
         apply_events(plan, st)
-        if si[S_AGREEMENT] != NO_AGREEMENT and day == st[ST_AG][AG_START] and si[S_STARTED] == 0:
+        if si[S_AGREEMENT] != NO_AGREEMENT and day == st.ag[AG_START] and si[S_STARTED] == 0:
             start_pause(plan, st)
         if si[S_PAUSE] == 0 and si[S_TALKS] == 0 and day == si[S_NEXT_TALKS]:
             open_talks(plan, st)
@@ -205,12 +173,12 @@ def run_episode(plan: Arrays, st: Arrays) -> None:
 # -- the rules of a day, in the order of the loop ------------------------------------
 
 
-@register_jitable
-def apply_events(plan: Arrays, st: Arrays) -> None:
+@inline
+def apply_events(plan: PlanArrays, st: State) -> None:
     """The day's dated events, in the scenario's order."""
-    si = st[ST_SI]
-    events, change = plan[PL_EVENTS], plan[PL_EVENT_CHANGE]
-    hold, pf, flows = st[ST_HOLD], st[ST_PARTY], st[ST_FLOWS]
+    si = st.si
+    events, change = plan.events, plan.event_change
+    hold, pf, flows = st.hold, st.party, st.flows
     for j in range(events.shape[0]):
         if events[j, 0] != si[S_DAY]:
             continue
@@ -220,7 +188,7 @@ def apply_events(plan: Arrays, st: Arrays) -> None:
             hold[a, b, c] = max(0, before + events[j, 5])
             log(st, EVENT, j, hold[a, b, c] - before, 0, 0, 0)
         elif kind == EV_CUSTODY:
-            st[ST_REACH][a] = b
+            st.reach[a] = b
             log(st, EVENT, j, 0, 0, 0, 0)
         elif kind == EV_VALUE:
             if c == TERM_RECEIVE and b >= 0:
@@ -236,7 +204,7 @@ def apply_events(plan: Arrays, st: Arrays) -> None:
             pf[P_PRESSURE, a] += change[j]
             row = log(st, EVENT, j, 0, 0, 0, 0)
             if row >= 0:
-                st[ST_LOG_F][row, 0] = pf[P_PRESSURE, a]
+                st.log_f[row, 0] = pf[P_PRESSURE, a]
         elif kind == EV_DELAY:
             si[S_DELAYS] += 1
             log(st, DELAY, j, a, 0, 0, 0)
@@ -244,22 +212,22 @@ def apply_events(plan: Arrays, st: Arrays) -> None:
             si[S_VERSION] += 1
 
 
-@register_jitable
-def start_pause(plan: Arrays, st: Arrays) -> None:
+@inline
+def start_pause(plan: PlanArrays, st: State) -> None:
     """The agreement comes into force: the pause begins with its initial batches."""
-    si, ag, due = st[ST_SI], st[ST_AG], st[ST_DUE]
+    si, ag, due = st.si, st.ag, st.due
     si[S_STARTED] = 1
     si[S_PAUSE] = 1
     si[S_GRANTED] = ag[AG_DAYS]
     si[S_HELD] = 0
     si[S_DUE_HEAD] = 0
     if si[S_AGREEMENT] == SCENARIO_AGREEMENT:
-        initial = plan[PL_DUE]
+        initial = plan.due
         for j in range(initial.size):
             due[j] = initial[j]
         si[S_DUE_LEN] = initial.size
     else:
-        per_day = int(plan[PL_GRID_PER_DAY][si[S_AGREEMENT]])
+        per_day = int(plan.grid_per_day[si[S_AGREEMENT]])
         for j in range(ag[AG_DAYS]):
             due[j] = per_day
         si[S_DUE_LEN] = ag[AG_DAYS]
@@ -268,10 +236,10 @@ def start_pause(plan: Arrays, st: Arrays) -> None:
     log(st, IN_FORCE, si[S_AGREEMENT], 0, 0, 0, 0)
 
 
-@register_jitable
-def record_day(plan: Arrays, st: Arrays) -> None:
+@inline
+def record_day(plan: PlanArrays, st: State) -> None:
     """A day of pause or of fighting; each day of fighting costs each party its pressure."""
-    si = st[ST_SI]
+    si = st.si
     if si[S_PAUSE] == 1:
         si[S_HELD] += 1
         si[S_PAUSE_DAYS] += 1
@@ -279,18 +247,18 @@ def record_day(plan: Arrays, st: Arrays) -> None:
         flow(st, PAUSE, DAY_FLOW, NO_CHANNEL, -1, -1, -1, 1)
     else:
         si[S_FIGHTING_DAYS] += 1
-        pf, cost = st[ST_PARTY], st[ST_COST]
+        pf, cost = st.party, st.cost
         for p in range(cost.size):
             cost[p] += pf[P_PRESSURE, p]
         flow(st, FIGHTING, DAY_FLOW, NO_CHANNEL, -1, -1, -1, 1)
 
 
-@register_jitable
-def side_channels(plan: Arrays, st: Arrays) -> None:
+@inline
+def side_channels(plan: PlanArrays, st: State) -> None:
     """Releases through side channels dated today, as far as they are in reach."""
-    si = st[ST_SI]
-    side = plan[PL_SIDE]
-    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    si = st.si
+    side = plan.side
+    hold, reach, order = st.hold, st.reach, plan.order
     for j in range(side.shape[0]):
         if side[j, 0] != si[S_DAY] or (side[j, 5] == 1 and si[S_PAUSE] == 0):
             continue
@@ -298,7 +266,7 @@ def side_channels(plan: Arrays, st: Arrays) -> None:
         made = min(count, in_reach(hold, reach, order, releaser, category))
         if made:
             take(hold, reach, order, releaser, category, made)
-            st[ST_SIDE_RELEASED][category] += made
+            st.side_released[category] += made
             si[S_VERSION] += 1
             mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
             flow(st, mode, SIDE_FLOW, side[j, 1], releaser, -1, category, made)
@@ -307,19 +275,19 @@ def side_channels(plan: Arrays, st: Arrays) -> None:
             log(st, SIDE_SHORTFALL, j, made, 0, 0, 0)
 
 
-@register_jitable
-def ask_for_batch(plan: Arrays, st: Arrays) -> None:
+@inline
+def ask_for_batch(plan: PlanArrays, st: State) -> None:
     """The day's batch: a drawn delay, then a breach if the holder has fewer eligible
     captives in reach than due, else its refusal draws (and cures); the batch is taken
     in the order of the eligible categories and waits for the mediator's verification."""
-    si, ag = st[ST_SI], st[ST_AG]
-    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
-    due = st[ST_DUE][si[S_DUE_HEAD]]
+    si, ag = st.si, st.ag
+    hold, reach, order = st.hold, st.reach, plan.order
+    due = st.due[si[S_DUE_HEAD]]
     si[S_DUE_HEAD] += 1
     si[S_DUE_LEN] -= 1
     holder, other = ag[AG_HOLDER], ag[AG_OTHER]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
-    delayed = next_double(st[ST_RNG]) < st[ST_AGF][0]
+    delayed = next_double(st.rng) < st.agf[0]
     have = eligible(hold, reach, order, holder, cats, nb)
     if have < due:
         breach(plan, st, holder, SHORT_BATCH, have, due)
@@ -329,12 +297,12 @@ def ask_for_batch(plan: Arrays, st: Arrays) -> None:
     if delayed:
         si[S_DELAYS] += 1
         log(st, DELAY, -1, holder, 0, 0, 0)
-    batch = st[ST_WORK]
+    batch = st.work
     allocate(hold, reach, order, holder, cats, nb, due, False, batch)
     for j in range(nb):
         if batch[j]:
             take(hold, reach, order, holder, cats[j], batch[j])
-            st[ST_RELEASED][holder, cats[j]] += batch[j]
+            st.released[holder, cats[j]] += batch[j]
             flow(st, PAUSE, RELEASE_FLOW, DEAL_CHANNEL, holder, other, cats[j], batch[j])
     si[S_VERSION] += 1
     row = log(st, RELEASE_BATCH, holder, other, due, 0, 0)
@@ -343,34 +311,32 @@ def ask_for_batch(plan: Arrays, st: Arrays) -> None:
     # The hand-over waits for the mediator's verification (its relay delay).
     n = si[S_PENDING]
     si[S_PENDING] = n + 1
-    st[ST_PENDING_DAY][n] = si[S_DAY] + (
-        st[ST_RELAY][ag[AG_MEDIATOR]] if ag[AG_MEDIATOR] >= 0 else 0
-    )
-    pending = st[ST_PENDING]
+    st.pending_day[n] = si[S_DAY] + (st.relay[ag[AG_MEDIATOR]] if ag[AG_MEDIATOR] >= 0 else 0)
+    pending = st.pending
     for c in range(pending.shape[1]):
         pending[n, c] = 0
     for j in range(nb):
         pending[n, cats[j]] += batch[j]
 
 
-@register_jitable
-def verify_handovers(plan: Arrays, st: Arrays) -> None:
+@inline
+def verify_handovers(plan: PlanArrays, st: State) -> None:
     """Hand-overs verified today bring the counter-releases by ratio, after the same
     eligibility check and refusal draws for the other side."""
-    si, ag = st[ST_SI], st[ST_AG]
+    si, ag = st.si, st.ag
     if si[S_AGREEMENT] == NO_AGREEMENT:
         return
-    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    hold, reach, order = st.hold, st.reach, plan.order
     holder, other = ag[AG_HOLDER], ag[AG_OTHER]
     n_c = hold.shape[1]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
     xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
     ratio = ag[AG_CATS + 2 * n_c :]
-    pending, released = st[ST_PENDING], st[ST_WORK]
+    pending, released = st.pending, st.work
     for v in range(si[S_PENDING]):
-        if st[ST_PENDING_DAY][v] != si[S_DAY]:
+        if st.pending_day[v] != si[S_DAY]:
             continue
-        st[ST_PENDING_DAY][v] = -1
+        st.pending_day[v] = -1
         total, due = 0, 0
         for j in range(nb):
             released[j] = pending[v, cats[j]]
@@ -384,13 +350,13 @@ def verify_handovers(plan: Arrays, st: Arrays) -> None:
             continue
         if due == 0 or not willing(plan, st, other, COUNTER):
             continue
-        counter = st[ST_WORK2]
+        counter = st.work2
         allocate(hold, reach, order, other, xcats, nx, due, ag[AG_XSPLIT] == 1, counter)
         mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
         for j in range(nx):
             if counter[j]:
                 take(hold, reach, order, other, xcats[j], counter[j])
-                st[ST_RELEASED][other, xcats[j]] += counter[j]
+                st.released[other, xcats[j]] += counter[j]
                 flow(st, mode, COUNTER_FLOW, DEAL_CHANNEL, other, holder, xcats[j], counter[j])
         si[S_VERSION] += 1
         row = log(st, COUNTER_RELEASE, other, holder, due, 0, 0)
@@ -398,13 +364,13 @@ def verify_handovers(plan: Arrays, st: Arrays) -> None:
         flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
 
 
-@register_jitable
-def willing(plan: Arrays, st: Arrays, party: int, what: int) -> bool:
+@kernel
+def willing(plan: PlanArrays, st: State, party: int, what: int) -> bool:
     """Draw whether ``party`` refuses; the mediator may re-request (a cure). The
     ``1 + cure_attempts`` draws are made whatever they decide."""
-    p = st[ST_AGF][1 + party]
-    cures = st[ST_AG][AG_CURES]
-    rng = st[ST_RNG]
+    p = st.agf[1 + party]
+    cures = st.ag[AG_CURES]
+    rng = st.rng
     if next_double(rng) >= p:
         skip(rng, cures)
         return True
@@ -418,20 +384,20 @@ def willing(plan: Arrays, st: Arrays, party: int, what: int) -> bool:
     return False
 
 
-@register_jitable
+@inline
 def skip(rng: U64, draws: int) -> None:
     for _ in range(draws):
         next_double(rng)
 
 
-@register_jitable
-def end_of_period(plan: Arrays, st: Arrays) -> None:
+@inline
+def end_of_period(plan: PlanArrays, st: State) -> None:
     """The last paid-for day: the extension rule, with both sides' values."""
-    si, ag = st[ST_SI], st[ST_AG]
+    si, ag = st.si, st.ag
     if ag[AG_HAS_EXT] == 0:
         end_pause(plan, st, END_COMPLETED, -1, 0, 0, 0)
         return
-    hold, reach, order = st[ST_HOLD], st[ST_REACH], plan[PL_ORDER]
+    hold, reach, order = st.hold, st.reach, plan.order
     holder, other = ag[AG_HOLDER], ag[AG_OTHER]
     n_c = hold.shape[1]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
@@ -454,14 +420,14 @@ def end_of_period(plan: Arrays, st: Arrays) -> None:
         end_pause(plan, st, END_NO_ELIGIBLE, holder, have, per_step, 0)
         return
     days, count = steps * step_days, steps * per_step
-    batch, counter = st[ST_WORK], st[ST_WORK2]
+    batch, counter = st.work, st.work2
     allocate(hold, reach, order, holder, cats, nb, count, False, batch)
     counter_due = 0
     for j in range(nb):
         counter_due += ratio[cats[j]] * batch[j]
     counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
     allocate(hold, reach, order, other, xcats, nx, counter_due, ag[AG_XSPLIT] == 1, counter)
-    pf = st[ST_PARTY]
+    pf = st.party
     # The holder receives the counter-releases and gives the batch; the other side the
     # reverse. Each values the days at its pause-day value and its pressure.
     value_h = (
@@ -493,48 +459,48 @@ def end_of_period(plan: Arrays, st: Arrays) -> None:
         st, log(st, EXTENSION_ACCEPT, 0, 0, 0, 0, 0), value_h, value_o, fight_h, fight_o
     )
     si[S_GRANTED] += days
-    split_batches(st[ST_DUE], count, days, ag[AG_BSPLIT] == 1)
+    split_batches(st.due, count, days, ag[AG_BSPLIT] == 1)
     si[S_DUE_HEAD] = 0
     si[S_DUE_LEN] = days
     n = si[S_EXTENSIONS]
     si[S_EXTENSIONS] = n + 1
-    if n < st[ST_EXTENSIONS].size:
-        st[ST_EXTENSIONS][n] = days
+    if n < st.extensions.size:
+        st.extensions[n] = days
     log(st, EXTENSION, days, si[S_GRANTED], count, 0, 0)
 
 
-@register_jitable
-def breach(plan: Arrays, st: Arrays, party: int, detail: int, x: int, y: int) -> None:
+@kernel
+def breach(plan: PlanArrays, st: State, party: int, detail: int, x: int, y: int) -> None:
     """A batch or counter-release not made: recorded, and the pause ends."""
-    si = st[ST_SI]
+    si = st.si
     si[S_BREACHES] += 1
     log(st, BREACH, party, detail, x, y, 0)
     if si[S_PAUSE] == 1:
         end_pause(plan, st, END_BREACH, party, detail, x, y)
 
 
-@register_jitable
-def end_pause(plan: Arrays, st: Arrays, reason: int, by: int, x: int, y: int, z: int) -> None:
+@kernel
+def end_pause(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int, z: int) -> None:
     """The pause ends: fighting resumes the next day; talks may restart."""
-    si = st[ST_SI]
+    si = st.si
     si[S_PAUSE] = 0
     set_ending(si, reason, by)
     log(st, PAUSE_END, reason, by, x, y, z)
-    talks = plan[PL_TALKS]
+    talks = plan.talks
     if talks[T_START] >= 0:
         si[S_NEXT_TALKS] = after(si, talks[T_RESTART])
 
 
-@register_jitable
-def talk(plan: Arrays, st: Arrays) -> None:
+@inline
+def talk(plan: PlanArrays, st: State) -> None:
     """The day's acts of the talks; when they end, with or without an agreement."""
-    si = st[ST_SI]
+    si = st.si
     code, by, place, via = talk_step(plan, st)
     if code == GOING_ON:
         return
     si[S_TALK_ROUNDS] += si[S_ROUNDS]
     si[S_TALKS] = 0
-    talks = plan[PL_TALKS]
+    talks = plan.talks
     if code != DEAL:
         set_ending(si, END_TALKS_DEADLINE + code - 2, by)
         log(st, TALKS_END, code, by, 0, 0, 0)
@@ -545,7 +511,7 @@ def talk(plan: Arrays, st: Arrays) -> None:
     row = log(st, AGREEMENT, outcome, via, talks[T_TEMPLATE], 0, 0)
     if row >= 0:
         for k in range(4):
-            st[ST_LOG_F][row, k] = st[ST_DEAL_F][j, k]
+            st.log_f[row, k] = st.deal_f[j, k]
     if talks[T_TEMPLATE] == 0:
         set_ending(si, END_AGREED, -1)
         return
@@ -554,19 +520,19 @@ def talk(plan: Arrays, st: Arrays) -> None:
     si[S_STARTED] = 0
 
 
-@register_jitable
-def agreement_from(plan: Arrays, st: Arrays, outcome: int) -> None:
+@kernel
+def agreement_from(plan: PlanArrays, st: State, outcome: int) -> None:
     """The execution terms of the agreed outcome, from the template."""
-    si, ag, agf = st[ST_SI], st[ST_AG], st[ST_AGF]
-    template = plan[PL_TEMPLATE]
-    n_c = st[ST_HOLD].shape[1]
+    si, ag, agf = st.si, st.ag, st.agf
+    template = plan.template
+    n_c = st.hold.shape[1]
     for j in range(ag.size):
         ag[j] = template[j]
-    mediator = plan[PL_TALKS][T_MEDIATOR]
-    ag[AG_MEDIATOR] = mediator if mediator >= 0 else (0 if st[ST_RELAY].size > 0 else -1)
-    ag[AG_DAYS] = int(plan[PL_GRID_DAYS][outcome])
+    mediator = plan.talks[T_MEDIATOR]
+    ag[AG_MEDIATOR] = mediator if mediator >= 0 else (0 if st.relay.size > 0 else -1)
+    ag[AG_DAYS] = int(plan.grid_days[outcome])
     ag[AG_START] = si[S_DAY] + template[AG_START]
-    head = plan[PL_GRID_HEAD][outcome]
+    head = plan.grid_head[outcome]
     if head >= 0:  # the first category first, then the template's order
         nb = 1
         ag[AG_CATS] = head
@@ -576,17 +542,17 @@ def agreement_from(plan: Arrays, st: Arrays, outcome: int) -> None:
                 ag[AG_CATS + nb] = c
                 nb += 1
         ag[AG_NB] = nb
-    ratio = plan[PL_GRID_RATIO]
+    ratio = plan.grid_ratio
     for c in range(n_c):
         ag[AG_CATS + 2 * n_c + c] = int(ratio[outcome, c])
     for j in range(agf.size):
         agf[j] = 0.0
 
 
-@register_jitable
-def finish(plan: Arrays, st: Arrays) -> None:
+@inline
+def finish(plan: PlanArrays, st: State) -> None:
     """The horizon: why the episode ended, if nothing ended it before."""
-    si = st[ST_SI]
+    si = st.si
     if si[S_PAUSE] == 1:
         set_ending(si, END_HORIZON, -1)
     elif si[S_TALKS] == 1:
@@ -599,20 +565,20 @@ def finish(plan: Arrays, st: Arrays) -> None:
 # -- helpers ---------------------------------------------------------------------------
 
 
-@register_jitable
+@inline
 def set_ending(si: I64, reason: int, by: int) -> None:
     si[S_END_REASON] = reason
     si[S_END_BY] = by
     si[S_END_DAY] = si[S_DAY]
 
 
-@register_jitable
+@inline
 def after(si: I64, days: int) -> int:
     """The day ``days`` from today (one at least); -1 for never."""
     return -1 if days < 0 else si[S_DAY] + max(1, days)
 
 
-@register_jitable
+@kernel
 def split_batches(due: I64, total: int, days: int, even: bool) -> None:
     """Split ``total`` over ``days`` daily batches (``_schedule.split_batches``)."""
     if even:
@@ -627,10 +593,10 @@ def split_batches(due: I64, total: int, days: int, even: bool) -> None:
         left -= due[i]
 
 
-@register_jitable
+@kernel
 def of_flows(
-    plan: Arrays,
-    st: Arrays,
+    plan: PlanArrays,
+    st: State,
     party: int,
     got: I64,
     got_n: I64,
@@ -641,8 +607,8 @@ def of_flows(
 ) -> float:
     """A party's value of receiving and giving these counts (categories ``got[j]``,
     counts ``got_n[j]``), summed as Python's built-in ``sum`` does."""
-    flows = st[ST_FLOWS]
-    neumaier = plan[PL_SIZES][Z_NEUMAIER] == 1
+    flows = st.flows
+    neumaier = plan.sizes[Z_NEUMAIER] == 1
     gain, c = 0.0, 0.0
     for j in range(n_got):
         gain, c = add(gain, c, flows[0, party, got[j]] * got_n[j], neumaier)
@@ -653,7 +619,7 @@ def of_flows(
     return gain - total(cost, c, neumaier)
 
 
-@register_jitable
+@inline
 def add(total: float, c: float, x: float, neumaier: bool) -> tuple[float, float]:
     t = total + x
     if neumaier:
@@ -661,17 +627,17 @@ def add(total: float, c: float, x: float, neumaier: bool) -> tuple[float, float]
     return t, c
 
 
-@register_jitable
+@inline
 def total(total: float, c: float, neumaier: bool) -> float:
     if neumaier and c != 0 and np.isfinite(c):
         return total + c
     return total
 
 
-@register_jitable
+@kernel
 def flow_values(
-    plan: Arrays,
-    st: Arrays,
+    plan: PlanArrays,
+    st: State,
     row: int,
     to: int,
     got: I64,
@@ -686,34 +652,34 @@ def flow_values(
     if row < 0:
         return
     empty = got[:0]
-    for p in range(st[ST_COST].size):
+    for p in range(st.cost.size):
         g = n_got if p == to else 0
         v = n_gave if p == by else 0
-        st[ST_LOG_F][row, p] = of_flows(
+        st.log_f[row, p] = of_flows(
             plan, st, p, got if g else empty, got_n, g, gave if v else empty, gave_n, v
         )
 
 
-@register_jitable
+@inline
 def extension_values(
-    st: Arrays, row: int, value_h: float, value_o: float, fight_h: float, fight_o: float
+    st: State, row: int, value_h: float, value_o: float, fight_h: float, fight_o: float
 ) -> None:
     if row >= 0:
-        f = st[ST_LOG_F]
+        f = st.log_f
         f[row, 0], f[row, 1], f[row, 2], f[row, 3] = value_h, value_o, fight_h, fight_o
 
 
-@register_jitable
-def log(st: Arrays, kind: int, a0: int, a1: int, a2: int, a3: int, a4: int) -> int:
-    return record(st[ST_SI], st[ST_LOG_I], st[ST_LOG_F], kind, a0, a1, a2, a3, a4)
+@inline
+def log(st: State, kind: int, a0: int, a1: int, a2: int, a3: int, a4: int) -> int:
+    return record(st.si, st.log_i, st.log_f, kind, a0, a1, a2, a3, a4)
 
 
-@register_jitable
-def pairs(st: Arrays, row: int, cats: I64, counts: I64, n: int) -> None:
+@inline
+def pairs(st: State, row: int, cats: I64, counts: I64, n: int) -> None:
     """(category, count) pairs of the non-zero counts, in order, into the log."""
     if row < 0:
         return
-    log_i = st[ST_LOG_I]
+    log_i = st.log_i
     k = PAIRS
     for j in range(n):
         if counts[j]:
@@ -722,12 +688,12 @@ def pairs(st: Arrays, row: int, cats: I64, counts: I64, n: int) -> None:
             k += 2
 
 
-@register_jitable
+@inline
 def flow(
-    st: Arrays, mode: int, what: int, channel: int, src: int, dst: int, category: int, count: int
+    st: State, mode: int, what: int, channel: int, src: int, dst: int, category: int, count: int
 ) -> None:
     """A ledger row."""
     row = log(st, FLOW, mode, what, channel, src, dst)
     if row >= 0:
-        st[ST_LOG_I][row, 7] = category
-        st[ST_LOG_I][row, 8] = count
+        st.log_i[row, 7] = category
+        st.log_i[row, 8] = count

@@ -11,9 +11,9 @@ the caller runs the episode again with a larger log (the run is deterministic).
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import register_jitable
 from numpy.typing import NDArray
 
+from ._jit import inline
 from ._state import S_LOG_FULL, S_LOG_N
 
 I64 = NDArray[np.int64]
@@ -71,7 +71,7 @@ def new_log(rows: int, categories: int, parties: int) -> tuple[I64, F64]:
     )
 
 
-@register_jitable
+@inline
 def record(
     si: I64, log_i: I64, log_f: F64, kind: int, a0: int, a1: int, a2: int, a3: int, a4: int
 ) -> int:

@@ -16,8 +16,7 @@ vetoes it.
 
 from __future__ import annotations
 
-from numba.extending import register_jitable
-
+from ._jit import inline, kernel
 from ._log import (
     ACCEPT_OFFER,
     BREAKDOWN,
@@ -36,25 +35,12 @@ from ._state import (
     D_ROUND,
     D_VIA,
     F_GIFT_A,
+    F_LOW_A,
     F_UMAX_A,
     F_UMIN_A,
     N_BREAKDOWN,
     N_DEADLINE,
     N_EXPONENT,
-    PL_FLOW_CATEGORIES,
-    PL_FLOW_TO_HOLDER,
-    PL_GRID_DAYS,
-    PL_GRID_HEAD,
-    PL_GRID_PER_DAY,
-    PL_GRID_RATIO,
-    PL_ISSUE_COLUMNS,
-    PL_ISSUE_ORDER,
-    PL_NEGOTIATORS,
-    PL_ORDER,
-    PL_REALS,
-    PL_SIZES,
-    PL_TALKS,
-    PL_TEMPLATE,
     R_TOLERANCE,
     S_DAY,
     S_DEAL_FULL,
@@ -69,44 +55,27 @@ from ._state import (
     S_TALKS,
     S_TALKS_START,
     S_VERSION,
-    ST_DEAL_F,
-    ST_DEAL_I,
-    ST_FLOWS,
-    ST_HOLD,
-    ST_LOG_F,
-    ST_LOG_I,
-    ST_PARTY,
-    ST_REACH,
-    ST_RELAY,
-    ST_RNG,
-    ST_SD_ORDER,
-    ST_SD_RANKED,
-    ST_SF,
-    ST_SI,
-    ST_TB_GRID,
-    ST_TB_POS,
-    ST_TB_VAL,
-    ST_WEIGHT,
     T_FIRST,
     T_MEDIATOR,
     T_SECOND,
     T_STALL_LIMIT,
     T_TEMPLATE,
     Z_DEALS,
-    Arrays,
+    PlanArrays,
+    State,
 )
-from ._table import build_table, nash, offer, sort_side, threshold
+from ._table import build_table, index_side, nash, offer, threshold
 
 # How a session of talks ends (``talk_step``'s first value).
 GOING_ON, DEAL, DEADLINE, BROKEN_OFF, NO_OUTCOMES = range(5)
 VIA_OFFER, VIA_TEXT = 0, 1
 
 
-@register_jitable
-def open_talks(plan: Arrays, st: Arrays) -> None:
+@inline
+def open_talks(plan: PlanArrays, st: State) -> None:
     """Talks open today: a fresh session, the first mover to act."""
-    si = st[ST_SI]
-    sf = st[ST_SF]
+    si = st.si
+    sf = st.sf
     si[S_TALKS] = 1
     si[S_TALKS_START] = si[S_DAY]
     si[S_STALLED] = 0
@@ -116,52 +85,51 @@ def open_talks(plan: Arrays, st: Arrays) -> None:
         si[S_LAST_A + side] = -1
         si[S_GIFT_A + side] = 0
         sf[F_GIFT_A + side] = 0.0
-    row = record(si, st[ST_LOG_I], st[ST_LOG_F], TALKS_OPEN, 0, 0, 0, 0, 0)
+    row = record(si, st.log_i, st.log_f, TALKS_OPEN, 0, 0, 0, 0, 0)
     if row >= 0:
-        pf = st[ST_PARTY]
+        pf = st.party
         for p in range(pf.shape[1]):
-            st[ST_LOG_F][row, p] = pf[0, p]
+            st.log_f[row, p] = pf[0, p]
 
 
-@register_jitable
-def table(plan: Arrays, st: Arrays) -> int:
+@inline
+def table(plan: PlanArrays, st: State) -> int:
     """The outcomes on the table today: rebuilt only when holdings, reach, values or
     pressure changed since it was last built. Returns how many there are."""
-    si = st[ST_SI]
+    si = st.si
     if si[S_TABLE_VERSION] == si[S_VERSION]:
         return int(si[S_TABLE_N])
-    talks = plan[PL_TALKS]
+    talks = plan.talks
     n = build_table(
-        st[ST_HOLD],
-        st[ST_REACH],
-        plan[PL_ORDER],
-        st[ST_PARTY],
-        st[ST_FLOWS],
-        st[ST_WEIGHT],
-        plan[PL_GRID_DAYS],
-        plan[PL_GRID_PER_DAY],
-        plan[PL_GRID_HEAD],
-        plan[PL_GRID_RATIO],
-        plan[PL_ISSUE_COLUMNS],
-        plan[PL_ISSUE_ORDER],
-        plan[PL_TEMPLATE],
+        st.hold,
+        st.reach,
+        plan.order,
+        st.party,
+        st.flows,
+        st.weight,
+        plan.grid_days,
+        plan.grid_per_day,
+        plan.grid_head,
+        plan.grid_ratio,
+        plan.issue_columns,
+        plan.issue_order,
+        plan.template,
         talks[T_TEMPLATE] == 1,
-        plan[PL_FLOW_CATEGORIES],
-        plan[PL_FLOW_TO_HOLDER],
-        st[ST_TB_GRID],
-        st[ST_TB_POS],
-        st[ST_TB_VAL],
+        plan.flow_categories,
+        plan.flow_to_holder,
+        st.tb_grid,
+        st.tb_pos,
+        st.tb_val,
     )
     si[S_TABLE_VERSION] = si[S_VERSION]
     si[S_TABLE_N] = n
     if n > 0:
-        val = st[ST_TB_VAL]
-        sf = st[ST_SF]
-        pf = st[ST_PARTY]
+        val = st.tb_val
+        sf = st.sf
+        pf = st.party
         for side in range(2):
             me = talks[T_FIRST + side]
-            you = talks[T_SECOND - side]
-            sort_side(val[me], val[you], n, st[ST_SD_ORDER][side], st[ST_SD_RANKED][side])
+            index_side(val[me], n, st.sd_members[side], st.sd_start[side], sf, F_LOW_A + 2 * side)
             low = val[me, 0]
             high = val[me, 0]
             for j in range(1, n):
@@ -172,43 +140,43 @@ def table(plan: Arrays, st: Arrays) -> int:
     return n
 
 
-@register_jitable
-def round_days(plan: Arrays, st: Arrays) -> int:
+@inline
+def round_days(plan: PlanArrays, st: State) -> int:
     return max(1, 2 * relay_delay(plan, st))
 
 
-@register_jitable
-def relay_delay(plan: Arrays, st: Arrays) -> int:
-    m = plan[PL_TALKS][T_MEDIATOR]
-    return st[ST_RELAY][m] if m >= 0 else 0
+@inline
+def relay_delay(plan: PlanArrays, st: State) -> int:
+    m = plan.talks[T_MEDIATOR]
+    return st.relay[m] if m >= 0 else 0
 
 
-@register_jitable
-def n_rounds(plan: Arrays, st: Arrays, party: int) -> int:
-    return max(1, int(plan[PL_NEGOTIATORS][party, N_DEADLINE]) // round_days(plan, st))
+@inline
+def n_rounds(plan: PlanArrays, st: State, party: int) -> int:
+    return max(1, int(plan.negotiators[party, N_DEADLINE]) // round_days(plan, st))
 
 
-@register_jitable
-def aspiration_threshold(plan: Arrays, st: Arrays, side: int, k: int) -> tuple[float, float]:
+@kernel
+def aspiration_threshold(plan: PlanArrays, st: State, side: int, k: int) -> tuple[float, float]:
     """A side's relative time in round k and the least value it accepts then."""
-    me = plan[PL_TALKS][T_FIRST + side]
+    me = plan.talks[T_FIRST + side]
     t = (k + 1) / (n_rounds(plan, st, me) + 1)
-    sf = st[ST_SF]
+    sf = st.sf
     lo = threshold(
         t,
-        plan[PL_NEGOTIATORS][me, N_EXPONENT],
+        plan.negotiators[me, N_EXPONENT],
         sf[F_UMIN_A + 2 * side],
         sf[F_UMAX_A + 2 * side],
-        plan[PL_REALS][R_TOLERANCE],
+        plan.reals[R_TOLERANCE],
     )
     return t, lo
 
 
-@register_jitable
-def talk_step(plan: Arrays, st: Arrays) -> tuple[int, int, int, int]:
+@inline
+def talk_step(plan: PlanArrays, st: State) -> tuple[int, int, int, int]:
     """Play whatever of the talks falls on today: (how they end, by whom, the agreed
     outcome, via what); GOING_ON while they go on."""
-    si = st[ST_SI]
+    si = st.si
     n = table(plan, st)
     if n == 0:
         return NO_OUTCOMES, -1, -1, -1
@@ -230,25 +198,25 @@ def talk_step(plan: Arrays, st: Arrays) -> tuple[int, int, int, int]:
     return GOING_ON, -1, -1, -1
 
 
-@register_jitable
-def act(plan: Arrays, st: Arrays, side: int, k: int) -> tuple[int, int, int, int]:
+@kernel
+def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, int]:
     """One side's move in round k: leave at its deadline, break off, accept the last
     offer, or make its own."""
-    si = st[ST_SI]
-    talks = plan[PL_TALKS]
+    si = st.si
+    talks = plan.talks
     me = talks[T_FIRST + side]
     other = talks[T_SECOND - side]
-    log_i, log_f = st[ST_LOG_I], st[ST_LOG_F]
+    log_i, log_f = st.log_i, st.log_f
     if k >= n_rounds(plan, st, me):
         si[S_ROUNDS] = min(si[S_ROUNDS], k)  # the round it did not answer is not played
         record(si, log_i, log_f, TIMEOUT, me, 0, 0, 0, 0)
         return DEADLINE, me, -1, -1
-    if next_double(st[ST_RNG]) < plan[PL_NEGOTIATORS][me, N_BREAKDOWN]:
+    if next_double(st.rng) < plan.negotiators[me, N_BREAKDOWN]:
         record(si, log_i, log_f, BREAKDOWN, me, 0, 0, 0, 0)
         return BROKEN_OFF, me, -1, -1
     t, lo = aspiration_threshold(plan, st, side, k)
-    val = st[ST_TB_VAL]
-    pos = st[ST_TB_POS]
+    val = st.tb_val
+    pos = st.tb_pos
     a, b = talks[T_FIRST], talks[T_SECOND]
     incoming = si[S_LAST_A + 1 - side]
     if incoming >= 0 and pos[incoming] >= 0:
@@ -261,8 +229,17 @@ def act(plan: Arrays, st: Arrays, side: int, k: int) -> tuple[int, int, int, int
                 log_f[row, 2] = lo
             return DEAL, -1, place, VIA_OFFER
     n = si[S_TABLE_N]
-    place = offer(st[ST_SD_RANKED][side], st[ST_SD_ORDER][side], n, lo)
-    outcome = st[ST_TB_GRID][place]
+    place = offer(
+        val[me],
+        val[other],
+        n,
+        st.sd_members[side],
+        st.sd_start[side],
+        st.sf,
+        F_LOW_A + 2 * side,
+        lo,
+    )
+    outcome = st.tb_grid[place]
     row = record(si, log_i, log_f, OFFER, me, other, outcome, k, 1 if incoming >= 0 else 0)
     if row >= 0:
         log_i[row, 7] = relay_delay(plan, st)
@@ -274,14 +251,14 @@ def act(plan: Arrays, st: Arrays, side: int, k: int) -> tuple[int, int, int, int
     return GOING_ON, -1, -1, -1
 
 
-@register_jitable
-def check_stall(plan: Arrays, st: Arrays, k: int) -> tuple[int, int, int, int]:
+@inline
+def check_stall(plan: PlanArrays, st: State, k: int) -> tuple[int, int, int, int]:
     """Count the rounds without a concession; at the mediator's limit, its text."""
-    si = st[ST_SI]
-    sf = st[ST_SF]
-    talks = plan[PL_TALKS]
-    val = st[ST_TB_VAL]
-    pos = st[ST_TB_POS]
+    si = st.si
+    sf = st.sf
+    talks = plan.talks
+    val = st.tb_val
+    pos = st.tb_pos
     conceded = False
     for side in range(2):
         outcome = si[S_LAST_A + side]
@@ -298,14 +275,14 @@ def check_stall(plan: Arrays, st: Arrays, k: int) -> tuple[int, int, int, int]:
         return GOING_ON, -1, -1, -1
     si[S_TABLED] = 1
     a, b = talks[T_FIRST], talks[T_SECOND]
-    pf = st[ST_PARTY]
+    pf = st.party
     n = si[S_TABLE_N]
-    log_i, log_f = st[ST_LOG_I], st[ST_LOG_F]
+    log_i, log_f = st.log_i, st.log_f
     place = nash(val[a], val[b], n, pf[P_RESERVATION, a], pf[P_RESERVATION, b])
     if place < 0:
         record(si, log_i, log_f, TEXT, -1, 0, 0, 0, 0)
         return GOING_ON, -1, -1, -1
-    outcome = st[ST_TB_GRID][place]
+    outcome = st.tb_grid[place]
     row = record(si, log_i, log_f, TEXT, outcome, si[S_STALLED], 0, 0, 0)
     if row >= 0:
         log_f[row, 0] = val[a, place]
@@ -327,22 +304,22 @@ def check_stall(plan: Arrays, st: Arrays, k: int) -> tuple[int, int, int, int]:
     return DEAL, -1, place, VIA_TEXT
 
 
-@register_jitable
-def record_deal(plan: Arrays, st: Arrays, place: int, via: int) -> int:
+@inline
+def record_deal(plan: PlanArrays, st: State, place: int, via: int) -> int:
     """Keep the deal on table place ``place`` (its day, round, outcome, values and each
     side's satisfaction); returns its outcome."""
-    si = st[ST_SI]
-    talks = plan[PL_TALKS]
-    val = st[ST_TB_VAL]
-    pf = st[ST_PARTY]
+    si = st.si
+    talks = plan.talks
+    val = st.tb_val
+    pf = st.party
     n = si[S_TABLE_N]
-    outcome = int(st[ST_TB_GRID][place])
+    outcome = int(st.tb_grid[place])
     j = si[S_DEALS]
     si[S_DEALS] = j + 1
-    if j >= plan[PL_SIZES][Z_DEALS]:
+    if j >= plan.sizes[Z_DEALS]:
         si[S_DEAL_FULL] = 1
         return outcome
-    deal_i, deal_f = st[ST_DEAL_I], st[ST_DEAL_F]
+    deal_i, deal_f = st.deal_i, st.deal_f
     deal_i[j, D_DAY] = si[S_DAY]
     deal_i[j, D_ROUND] = (si[S_DAY] - si[S_TALKS_START]) // round_days(plan, st)
     deal_i[j, D_OUTCOME] = outcome

@@ -10,8 +10,9 @@ guarantee, and ``tests/test_randomness.py`` checks them against NumPy's own gene
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import register_jitable
 from numpy.typing import NDArray
+
+from ._jit import inline, kernel
 
 U64 = NDArray[np.uint64]
 
@@ -39,7 +40,7 @@ def stream_state(seq: np.random.SeedSequence) -> U64:
     return np.array([s >> 64, s & mask, inc >> 64, inc & mask], dtype=np.uint64)
 
 
-@register_jitable
+@inline
 def next_double(rng: U64) -> float:
     """The stream's next double in [0, 1) (``Generator.random``)."""
     hi, lo, inc_hi, inc_lo = rng[0], rng[1], rng[2], rng[3]
@@ -63,3 +64,90 @@ def next_double(rng: U64) -> float:
     rot = out_hi >> _S58
     out = (x >> rot) | (x << ((_S64 - rot) & _S63))
     return float(out >> _S11) * _TO_DOUBLE
+
+
+# NumPy's SeedSequence constants (numpy/random/bit_generator.pyx).
+_MASK32 = np.uint64(0xFFFFFFFF)
+_INIT_A = np.uint64(0x43B0D7E5)
+_MULT_A = np.uint64(0x931E8875)
+_INIT_B = np.uint64(0x8B51F9DD)
+_MULT_B = np.uint64(0x58F38DED)
+_MIX_L = np.uint64(0xCA01F9DD)
+_MIX_R = np.uint64(0x4973F715)
+_S16 = np.uint64(16)
+
+
+def seed_words(seed: int) -> U64:
+    """A seed as SeedSequence's little-endian 32-bit words, padded to its pool of 4."""
+    if seed < 0:
+        raise ValueError("seeds must be >= 0")
+    words = [seed & 0xFFFFFFFF]
+    seed >>= 32
+    while seed:
+        words.append(seed & 0xFFFFFFFF)
+        seed >>= 32
+    return np.array(words + [0] * (4 - len(words)), dtype=np.uint64)
+
+
+@inline
+def _hashmix(value: np.uint64, const: U64) -> np.uint64:
+    value = value ^ const[0]
+    const[0] = (const[0] * _MULT_A) & _MASK32
+    value = (value * const[0]) & _MASK32
+    return value ^ (value >> _S16)
+
+
+@inline
+def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
+    result = (_MIX_L * x - _MIX_R * y) & _MASK32
+    return result ^ (result >> _S16)
+
+
+@kernel
+def seed_stream(words: U64, index: int, stream: int, rng: U64) -> None:
+    """Set ``rng`` to ``PCG64(SeedSequence(seed, spawn_key=(index, stream)))``'s state,
+    ``words`` being :func:`seed_words` of the seed (``index`` below 2**64, ``stream``
+    below 2**32): SeedSequence's hash of its entropy, then PCG64's seeding. As NumPy
+    does, each number of the spawn key is its 32-bit words, low word first."""
+    n = words.size
+    key = np.uint64(index)
+    wide = 1 if key >> _S32 else 0
+    entropy = np.empty(n + 2 + wide, dtype=np.uint64)
+    entropy[:n] = words
+    entropy[n] = key & _MASK32
+    if wide:
+        entropy[n + 1] = key >> _S32
+    entropy[n + 1 + wide] = np.uint64(stream)
+    const = np.empty(1, dtype=np.uint64)
+    const[0] = _INIT_A
+    pool = np.empty(4, dtype=np.uint64)
+    for i in range(4):
+        pool[i] = _hashmix(entropy[i], const)
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                pool[dst] = _mix(pool[dst], _hashmix(pool[src], const))
+    for src in range(4, entropy.size):
+        for dst in range(4):
+            pool[dst] = _mix(pool[dst], _hashmix(entropy[src], const))
+    hash_b = _INIT_B
+    out = np.empty(8, dtype=np.uint64)
+    for i in range(8):
+        value = pool[i % 4] ^ hash_b
+        hash_b = (hash_b * _MULT_B) & _MASK32
+        value = (value * hash_b) & _MASK32
+        out[i] = value ^ (value >> _S16)
+    seed_hi = out[0] | (out[1] << _S32)
+    seed_lo = out[2] | (out[3] << _S32)
+    inc_hi = out[4] | (out[5] << _S32)
+    inc_lo = out[6] | (out[7] << _S32)
+    # pcg_setseq_128_srandom_r: inc = initseq << 1 | 1; state = 0; step; state += seed; step
+    rng[2] = (inc_hi << _ONE) | (inc_lo >> _S63)
+    rng[3] = (inc_lo << _ONE) | _ONE
+    rng[0] = _ZERO
+    rng[1] = _ZERO
+    next_double(rng)
+    lo = rng[1] + seed_lo
+    rng[0] = rng[0] + seed_hi + (_ONE if lo < rng[1] else _ZERO)
+    rng[1] = lo
+    next_double(rng)

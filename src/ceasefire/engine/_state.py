@@ -12,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba.core import types
+from numba.experimental import structref
+from numba.extending import overload
 from numpy.typing import NDArray
 
 # Integer scalars (si).
@@ -57,8 +60,19 @@ from numpy.typing import NDArray
 N_SI = 37
 
 # Real scalars (sf).
-F_GIFT_A, F_GIFT_B, F_UMIN_A, F_UMAX_A, F_UMIN_B, F_UMAX_B = range(6)
-N_SF = 6
+(
+    F_GIFT_A,
+    F_GIFT_B,
+    F_UMIN_A,
+    F_UMAX_A,
+    F_UMIN_B,
+    F_UMAX_B,
+    F_LOW_A,  # the least value on the table for the first mover (its side index)
+    F_SCALE_A,  # buckets per unit of value in the first mover's side index
+    F_LOW_B,
+    F_SCALE_B,
+) = range(10)
+N_SF = 10
 
 NO_AGREEMENT = -2  # S_AGREEMENT: none; -1: the scenario's; k >= 0: the deal on outcome k
 SCENARIO_AGREEMENT = -1
@@ -80,77 +94,207 @@ SCENARIO_AGREEMENT = -1
     END_TALKS_ONGOING,
 ) = range(13)
 
-# The plan, as the kernel's tuple of arrays (``_episode.plan_arrays``).
-(
-    PL_ORDER,
-    PL_EVENTS,
-    PL_EVENT_CHANGE,
-    PL_SIDE,
-    PL_AGREEMENT,
-    PL_DUE,
-    PL_TALKS,
-    PL_NEGOTIATORS,
-    PL_GRID_DAYS,
-    PL_GRID_PER_DAY,
-    PL_GRID_HEAD,
-    PL_GRID_RATIO,
-    PL_ISSUE_COLUMNS,
-    PL_ISSUE_ORDER,
-    PL_TEMPLATE,
-    PL_FLOW_CATEGORIES,
-    PL_FLOW_TO_HOLDER,
-    PL_REALS,
-    PL_SIZES,
-    PL_REACH,
-) = range(20)
-# PL_REALS: acceptance tolerance. PL_SIZES: days, room for extensions and for deals
+
+# Plan.reals: acceptance tolerance. Plan.sizes: days, room for extensions and for deals
 # (an episode with more marks S_DEAL_FULL / counts on), uses Python >= 3.12's
-# compensated sum (1) or not (0), room for the batches due. PL_REACH: each custody's
-# reach on the first day.
+# compensated sum (1) or not (0), room for the batches due. Plan.reach: each custody's
+# reach on the first day. Plan.mediators: how many mediators there are.
 R_TOLERANCE = 0
 Z_DAYS, Z_EXTENSIONS, Z_DEALS, Z_NEUMAIER, Z_DUE = range(5)
-# PL_TALKS columns.
+# Plan.talks columns.
 T_FIRST, T_SECOND, T_MEDIATOR, T_STALL_LIMIT, T_START, T_RESTART, T_TEMPLATE = range(7)
-# PL_NEGOTIATORS columns.
+# Plan.negotiators columns.
 N_EXPONENT, N_DEADLINE, N_BREAKDOWN = range(3)
 
-# One episode's state, as the kernel's tuple of arrays (``_episode.new_state``).
-(
-    ST_SI,
-    ST_SF,
-    ST_HOLD,
-    ST_REACH,
-    ST_PARTY,
-    ST_FLOWS,
-    ST_WEIGHT,
-    ST_RELAY,
-    ST_COST,
-    ST_DUE,
-    ST_PENDING_DAY,
-    ST_PENDING,
-    ST_AG,
-    ST_AGF,
-    ST_TB_GRID,
-    ST_TB_POS,
-    ST_TB_VAL,
-    ST_SD_ORDER,
-    ST_SD_RANKED,
-    ST_RELEASED,
-    ST_SIDE_RELEASED,
-    ST_EXTENSIONS,
-    ST_DEAL_I,
-    ST_DEAL_F,
-    ST_RNG,
-    ST_LOG_I,
-    ST_LOG_F,
-    ST_WORK,
-    ST_WORK2,
-) = range(29)
-# ST_DEAL_I columns: day, round, outcome, via (0 offer, 1 mediator text). ST_DEAL_F:
+
+# State.deal_i columns: day, round, outcome, via (0 offer, 1 mediator text). State.deal_f:
 # value of the first mover, of the other side, their satisfactions.
 D_DAY, D_ROUND, D_OUTCOME, D_VIA = range(4)
 
-Arrays = tuple[Any, ...]  # the plan's or an episode's tuple of arrays
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 U64 = NDArray[np.uint64]
+
+
+# -- the plan and the state as two objects -------------------------------------------
+#
+# A kernel function takes the plan and the state as two objects with named fields. Run
+# as Python they are the plain classes below; compiled, numba StructRefs with the same
+# fields (one pointer each, so passing them from rule to rule costs nothing).
+
+FIELDS_PLAN = (
+    "order",
+    "events",
+    "event_change",
+    "side",
+    "agreement",
+    "due",
+    "talks",
+    "negotiators",
+    "grid_days",
+    "grid_per_day",
+    "grid_head",
+    "grid_ratio",
+    "issue_columns",
+    "issue_order",
+    "template",
+    "flow_categories",
+    "flow_to_holder",
+    "reals",
+    "sizes",
+    "reach",
+    "mediators",
+)
+FIELDS_STATE = (
+    "si",
+    "sf",
+    "hold",
+    "reach",
+    "party",
+    "flows",
+    "weight",
+    "relay",
+    "cost",
+    "due",
+    "pending_day",
+    "pending",
+    "ag",
+    "agf",
+    "tb_grid",
+    "tb_pos",
+    "tb_val",
+    "sd_members",
+    "sd_start",
+    "released",
+    "side_released",
+    "extensions",
+    "deal_i",
+    "deal_f",
+    "rng",
+    "log_i",
+    "log_f",
+    "work",
+    "work2",
+)
+
+
+class PlanArrays:
+    """The plan's arrays (``_episode.plan_arrays``): what every episode reads."""
+
+    __slots__ = FIELDS_PLAN
+
+    order: I64
+    events: I64
+    event_change: F64
+    side: I64
+    agreement: I64
+    due: I64
+    talks: I64
+    negotiators: F64
+    grid_days: F64
+    grid_per_day: F64
+    grid_head: I64
+    grid_ratio: F64
+    issue_columns: F64
+    issue_order: I64
+    template: I64
+    flow_categories: I64
+    flow_to_holder: I64
+    reals: F64
+    sizes: I64
+    reach: I64
+    mediators: int
+
+    def __init__(self, *values: Any) -> None:
+        for field, value in zip(self.__slots__, values, strict=True):
+            setattr(self, field, value)
+
+
+class State:
+    """One episode's state (``_episode.new_state``)."""
+
+    __slots__ = FIELDS_STATE
+
+    si: I64
+    sf: F64
+    hold: I64
+    reach: I64
+    party: F64
+    flows: F64
+    weight: F64
+    relay: I64
+    cost: F64
+    due: I64
+    pending_day: I64
+    pending: I64
+    ag: I64
+    agf: F64
+    tb_grid: I64
+    tb_pos: I64
+    tb_val: F64
+    sd_members: I64  # [side, j]: table places, grouped by bucket of own value
+    sd_start: I64  # [side, b]: where bucket b starts in sd_members
+    released: I64
+    side_released: I64
+    extensions: I64
+    deal_i: I64
+    deal_f: F64
+    rng: U64
+    log_i: I64
+    log_f: F64
+    work: I64
+    work2: I64
+
+    def __init__(self, *values: Any) -> None:
+        for field, value in zip(self.__slots__, values, strict=True):
+            setattr(self, field, value)
+
+
+@structref.register
+class _PlanType(types.StructRef):
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)  # type: ignore[no-untyped-call]
+
+
+@structref.register
+class _StateType(types.StructRef):
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)  # type: ignore[no-untyped-call]
+
+
+class _PlanRef(structref.StructRefProxy):
+    pass
+
+
+class _StateRef(structref.StructRefProxy):
+    pass
+
+
+structref.define_constructor(_PlanRef, _PlanType, FIELDS_PLAN)  # type: ignore[no-untyped-call]
+structref.define_constructor(_StateRef, _StateType, FIELDS_STATE)  # type: ignore[no-untyped-call]
+
+
+def make_plan(*values: Any) -> PlanArrays:
+    """The plan object from its fields' values, in the order of ``FIELDS_PLAN``."""
+    return PlanArrays(*values)
+
+
+def make_state(*values: Any) -> State:
+    """The state object from its fields' values, in the order of ``FIELDS_STATE``."""
+    return State(*values)
+
+
+@overload(make_plan)
+def _make_plan(*values: Any) -> Any:
+    def impl(*values: Any) -> Any:  # pragma: no cover - compiled
+        return _PlanRef(*values)  # type: ignore[no-untyped-call]
+
+    return impl
+
+
+@overload(make_state)
+def _make_state(*values: Any) -> Any:
+    def impl(*values: Any) -> Any:  # pragma: no cover - compiled
+        return _StateRef(*values)  # type: ignore[no-untyped-call]
+
+    return impl

@@ -22,10 +22,10 @@ worth at least lo to it.
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import register_jitable
 from numpy.typing import NDArray
 
 from ._custody import in_reach
+from ._jit import inline, kernel
 from ._plan import AG_CATS, AG_HOLDER, AG_NB, AG_NX, AG_OTHER, AG_XSPLIT, P_PAUSE_DAY, P_PRESSURE
 
 I64 = NDArray[np.int64]
@@ -33,7 +33,7 @@ F64 = NDArray[np.float64]
 NEAR = 1e-6
 
 
-@register_jitable
+@kernel
 def build_table(
     hold: I64,
     reach: I64,
@@ -65,90 +65,134 @@ def build_table(
     nb = template[AG_NB]
     nx = template[AG_NX]
     proportional = template[AG_XSPLIT] == 1
-    reach_h = np.zeros(n_c, dtype=np.int64)
+    hcats = template[AG_CATS : AG_CATS + nb]
+    xcats = template[AG_CATS + n_c : AG_CATS + n_c + nx]
+    reach_h = np.zeros(n_c)
     reach_o = np.zeros(n_c, dtype=np.int64)
     for c in range(n_c):
-        reach_h[c] = in_reach(hold, reach, order, holder, c)
+        reach_h[c] = float(in_reach(hold, reach, order, holder, c))
         reach_o[c] = in_reach(hold, reach, order, other, c)
     eligible_h = 0
     for j in range(nb):
-        eligible_h += reach_h[template[AG_CATS + j]]
+        eligible_h += int(reach_h[hcats[j]])
     pool = 0
     for j in range(nx):
-        pool += reach_o[template[AG_CATS + n_c + j]]
+        pool += reach_o[xcats[j]]
+    share = np.zeros(n_c)
+    for j in range(nx):
+        c = xcats[j]
+        share[c] = reach_o[c] / pool if pool else 0.0
+    n_f = flow_categories.size
+    wv = np.zeros((n_p, max(n_f, 1)))
+    for p in range(n_p):
+        for j in range(n_f):
+            c = flow_categories[j]
+            if (flow_to_holder[j] == 1) == (p == holder):
+                wv[p, j] = flows[0, p, c]
+            else:
+                wv[p, j] = -flows[1, p, c]
+    day_value = np.zeros(n_p)
+    for p in range(n_p):
+        day_value[p] = pf[P_PAUSE_DAY, p] + pf[P_PRESSURE, p]
+    n_i = issue_order.shape[1]
     moved = np.zeros(n_c)
     m = 0
     for g in range(n_g):
         days = grid_days[g]
-        feasible = True
         if has_template:
             for c in range(n_c):
                 moved[c] = 0.0
             captives = days * grid_per_day[g]
+            if captives > eligible_h:
+                tb_pos[g] = -1
+                continue
             left = captives
             head = grid_head[g]
             if head >= 0:
-                take = min(left, float(reach_h[head]))
+                take = min(left, reach_h[head])
                 moved[head] += take
                 left = left - take
             for j in range(nb):
-                c = template[AG_CATS + j]
+                c = hcats[j]
                 if c != head:
-                    take = min(left, float(reach_h[c]))
+                    take = min(left, reach_h[c])
                     moved[c] += take
                     left = left - take
-            feasible = captives <= eligible_h
             counter = 0.0
             for j in range(nb):
-                c = template[AG_CATS + j]
+                c = hcats[j]
                 counter = counter + grid_ratio[g, c] * moved[c]
-            feasible = feasible and counter <= pool
+            if not counter <= pool:
+                tb_pos[g] = -1
+                continue
             left = counter
             for j in range(nx):
-                c = template[AG_CATS + n_c + j]
+                c = xcats[j]
                 if proportional:
-                    share = counter * (reach_o[c] / pool) if pool else 0.0
+                    s = counter * share[c]
                 else:
-                    share = min(left, float(reach_o[c]))
-                    left = left - share
-                moved[c] = moved[c] + share
-        if not feasible:
-            tb_pos[g] = -1
-            continue
+                    s = min(left, float(reach_o[c]))
+                    left = left - s
+                moved[c] = moved[c] + s
         tb_pos[g] = m
         tb_grid[m] = g
         for p in range(n_p):
             v = 0.0
-            for j in range(issue_order.shape[1]):
+            for j in range(n_i):
                 k = issue_order[p, j]
                 if k < 0:
                     break
                 v = v + weight[p, k] * issue_columns[p, k, g]
             if has_template:
-                for j in range(flow_categories.size):
-                    c = flow_categories[j]
-                    if (flow_to_holder[j] == 1) == (p == holder):
-                        w = flows[0, p, c]
-                    else:
-                        w = -flows[1, p, c]
-                    v = v + w * moved[c]
-            v = v + days * (pf[P_PAUSE_DAY, p] + pf[P_PRESSURE, p])
+                for j in range(n_f):
+                    v = v + wv[p, j] * moved[flow_categories[j]]
+            v = v + days * day_value[p]
             tb_val[p, m] = v
         m += 1
     return m
 
 
-@register_jitable
-def sort_side(own: F64, other: F64, n: int, order: I64, ranked: F64) -> None:
-    """A side's outcomes by own value, ties by the other side's value, highest first."""
-    by_other = np.argsort(-other[:n], kind="mergesort")
-    by_own = np.argsort(own[:n][by_other], kind="mergesort")
+@inline
+def bucket(v: float, low: float, scale: float, n: int) -> int:
+    """The bucket of value ``v`` among ``n`` (never decreasing in ``v``)."""
+    x = (v - low) * scale
+    if not x > 0.0:
+        return 0
+    if x >= n - 1:
+        return n - 1
+    return int(x)
+
+
+@kernel
+def index_side(own: F64, n: int, members: I64, start: I64, sf: F64, slot: int) -> None:
+    """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
+    its own value (``members[start[b]:start[b + 1]]``: bucket b, in place order), the
+    least value and the buckets per unit of value in ``sf[slot]``, ``sf[slot + 1]``.
+    Finding an offer then looks at a few buckets, not at every outcome."""
+    low = own[0]
+    high = own[0]
+    for j in range(1, n):
+        low = min(low, own[j])
+        high = max(high, own[j])
+    scale = n / (high - low) if high > low else 0.0
+    sf[slot] = low
+    sf[slot + 1] = scale
+    for b in range(n + 1):
+        start[b] = 0
     for j in range(n):
-        order[j] = by_other[by_own[j]]
-        ranked[j] = own[order[j]]
+        start[bucket(own[j], low, scale, n) + 1] += 1
+    for b in range(n):
+        start[b + 1] += start[b]
+    for j in range(n):  # start[b] runs over bucket b's places, ending at start[b + 1]
+        b = bucket(own[j], low, scale, n)
+        members[start[b]] = j
+        start[b] += 1
+    for b in range(n, 0, -1):
+        start[b] = start[b - 1]
+    start[0] = 0
 
 
-@register_jitable
+@kernel
 def threshold(t: float, exponent: float, umin: float, umax: float, eps: float) -> float:
     """The least value a side accepts or offers at relative time t."""
     aspiration = 1.0 - t**exponent
@@ -156,17 +200,59 @@ def threshold(t: float, exponent: float, umin: float, umax: float, eps: float) -
     return float(max(umin, min(umax, lo)))
 
 
-@register_jitable
-def offer(ranked: F64, order: I64, n: int, lo: float) -> int:
-    """The outcome at this threshold that is best for the other side (a table place)."""
-    s = ranked[:n]
-    i = min(int(np.searchsorted(s, lo)), n - 1)
-    if i > 0 and s[i - 1] >= lo - NEAR and abs(s[i - 1] - lo) < abs(s[i] - lo):
-        i = int(np.searchsorted(s, s[i - 1]))
-    return int(order[i])
+@kernel
+def offer(
+    own: F64, other: F64, n: int, members: I64, start: I64, sf: F64, slot: int, lo: float
+) -> int:
+    """The place a side offers at threshold ``lo`` (the rule of the module's docstring):
+    the least own value at or above ``lo``, or the greatest below it if that is at most
+    1e-6 below and strictly nearer; among places of that value, the best for the other
+    side, then the first. Above every value: the greatest, least for the other side,
+    then the last (the end of the ranking by own value, ties by the other's, highest
+    first)."""
+    low, scale = sf[slot], sf[slot + 1]
+    b = bucket(lo, low, scale, n)
+    above, found = np.inf, False
+    k = b
+    while k < n and not found:  # buckets past b hold values above lo only
+        for m in range(start[k], start[k + 1]):
+            v = own[members[m]]
+            if v >= lo and (not found or v < above):
+                above, found = v, True
+        k += 1
+    below, has_below = -np.inf, False
+    k = b
+    while k >= 0 and not has_below:  # buckets before b hold values below lo only
+        for m in range(start[k], start[k + 1]):
+            v = own[members[m]]
+            if v < lo and (not has_below or v > below):
+                below, has_below = v, True
+        k -= 1
+    last = not found
+    chosen = below if last else above
+    if found and has_below and below >= lo - NEAR and abs(below - lo) < abs(above - lo):
+        chosen = below
+    best = -1
+    k = bucket(chosen, low, scale, n)
+    for m in range(start[k], start[k + 1]):
+        j = members[m]
+        if own[j] != chosen:
+            continue
+        if best < 0 or better(other, j, best, last):
+            best = j
+    return best
 
 
-@register_jitable
+@inline
+def better(other: F64, j: int, best: int, last: bool) -> bool:
+    """Place j (after ``best`` in place order) comes first among equal own values: the
+    better for the other side, or, for the end of the ranking, the worse, then the later."""
+    if last:
+        return bool(other[j] < other[best] or other[j] == other[best])
+    return bool(other[j] > other[best])
+
+
+@kernel
 def nash(a: F64, b: F64, n: int, ra: float, rb: float) -> int:
     """The place maximising the product of both gains over the reservation values
     (only outcomes where both gain); -1 if there is none."""

@@ -23,7 +23,6 @@ from ._kernel import (
     SHORT_BATCH,
     SHORT_COUNTER,
 )
-from ._outcomes import agreement_from
 from ._plan import Plan
 from ._records import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
 from ._schedule import initial_batches, split_batches
@@ -45,15 +44,9 @@ from ._state import (
     S_PAUSE_END,
     S_PAUSE_START,
     S_TALK_ROUNDS,
-    ST_COST,
-    ST_DEAL_I,
-    ST_EXTENSIONS,
-    ST_LOG_F,
-    ST_LOG_I,
-    ST_RELEASED,
-    ST_SI,
-    ST_SIDE_RELEASED,
+    State,
 )
+from ._terms import agreement_from
 
 REASONS = tuple(END_REASONS)
 WHAT = ("batch", "counter-release")
@@ -72,7 +65,7 @@ def _days(n: int) -> str:
 class Decoder:
     """Reads one episode's log (see the module)."""
 
-    def __init__(self, plan: Plan, st: tuple[Any, ...], seed: int) -> None:
+    def __init__(self, plan: Plan, st: State, seed: int) -> None:
         self.plan = plan
         self.s: Scenario = plan.scenario
         self.st = st
@@ -143,8 +136,8 @@ class Decoder:
     # -- records -----------------------------------------------------------------------
 
     def read(self) -> Episode:
-        log_i, log_f = self.st[ST_LOG_I], self.st[ST_LOG_F]
-        for r in range(int(self.st[ST_SI][S_LOG_N])):
+        log_i, log_f = self.st.log_i, self.st.log_f
+        for r in range(int(self.st.si[S_LOG_N])):
             row, f = log_i[r], log_f[r]
             self.today = self.s.calendar.start + timedelta(days=int(row[L.DAY]))
             a = [int(x) for x in row[2 : 2 + L.INTS]]
@@ -493,7 +486,7 @@ class Decoder:
         self.deals.append(
             {
                 "date": self.today.isoformat(),
-                "round": int(self.st[ST_DEAL_I][j, 1]),
+                "round": int(self.st.deal_i[j, 1]),
                 "via": VIA[a[1]],
                 "terms": dict(terms),
                 "values": {p: round(v, 6) for p, v in values.items()},
@@ -524,7 +517,7 @@ class Decoder:
 
     def summary(self) -> Summary:
         s, st = self.s, self.st
-        si = st[ST_SI]
+        si = st.si
         start, horizon = s.calendar.start, s.calendar.horizon
 
         def iso(day: int) -> str | None:
@@ -538,8 +531,8 @@ class Decoder:
         else:
             detail = self.detail
         by = int(si[S_END_BY])
-        released = st[ST_RELEASED]
-        side = st[ST_SIDE_RELEASED]
+        released = st.released
+        side = st.side_released
         categories = self.plan.categories
         pause_start = iso(int(si[S_PAUSE_START]))
         a = s.agreement
@@ -564,7 +557,7 @@ class Decoder:
             pause_end=iso(int(si[S_PAUSE_END])),
             pause_days=int(si[S_PAUSE_DAYS]),
             fighting_days=int(si[S_FIGHTING_DAYS]),
-            extensions=[int(d) for d in st[ST_EXTENSIONS][: int(si[S_EXTENSIONS])]],
+            extensions=[int(d) for d in st.extensions[: int(si[S_EXTENSIONS])]],
             released={
                 p: dict(
                     sorted(
@@ -585,7 +578,5 @@ class Decoder:
             end_date=iso(int(si[S_END_DAY])) or horizon.isoformat(),
             agreements=self.deals,
             talk_rounds=int(si[S_TALK_ROUNDS]),
-            fighting_cost={
-                p: round(float(st[ST_COST][i]), 6) for i, p in enumerate(self.plan.parties)
-            },
+            fighting_cost={p: round(float(st.cost[i]), 6) for i, p in enumerate(self.plan.parties)},
         )

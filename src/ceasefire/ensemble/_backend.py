@@ -80,6 +80,14 @@ class LocalBackend:
             yield dict(fn(first, count))
 
 
+def _one_thread() -> None:
+    """A worker process of :class:`ProcessBackend`: the compiled kernel on one thread
+    (the workers are the parallelism)."""
+    import numba
+
+    numba.set_num_threads(1)
+
+
 class ProcessBackend:
     """Batches spread over worker processes on this machine (``--backend processes``):
     one per CPU by default, at most two batches per worker in flight, results in order."""
@@ -96,8 +104,12 @@ class ProcessBackend:
         if self.workers <= 1 or len(ranges) <= 1:
             yield from LocalBackend().map(fn, ranges)
             return
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+        # Fresh interpreters, not forks: the compiled kernel's thread pool (OpenMP) does
+        # not survive a fork. Each worker runs its batches on one thread.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_one_thread
+        ) as pool:
             pending: deque[Future[Mapping[str, NDArray[Any]]]] = deque()
             todo = iter(ranges)
             for first, count in todo:

@@ -27,7 +27,8 @@ from scipy import special
 
 from .._version import __version__
 from ..scenario import Scenario, content_hash
-from ._execution import BATCH_SIZE, END_CODES, EnsembleResult
+from ._episodes import BATCH_SIZE
+from ._results import END_CODES, EnsembleResult
 from ._stream import iter_ensemble
 from ._summaries import agreement_day, extension_counts, party_totals, prior_name
 

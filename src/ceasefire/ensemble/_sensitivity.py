@@ -18,9 +18,9 @@ kept, and gives the same estimators.
 Each design row ``i`` (in A, B and every AB_j) runs with the in-episode random stream of
 episode ``i`` of the seed (delays, refusals, cures), so rows that share inputs share
 their randomness. Outputs: pause days and the total released under the deal by each
-party. An execution-mode scenario runs on the vectorised engine, one batch per distinct
-setting of the clauses (rows that differ only in priors run together); a scenario with
-talks runs row by row on the reference engine.
+party. The design runs on the ensemble's compiled kernel, one batch per distinct setting
+of the clauses (rows that differ only in priors run together), for scenarios with talks
+and without.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from .._version import __version__
 from ..engine import run as run_episode
 from ..scenario import Scenario, content_hash
 from ._draws import quantile, with_values
-from ._execution import _Batch, _Plan
-from ._streams import EPISODE_STREAM, episode_generator, verified
+from ._episodes import Batches
+from ._streams import EPISODE_STREAM, episode_generator
 from ._summaries import prior_name
 
 F64 = NDArray[np.float64]
@@ -215,7 +215,8 @@ def _evaluate(
     reference: bool = False,
 ) -> F64:
     """The outputs (rows: :func:`outputs_of`) at each design point (columns): on the
-    vectorised engine for an execution-mode scenario unless ``reference``."""
+    compiled ensemble kernel, or with ``reference`` as single runs (the same kernel,
+    uncompiled, with its log), a check that both give the same."""
     keys = list(outputs_of(scenario))
     parties = [p.id for p in scenario.parties]
     n = episodes.size
@@ -229,24 +230,17 @@ def _evaluate(
         else (np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64))
     )
     inverse = inverse.reshape(-1)
-    vectorised = _vectorised(scenario) and not reference
-    if vectorised:
-        verified()
     for g, combo in enumerate(groups):
         rows = np.flatnonzero(inverse == g)
         varied = with_clauses(
             scenario, {c.name: int(v) for c, v in zip(clauses, combo, strict=True)}
         )
-        if vectorised:
-            plan = _Plan(varied)
-            batch = _Batch(
-                plan, seed, 0, rows.size, uniforms=u_priors[rows], episodes=episodes[rows]
-            )
-            batch.run()
-            res = batch.results()
+        if not reference:
+            batches = Batches(varied)
+            res = batches.run(seed, episodes[rows], uniforms=u_priors[rows])
             out[0, rows] = res["pause_days"]
             for k, party in enumerate(parties):
-                cols = [j for j, (p, _c) in enumerate(plan.release_columns) if p == party]
+                cols = [j for j, (p, _c) in enumerate(batches.release_columns) if p == party]
                 if cols:
                     out[1 + k, rows] = res["released"][:, cols].sum(axis=1)
             continue
@@ -262,10 +256,6 @@ def _evaluate(
             for k, party in enumerate(parties):
                 out[1 + k, row] = sum(summary.released.get(party, {}).values())
     return out
-
-
-def _vectorised(scenario: Scenario) -> bool:
-    return scenario.negotiation is None and scenario.agreement is not None
 
 
 def _interval(low: float, high: float, point: float) -> tuple[float, float]:
@@ -377,7 +367,7 @@ def sobol_analysis(
         "n": n,
         "evaluations": int(design.shape[1]),
         "package_version": __version__,
-        "engine": "vectorised" if _vectorised(scenario) else "reference",
+        "engine": "compiled",
         "method": METHOD,
         "inputs": [{"name": i.name, "kind": i.kind, "range": i.range} for i in inputs],
         "outputs": outputs,

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from .._version import __version__
 from ..scenario import Scenario, content_hash
-from ._execution import END_CODES, EnsembleResult
+from ._results import END_CODES, EnsembleResult
 
 QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_KEYS: tuple[str, ...] = ("q05", "q25", "q50", "q75", "q95")

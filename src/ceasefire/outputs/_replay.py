@@ -45,7 +45,7 @@ def _label(key: str, names: Mapping[str, str]) -> str:
         return names[key]
     for pid in sorted(names, key=len, reverse=True):
         if key.startswith(pid + "_"):
-            return f"{names[pid]} {key[len(pid) + 1:].replace('_', ' ')}"
+            return f"{names[pid]} {key[len(pid) + 1 :].replace('_', ' ')}"
     return key.replace("_", " ")
 
 
@@ -68,9 +68,7 @@ def _day_panel(
     for e in entries:
         cells = [Text(_number(e.values[p])) if p in e.values else Text("") for p in parties]
         others = [
-            f"{_label(k, names)} {_number(v)}"
-            for k, v in e.values.items()
-            if k not in parties
+            f"{_label(k, names)} {_number(v)}" for k, v in e.values.items() if k not in parties
         ]
         counts = ", ".join(f"{n} {c}" for c, n in e.counts.items())
         text = e.text + (f" [{counts}]" if counts and counts not in e.text else "")
@@ -124,8 +122,9 @@ def replay(
             _quiet(console, quiet_from, day - 1, dates, modes)
             quiet_from = None
         entries = by_day[day]
-        console.print(_day_panel(day, dates.get(day, ""), modes.get(day, ""), entries,
-                                 parties, names))
+        console.print(
+            _day_panel(day, dates.get(day, ""), modes.get(day, ""), entries, parties, names)
+        )
         shown += 1
         if input_fn is not None and day != busy[-1]:
             try:
@@ -133,8 +132,9 @@ def replay(
             except (EOFError, KeyboardInterrupt):
                 answer = "q"
             if answer.strip().lower().startswith("q"):
-                console.print(f"replay stopped after {shown} of {len(busy)} days with entries",
-                              markup=False)
+                console.print(
+                    f"replay stopped after {shown} of {len(busy)} days with entries", markup=False
+                )
                 return shown
     if quiet_from is not None:
         _quiet(console, quiet_from, last_day, dates, modes)

@@ -64,8 +64,20 @@ AGREEMENT_COLOUR = "#1b1b1b"
 MEDIATOR_COLOUR = "#555555"
 # Fields that identify an item in the "Sources and assumptions" table, in this order.
 _ITEM_FIELDS = (
-    "id", "kind", "target", "date", "holder", "releaser", "party", "group", "category", "custody",
-    "count", "mediator", "term", "issue",
+    "id",
+    "kind",
+    "target",
+    "date",
+    "holder",
+    "releaser",
+    "party",
+    "group",
+    "category",
+    "custody",
+    "count",
+    "mediator",
+    "term",
+    "issue",
 )
 
 _CSS = """
@@ -182,9 +194,7 @@ def _table(
         tr_cls = row_classes[r] if row_classes is not None and r < len(row_classes) else ""
         body.append(f'<tr class="{esc(tr_cls)}">{cells}</tr>' if tr_cls else f"<tr>{cells}</tr>")
     return (
-        f"<table><thead><tr>{head}</tr></thead><tbody>\n"
-        + "\n".join(body)
-        + "\n</tbody></table>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
     )
 
 
@@ -388,34 +398,43 @@ def _summary_section(scenario: Scenario, summary: Summary, names: _Names) -> str
     for pid in party_ids:
         by_cat = s.released[pid]
         for cid in _ordered(cat_order, by_cat):
-            rows.append([esc(names.party(pid)), _named(names.category(cid), cid),
-                         esc(by_cat[cid])])
+            rows.append([esc(names.party(pid)), _named(names.category(cid), cid), esc(by_cat[cid])])
             classes.append("")
         rows.append([esc(names.party(pid)), "Total", esc(sum(by_cat.values()))])
         classes.append("subtotal")
     if rows:
-        parts.append(_table(["Released by", "Category", "Released"], rows, numeric=[2],
-                            row_classes=classes))
+        parts.append(
+            _table(["Released by", "Category", "Released"], rows, numeric=[2], row_classes=classes)
+        )
     else:
         parts.append("<p>No releases under the agreement.</p>")
 
     parts.append("<h3>Releases through side channels, by category</h3>")
     by_cat = s.side_channel_by_category
     side_rows = [
-        [_named(names.category(cid), cid), esc(by_cat[cid])]
-        for cid in _ordered(cat_order, by_cat)
+        [_named(names.category(cid), cid), esc(by_cat[cid])] for cid in _ordered(cat_order, by_cat)
     ]
     side_rows.append(["Total", esc(s.side_channel_released)])
-    parts.append(_table(["Category", "Released"], side_rows, numeric=[1],
-                        row_classes=[""] * (len(side_rows) - 1) + ["subtotal"]))
+    parts.append(
+        _table(
+            ["Category", "Released"],
+            side_rows,
+            numeric=[1],
+            row_classes=[""] * (len(side_rows) - 1) + ["subtotal"],
+        )
+    )
 
     parts.append("<h3>Breaches</h3>")
     if s.breaches:
         known = ["date", "party", "detail"]
         others = sorted({k for b in s.breaches for k in b} - set(known))
         breach_rows = [
-            [esc(b.get("date", "")), esc(names.party(str(b.get("party", "")))),
-             esc(b.get("detail", ""))] + [esc(b.get(k, "")) for k in others]
+            [
+                esc(b.get("date", "")),
+                esc(names.party(str(b.get("party", "")))),
+                esc(b.get("detail", "")),
+            ]
+            + [esc(b.get(k, "")) for k in others]
             for b in s.breaches
         ]
         parts.append(_table(["Date", "Party", "Detail", *others], breach_rows))
@@ -462,8 +481,13 @@ def _chart_section(scenario: Scenario, episode: Episode, names: _Names) -> str:
 
     day_modes = [modes.get(d, "unknown") for d in days]
     bands = [
-        Band(start, end, mode, MODE_LABELS.get(mode, mode) + " (shaded background)",
-             MODE_COLOURS.get(mode, "#ffffff"))
+        Band(
+            start,
+            end,
+            mode,
+            MODE_LABELS.get(mode, mode) + " (shaded background)",
+            MODE_COLOURS.get(mode, "#ffffff"),
+        )
         for start, end, mode in runs(day_modes)
     ]
     stacks = [f"released by {names.party(pid)}" for pid in party_ids]
@@ -486,9 +510,11 @@ def _chart_section(scenario: Scenario, episode: Episode, names: _Names) -> str:
         stack_caption=caption,
         empty_note="No releases in this episode",
     )
-    positions = ["left", "right"] if len(party_ids) == 2 else [
-        f"bar {i + 1}" for i in range(len(party_ids))
-    ]
+    positions = (
+        ["left", "right"]
+        if len(party_ids) == 2
+        else [f"bar {i + 1}" for i in range(len(party_ids))]
+    )
     who = "; ".join(
         f"{pos}: released by {names.party(pid)}"
         for pos, pid in zip(positions, party_ids, strict=True)
@@ -540,9 +566,7 @@ def _offer_tip(e: TranscriptEntry, parties: Sequence[str], names: _Names) -> str
 def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) -> str | None:
     """Offers over time, the outcome plane with the analytics points, and a table of the
     analytics and each agreement's satisfaction; None when the transcript has no offers."""
-    offers = [
-        e for e in episode.transcript if e.kind in OFFER_KINDS and e.actors and e.values
-    ]
+    offers = [e for e in episode.transcript if e.kind in OFFER_KINDS and e.actors and e.values]
     if scenario.negotiation is None or not offers:
         return None
     analytics = bargaining_analytics(scenario)
@@ -551,8 +575,7 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
     other = {a: b, b: a}
     agreements = episode.summary.agreements
     reservation_guides = [
-        Guide("y", analytics.reservation[p], f"Reservation value of {names.party(p)}",
-              colour[p])
+        Guide("y", analytics.reservation[p], f"Reservation value of {names.party(p)}", colour[p])
         for p in (a, b)
     ]
 
@@ -569,24 +592,45 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
         for k, number in enumerate(sorted({session_of[e.seq] for e in made})):
             own = [e for e in made if session_of[e.seq] == number]
             tips = [_offer_tip(e, (a, b), names) for e in own]
-            series.append(Layer(
-                key=f"offer-own offer-own-{p}",
-                label=f"Offers of {names.party(p)}: value to {names.party(p)}" if k == 0 else "",
-                colour=colour[p], points=[(float(e.day), e.values[p]) for e in own],
-                tooltips=tips, marker="circle", size=2.2, line="solid",
-            ))
-            series.append(Layer(
-                key=f"offer-other offer-other-{p}",
-                label=(f"Offers of {names.party(p)}: value to {names.party(other[p])} "
-                       "(dashed)") if k == 0 else "",
-                colour=colour[p], points=[(float(e.day), e.values[other[p]]) for e in own],
-                tooltips=tips, marker="circle", size=1.6, line="dashed",
-            ))
+            series.append(
+                Layer(
+                    key=f"offer-own offer-own-{p}",
+                    label=f"Offers of {names.party(p)}: value to {names.party(p)}"
+                    if k == 0
+                    else "",
+                    colour=colour[p],
+                    points=[(float(e.day), e.values[p]) for e in own],
+                    tooltips=tips,
+                    marker="circle",
+                    size=2.2,
+                    line="solid",
+                )
+            )
+            series.append(
+                Layer(
+                    key=f"offer-other offer-other-{p}",
+                    label=(f"Offers of {names.party(p)}: value to {names.party(other[p])} (dashed)")
+                    if k == 0
+                    else "",
+                    colour=colour[p],
+                    points=[(float(e.day), e.values[other[p]]) for e in own],
+                    tooltips=tips,
+                    marker="circle",
+                    size=1.6,
+                    line="dashed",
+                )
+            )
     day_of = {e.date: e.day for e in episode.transcript}
     agreement_guides = [
-        Guide("x", float(day_of[d["date"]]), f"Agreement on day {day_of[d['date']]}",
-              AGREEMENT_COLOUR, dashed=False)
-        for d in agreements if d.get("date") in day_of
+        Guide(
+            "x",
+            float(day_of[d["date"]]),
+            f"Agreement on day {day_of[d['date']]}",
+            AGREEMENT_COLOUR,
+            dashed=False,
+        )
+        for d in agreements
+        if d.get("date") in day_of
     ]
     lines = line_chart(
         series=series,
@@ -598,31 +642,55 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
 
     # (b) The outcome plane: value to a (x) against value to b (y).
     layers = [
-        Layer(key="outcome", label="Outcomes on the table", colour="#c8c8c8",
-              points=_outcome_dots(analytics), marker="dot", size=3.0),
-        Layer(key="frontier", label="Pareto frontier", colour="#555555",
-              points=[(q.values[a], q.values[b]) for q in analytics.frontier],
-              marker="none", line="solid"),
+        Layer(
+            key="outcome",
+            label="Outcomes on the table",
+            colour="#c8c8c8",
+            points=_outcome_dots(analytics),
+            marker="dot",
+            size=3.0,
+        ),
+        Layer(
+            key="frontier",
+            label="Pareto frontier",
+            colour="#555555",
+            points=[(q.values[a], q.values[b]) for q in analytics.frontier],
+            marker="none",
+            line="solid",
+        ),
     ]
     for p in (a, b):
         own = [e for e in offers if e.actors[0] == p and a in e.values and b in e.values]
         if own:
-            layers.append(Layer(
-                key=f"offer offer-{p}", label=f"Offers of {names.party(p)}", colour=colour[p],
-                points=[(e.values[a], e.values[b]) for e in own],
-                tooltips=[_offer_tip(e, (a, b), names) for e in own],
-                marker="circle", size=4.0, opacity=0.75,
-            ))
+            layers.append(
+                Layer(
+                    key=f"offer offer-{p}",
+                    label=f"Offers of {names.party(p)}",
+                    colour=colour[p],
+                    points=[(e.values[a], e.values[b]) for e in own],
+                    tooltips=[_offer_tip(e, (a, b), names) for e in own],
+                    marker="circle",
+                    size=4.0,
+                    opacity=0.75,
+                )
+            )
     texts = [
-        e for e in episode.transcript
+        e
+        for e in episode.transcript
         if e.kind == "mediator_text" and a in e.values and b in e.values
     ]
     if texts:
-        layers.append(Layer(
-            key="mediator-text", label="Mediator's compromise text", colour=MEDIATOR_COLOUR,
-            points=[(e.values[a], e.values[b]) for e in texts],
-            tooltips=[_offer_tip(e, (a, b), names) for e in texts], marker="cross", size=5.0,
-        ))
+        layers.append(
+            Layer(
+                key="mediator-text",
+                label="Mediator's compromise text",
+                colour=MEDIATOR_COLOUR,
+                points=[(e.values[a], e.values[b]) for e in texts],
+                tooltips=[_offer_tip(e, (a, b), names) for e in texts],
+                marker="cross",
+                size=5.0,
+            )
+        )
     points: dict[str, Point | None] = {
         "nash": analytics.nash,
         "kalai_smorodinsky": analytics.kalai_smorodinsky,
@@ -632,34 +700,48 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
         if point is None:
             continue
         label, point_colour, marker, size = POINT_STYLES[key]
-        layers.append(Layer(
-            key=f"point-{key.replace('_', '-')}", label=label, colour=point_colour,
-            points=[(point.values[a], point.values[b])],
-            tooltips=[f"{label}: {_terms_text(point.terms)}; value to {names.party(a)} "
-                      f"{_value(point.values[a])}, to {names.party(b)} "
-                      f"{_value(point.values[b])}"],
-            marker=marker, size=size,
-        ))
+        layers.append(
+            Layer(
+                key=f"point-{key.replace('_', '-')}",
+                label=label,
+                colour=point_colour,
+                points=[(point.values[a], point.values[b])],
+                tooltips=[
+                    f"{label}: {_terms_text(point.terms)}; value to {names.party(a)} "
+                    f"{_value(point.values[a])}, to {names.party(b)} "
+                    f"{_value(point.values[b])}"
+                ],
+                marker=marker,
+                size=size,
+            )
+        )
     deals = [d for d in agreements if a in d.get("values", {}) and b in d.get("values", {})]
     if deals:
-        layers.append(Layer(
-            key="agreement", label="Agreement", colour=AGREEMENT_COLOUR,
-            points=[(float(d["values"][a]), float(d["values"][b])) for d in deals],
-            tooltips=[
-                f"Agreement on {d['date']} ({str(d.get('via', '')).replace('_', ' ')}): "
-                f"{_terms_text(d.get('terms', {}))}; value to {names.party(a)} "
-                f"{_value(d['values'][a])}, to {names.party(b)} {_value(d['values'][b])}"
-                for d in deals
-            ],
-            marker="star", size=10.0,
-        ))
+        layers.append(
+            Layer(
+                key="agreement",
+                label="Agreement",
+                colour=AGREEMENT_COLOUR,
+                points=[(float(d["values"][a]), float(d["values"][b])) for d in deals],
+                tooltips=[
+                    f"Agreement on {d['date']} ({str(d.get('via', '')).replace('_', ' ')}): "
+                    f"{_terms_text(d.get('terms', {}))}; value to {names.party(a)} "
+                    f"{_value(d['values'][a])}, to {names.party(b)} {_value(d['values'][b])}"
+                    for d in deals
+                ],
+                marker="star",
+                size=10.0,
+            )
+        )
     plane = scatter_chart(
         layers=layers,
         guides=[
-            Guide("x", analytics.reservation[a], f"Reservation value of {names.party(a)}",
-                  colour[a]),
-            Guide("y", analytics.reservation[b], f"Reservation value of {names.party(b)}",
-                  colour[b]),
+            Guide(
+                "x", analytics.reservation[a], f"Reservation value of {names.party(a)}", colour[a]
+            ),
+            Guide(
+                "y", analytics.reservation[b], f"Reservation value of {names.party(b)}", colour[b]
+            ),
         ],
         title=f"Outcomes valued by {names.party(a)} and {names.party(b)}",
         x_label=f"Value to {names.party(a)}",
@@ -668,8 +750,12 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
     )
 
     # (c) The analytics, and each agreement's satisfaction.
-    def row(label: str, terms: Mapping[str, Any], values: Mapping[str, float],
-            shares: Mapping[str, float]) -> list[str]:
+    def row(
+        label: str,
+        terms: Mapping[str, Any],
+        values: Mapping[str, float],
+        shares: Mapping[str, float],
+    ) -> list[str]:
         return [
             esc(label),
             esc(_terms_text(terms)),
@@ -683,36 +769,54 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
         if point is None:
             rows.append([esc(label), '<span class="muted">none</span>', "", "", "", ""])
         else:
-            rows.append(row(label, point.terms, point.values,
-                            analytics.satisfaction(point.values)))
+            rows.append(row(label, point.terms, point.values, analytics.satisfaction(point.values)))
     for d in agreements:
         via = str(d.get("via", "")).replace("_", " ")
-        rows.append(row(f"Agreement, {d.get('date', '')} ({via})", d.get("terms", {}),
-                        d.get("values", {}), d.get("satisfaction", {})))
+        rows.append(
+            row(
+                f"Agreement, {d.get('date', '')} ({via})",
+                d.get("terms", {}),
+                d.get("values", {}),
+                d.get("satisfaction", {}),
+            )
+        )
     points_table = _table(
-        ["Outcome", "Terms", f"Value to {names.party(a)}", f"Value to {names.party(b)}",
-         f"Satisfaction of {names.party(a)}", f"Satisfaction of {names.party(b)}"],
-        rows, numeric=[2, 3, 4, 5],
+        [
+            "Outcome",
+            "Terms",
+            f"Value to {names.party(a)}",
+            f"Value to {names.party(b)}",
+            f"Satisfaction of {names.party(a)}",
+            f"Satisfaction of {names.party(b)}",
+        ],
+        rows,
+        numeric=[2, 3, 4, 5],
     )
     opposition = "none" if analytics.opposition is None else f"{analytics.opposition:.3f}"
     facts = [
         ("Outcomes on the table", esc(analytics.outcome_count)),
         ("Pareto-optimal outcomes", esc(len(analytics.frontier))),
         *(
-            (f"{names.party(p)}: reservation, best value",
-             esc(f"{_value(analytics.reservation[p])}, "
-                 + ("none" if (v := analytics.best[p]) is None else _value(v))))
+            (
+                f"{names.party(p)}: reservation, best value",
+                esc(
+                    f"{_value(analytics.reservation[p])}, "
+                    + ("none" if (v := analytics.best[p]) is None else _value(v))
+                ),
+            )
             for p in (a, b)
         ),
-        *((f"{names.party(p)}: pressure when the talks open",
-           esc(f"{analytics.pressure[p]:g}"))
-          for p in (a, b)),
+        *(
+            (f"{names.party(p)}: pressure when the talks open", esc(f"{analytics.pressure[p]:g}"))
+            for p in (a, b)
+        ),
         ("Opposition", esc(opposition)),
     ]
     shown = len(layers[0].points)
     dots_note = (
         f" {shown} of them are drawn (a fixed sample)."
-        if shown < analytics.outcome_count and shown == MAX_OUTCOME_DOTS else ""
+        if shown < analytics.outcome_count and shown == MAX_OUTCOME_DOTS
+        else ""
     )
     return (
         '<section id="negotiation">\n<h2>Negotiation</h2>\n'
@@ -736,8 +840,7 @@ def _negotiation_section(scenario: Scenario, episode: Episode, names: _Names) ->
             f"Every outcome on the table (grey) by its value to {names.party(a)} "
             f"(across) and to {names.party(b)} (up), with the Pareto frontier, the "
             "Nash, Kalai-Smorodinsky and maximum-welfare points, every offer of each side, "
-            "and the agreement (star). Dashed lines mark the reservation values."
-            + dots_note
+            "and the agreement (star). Dashed lines mark the reservation values." + dots_note
         )
         + "</figcaption>\n</figure>\n"
         "<h3>Bargaining analytics and agreements</h3>\n"
@@ -771,16 +874,23 @@ def _days_section(episode: Episode, names: _Names) -> str:
         day_flows = flows.get(d, [])
         released = sum(r.count for r in day_flows if r.flow in RELEASE_FLOWS)
         items = "".join(_flow_item(r, names) for r in day_flows)
-        rows.append([
-            f'<span class="nowrap">{esc(d)}</span>',
-            esc(numbers.get(d, "")),
-            esc(MODE_LABELS.get(mode, mode)),
-            esc(released),
-            f'<ul class="flows">{items}</ul>' if items else '<span class="muted">none</span>',
-        ])
+        rows.append(
+            [
+                f'<span class="nowrap">{esc(d)}</span>',
+                esc(numbers.get(d, "")),
+                esc(MODE_LABELS.get(mode, mode)),
+                esc(released),
+                f'<ul class="flows">{items}</ul>' if items else '<span class="muted">none</span>',
+            ]
+        )
         classes.append(f"mode-{mode}")
-    table = _table(["Date", "Day", "Mode", "Released", "Flows"], rows, numeric=[1, 3],
-                   columns={2: "mode"}, row_classes=classes)
+    table = _table(
+        ["Date", "Day", "Mode", "Released", "Flows"],
+        rows,
+        numeric=[1, 3],
+        columns={2: "mode"},
+        row_classes=classes,
+    )
     return (
         '<section id="days">\n<h2>Day by day</h2>\n'
         '<p class="note">From the ledger: each day\'s mode and its flows.</p>\n'
@@ -805,8 +915,7 @@ def _transcript_section(transcript: Sequence[TranscriptEntry], names: _Names) ->
         '<section id="transcript">\n<h2>Transcript</h2>\n'
         f'<p class="note">{len(transcript)} entries, in order. Counts are numbers of '
         "captives; values are in the units of the value model (below).</p>\n"
-        + _table(["Seq", "Date", "Kind", "Actors", "Text", "Counts", "Values"], rows,
-                 numeric=[0])
+        + _table(["Seq", "Date", "Kind", "Actors", "Text", "Counts", "Values"], rows, numeric=[0])
         + "\n</section>"
     )
 
@@ -827,12 +936,19 @@ def _scenario_section(scenario: Scenario) -> str:
     ]
     if scenario.mediators:
         mediators = [
-            [esc(m.name), _ident(m.id),
-             esc(", ".join(f"{a} and {b}" for a, b in m.channels)), esc(m.relay_delay_days)]
+            [
+                esc(m.name),
+                _ident(m.id),
+                esc(", ".join(f"{a} and {b}" for a, b in m.channels)),
+                esc(m.relay_delay_days),
+            ]
             for m in scenario.mediators
         ]
-        parts.append(_table(["Mediator", "Id", "Relays between", "Relay delay (days)"],
-                            mediators, numeric=[3]))
+        parts.append(
+            _table(
+                ["Mediator", "Id", "Relays between", "Relay delay (days)"], mediators, numeric=[3]
+            )
+        )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -851,8 +967,11 @@ def _values_section(scenario: Scenario, names: _Names) -> str:
     return (
         '<section id="values">\n<h2>Value model</h2>\n'
         f"<p><strong>Units:</strong> {esc(scenario.values.units.strip())}</p>\n"
-        + _table(["Party", "Receive (per captive)", "Give (per captive)", "Pause day",
-                  "Fighting day"], rows, numeric=[3, 4])
+        + _table(
+            ["Party", "Receive (per captive)", "Give (per captive)", "Pause day", "Fighting day"],
+            rows,
+            numeric=[3, 4],
+        )
         + "\n</section>"
     )
 
@@ -863,15 +982,19 @@ def _sources_section(scenario: Scenario) -> str:
     n_asm = len(found) - n_src
     rows = [
         [
-            "<code>" + esc(path).replace(".", ".<wbr>") + "</code>"
+            "<code>"
+            + esc(path).replace(".", ".<wbr>")
+            + "</code>"
             + (f'<span class="item">{esc(item)}</span>' if item else ""),
             esc(kind.capitalize()),
             esc(text),
         ]
         for path, item, kind, text in found
     ]
-    table = _table(["Field", "Kind", "Text"], rows) if rows else (
-        "<p>The scenario states no sources or assumptions.</p>"
+    table = (
+        _table(["Field", "Kind", "Text"], rows)
+        if rows
+        else ("<p>The scenario states no sources or assumptions.</p>")
     )
     return (
         '<section id="sources">\n<h2>Sources and assumptions</h2>\n'

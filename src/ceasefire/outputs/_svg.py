@@ -126,8 +126,9 @@ def _legend(
     size = 11.0
     row_h = 18.0
     x, y = x0, y0
-    items = [(g > 0 and i == 0, item) for g, group in enumerate(groups)
-             for i, item in enumerate(group)]
+    items = [
+        (g > 0 and i == 0, item) for g, group in enumerate(groups) for i, item in enumerate(group)
+    ]
     for new_group, (cls, colour, label) in items:
         w = 14 + 6 + _text_width(label, size) + 18
         if x > x0 and (new_group or x + w > x0 + width):
@@ -137,8 +138,7 @@ def _legend(
             f'fill="{esc(colour)}" stroke="#777777" stroke-width="0.5"/>'
         )
         parts.append(
-            f'<text x="{num(x + 18)}" y="{num(y + 10)}" font-size="{num(size)}">'
-            f"{esc(label)}</text>"
+            f'<text x="{num(x + 18)}" y="{num(y + 10)}" font-size="{num(size)}">{esc(label)}</text>'
         )
         x += w
     height = (y - y0) + row_h if items else 0.0
@@ -520,8 +520,7 @@ def _xy_chart(
     items = [("swatch", layer.colour, layer.label) for layer in layers if layer.label]
     guide_items = [("swatch guide-swatch", g.colour, g.label) for g in guides if g.label]
     legend_y = base_y + 48
-    legend, legend_h = _legend([g for g in (items, guide_items) if g], left, legend_y,
-                               plot_width)
+    legend, legend_h = _legend([g for g in (items, guide_items) if g], left, legend_y, plot_width)
     height = legend_y + legend_h + 8
     head = (
         f'<svg class="chart" viewBox="0 0 {num(width)} {num(height)}" role="img" '
@@ -769,9 +768,7 @@ def band_chart(
             'stroke-width="1.8"/>'
         )
         for i, slot in enumerate(slots):
-            tip = (
-                f"{slot}: {values[i]:.3f} ({band_label} {lows[i]:.3f} to {highs[i]:.3f})"
-            )
+            tip = f"{slot}: {values[i]:.3f} ({band_label} {lows[i]:.3f} to {highs[i]:.3f})"
             body.append(
                 f'<rect class="slot" x="{num(left + i * slot_w)}" y="{num(top)}" '
                 f'width="{num(slot_w)}" height="{num(plot_height)}" fill="#ffffff" '

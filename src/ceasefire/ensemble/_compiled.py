@@ -1,0 +1,221 @@
+"""The episode kernel compiled for ensembles: many episodes at once, in parallel.
+
+:func:`simulate` runs the engine's own kernel (``ceasefire.engine.run_episode``) on each
+episode of a batch, the episodes spread over the CPU's cores (numba's ``prange`` over
+chunks of episodes, one state per chunk, reset for each episode); :func:`prior_uniforms`
+draws each episode's uniforms for the priors. Each episode seeds its own streams
+(``SeedSequence(seed, spawn_key=(i, j))``, computed here as NumPy does).
+
+Compiling takes a few minutes; the machine code is cached on disk, in a folder named
+after a hash of the kernel's sources (so an edited kernel is never run from a stale
+cache), under ``$NUMBA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/ceasefire/numba``
+(default ``~/.cache/ceasefire/numba``). Only the first ensemble after an install or an upgrade
+compiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numba
+import numpy as np
+from numba import njit, prange
+from numba.core.errors import NumbaIRAssumptionWarning
+from numpy.typing import NDArray
+
+from .. import engine
+from ..engine import (
+    copy_plan,
+    make_plan,
+    new_state,
+    next_double,
+    reset_state,
+    run_episode,
+    seed_stream,
+)
+from ..engine import slots as S
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+U64 = NDArray[np.uint64]
+
+# Columns of the per-episode integer results.
+(
+    R_PAUSE_DAYS,
+    R_FIGHTING_DAYS,
+    R_END_REASON,
+    R_END_DAY,
+    R_ENDED_BY,
+    R_PAUSE_START,
+    R_PAUSE_END,
+    R_BREACHES,
+    R_DELAYS,
+    R_TALK_ROUNDS,
+    R_EXTENSIONS,
+    R_DEALS,
+) = range(12)
+N_RESULTS = 12
+
+
+def _cache_dir() -> str:
+    digest = hashlib.sha256()
+    for folder in (Path(engine.__file__).parent, Path(__file__).parent):
+        for path in sorted(folder.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(f"{numba.__version__} {np.__version__}".encode())
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        base = Path(os.environ["NUMBA_CACHE_DIR"])
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        base = base / "ceasefire" / "numba"
+    return str(base / digest.hexdigest()[:16])
+
+
+numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def quiet_compiler() -> Iterator[None]:
+    """Around a call that may compile: numba's internal pedantic checks
+    (``NumbaIRAssumptionWarning``, about variables its inliner renames) are not the
+    user's business."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaIRAssumptionWarning)
+        yield
+
+
+def is_compiled() -> bool:
+    """Whether the compiled ensemble is in the disk cache: if not, the next ensemble
+    compiles it first (a few minutes, once)."""
+    return any(Path(numba.config.CACHE_DIR).glob("*/*simulate*.nbi"))  # type: ignore[attr-defined]
+
+
+@njit(parallel=True, cache=True)
+def prior_uniforms(words: U64, indices: U64, count: int) -> F64:  # pragma: no cover - compiled
+    """Each episode's ``count`` uniforms from its prior stream ``(i, 0)``."""
+    out = np.zeros((indices.size, count))
+    for e in prange(indices.size):
+        rng = np.zeros(4, dtype=np.uint64)
+        seed_stream(words, indices[e], 0, rng)
+        for j in range(count):
+            out[e, j] = next_double(rng)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def simulate(  # pragma: no cover - compiled
+    arrays: tuple,  # type: ignore[type-arg]
+    words: U64,
+    indices: U64,
+    holdings: I64,
+    relay: I64,
+    party: F64,
+    flows: F64,
+    weight: F64,
+    delay: F64,
+    released_party: I64,
+    released_category: I64,
+    side_categories: I64,
+    results: I64,
+    extensions: I64,
+    released: I64,
+    side: I64,
+    deals: I64,
+    deal_values: F64,
+    chunks: int,
+) -> None:
+    """Run the episodes of ``indices`` (episode stream ``(i, 1)`` each) with their
+    parameters (row e of each), writing row e of each result array: ``chunks`` runs of
+    consecutive episodes, in parallel, each with its own copy of the plan."""
+    plan = make_plan(*arrays)
+    n = indices.size
+    size = (n + chunks - 1) // chunks
+    for chunk in prange(chunks):
+        run_chunk(
+            copy_plan(plan),
+            chunk * size,
+            min(n, (chunk + 1) * size),
+            words,
+            indices,
+            holdings,
+            relay,
+            party,
+            flows,
+            weight,
+            delay,
+            released_party,
+            released_category,
+            side_categories,
+            results,
+            extensions,
+            released,
+            side,
+            deals,
+            deal_values,
+        )
+
+
+@njit(cache=True)
+def run_chunk(  # pragma: no cover - compiled
+    plan: S.PlanArrays,
+    first: int,
+    stop: int,
+    words: U64,
+    indices: U64,
+    holdings: I64,
+    relay: I64,
+    party: F64,
+    flows: F64,
+    weight: F64,
+    delay: F64,
+    released_party: I64,
+    released_category: I64,
+    side_categories: I64,
+    results: I64,
+    extensions: I64,
+    released: I64,
+    side: I64,
+    deals: I64,
+    deal_values: F64,
+) -> None:
+    """Episodes ``first..stop-1`` of a batch, one after the other on one state."""
+    n_p, n_c = holdings.shape[1], holdings.shape[2]
+    st = new_state(plan, n_p, n_c, np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1)))
+    si = st.si
+    for e in range(first, stop):
+        reset_state(plan, st, holdings[e], relay[e], party[e], flows[e], weight[e], delay[e])
+        seed_stream(words, indices[e], 1, st.rng)
+        run_episode(plan, st)
+        row = results[e]
+        row[R_PAUSE_DAYS] = si[S.S_PAUSE_DAYS]
+        row[R_FIGHTING_DAYS] = si[S.S_FIGHTING_DAYS]
+        row[R_END_REASON] = si[S.S_END_REASON]
+        row[R_END_DAY] = si[S.S_END_DAY]
+        row[R_ENDED_BY] = si[S.S_END_BY]
+        row[R_PAUSE_START] = si[S.S_PAUSE_START]
+        row[R_PAUSE_END] = si[S.S_PAUSE_END]
+        row[R_BREACHES] = si[S.S_BREACHES]
+        row[R_DELAYS] = si[S.S_DELAYS]
+        row[R_TALK_ROUNDS] = si[S.S_TALK_ROUNDS]
+        row[R_EXTENSIONS] = si[S.S_EXTENSIONS]
+        row[R_DEALS] = si[S.S_DEALS]
+        ext = st.extensions
+        for j in range(min(ext.size, extensions.shape[1])):
+            extensions[e, j] = ext[j]
+        rel = st.released
+        for j in range(released_party.size):
+            released[e, j] = rel[released_party[j], released_category[j]]
+        side_released = st.side_released
+        for j in range(side_categories.size):
+            side[e, j] = side_released[side_categories[j]]
+        deal_i, deal_f = st.deal_i, st.deal_f
+        for j in range(min(deal_i.shape[0], deals.shape[1])):
+            for k in range(4):
+                deals[e, j, k] = deal_i[j, k]
+            deal_values[e, j, 0] = deal_f[j, 0]
+            deal_values[e, j, 1] = deal_f[j, 1]
