@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ceasefire.engine import Summary, next_double, seed_stream, seed_words
+from ceasefire.engine import SEED_WORK, Summary, next_double, seed_stream, seed_words
 from ceasefire.ensemble import (
     NegotiationEnsembleUnavailable,
     episode_generator,
@@ -249,7 +249,7 @@ def test_the_kernels_streams_are_numpys_generators() -> None:
             for stream in (0, 1):
                 state = np.zeros(4, dtype=np.uint64)
                 with np.errstate(over="ignore"):
-                    seed_stream(words, i, stream, state)
+                    seed_stream(words, i, stream, state, np.zeros(SEED_WORK, dtype=np.uint64))
                     ours = [next_double(state) for _ in range(5)]
                 assert ours == episode_generator(seed, i, stream).random(5).tolist()
 

@@ -9,7 +9,7 @@ through the kernel interface exported here (``docs/engine.md``).
 
 from . import _state as slots
 from ._analytics import Analytics, Point, bargaining_analytics
-from ._episode import copy_plan, new_state, plan_arrays, reset_state
+from ._episode import new_state, plan_arrays, reset_state
 from ._kernel import run_episode
 from ._plan import (
     P_FIGHTING_DAY,
@@ -23,10 +23,9 @@ from ._plan import (
     point_params,
 )
 from ._records import END_REASONS, EVENT_KINDS, Episode, LedgerRow, Summary, TranscriptEntry
-from ._rng import next_double, seed_stream, seed_words
+from ._rng import SEED_WORK, next_double, seed_stream, seed_words
 from ._run import run
 from ._schedule import split_batches
-from ._state import make_plan
 
 __all__ = [
     "END_REASONS",
@@ -36,6 +35,7 @@ __all__ = [
     "P_PRESSURE",
     "P_REFUSAL",
     "P_RESERVATION",
+    "SEED_WORK",
     "Analytics",
     "Episode",
     "LedgerRow",
@@ -46,8 +46,6 @@ __all__ = [
     "TranscriptEntry",
     "bargaining_analytics",
     "build_plan",
-    "copy_plan",
-    "make_plan",
     "new_state",
     "next_double",
     "plan_arrays",

@@ -40,7 +40,7 @@ from ._kernel import apply_events
 from ._log import new_log
 from ._negotiation import table as build_table
 from ._plan import P_PRESSURE, build_plan, point_params
-from ._state import S_DAY, T_START, make_plan
+from ._state import S_DAY, T_START
 
 DIGITS = 6
 
@@ -203,7 +203,7 @@ def _table(
     applied by the kernel's own rule (``apply_events``), then ``override``'s pressure.
     ``press`` is updated to the pressure the table was built with."""
     plan = build_plan(scenario)
-    arrays = make_plan(*plan_arrays(plan, extensions=1, deals=1))
+    arrays = plan_arrays(plan, extensions=1, deals=1)
     params = point_params(plan, 1)
     n_p, n_c = len(plan.parties), len(plan.categories)
     log_i, log_f = new_log(0, n_c, n_p)

@@ -63,6 +63,7 @@ def allocate(
     count: int,
     proportional: bool,
     out: I64,
+    rest: I64,
 ) -> None:
     """Which categories a batch of ``count`` comes from, into ``out[j]`` for ``cats[j]``.
 
@@ -84,7 +85,6 @@ def allocate(
         pool += in_reach(hold, reach, order, holder, cats[j])
     if pool == 0:
         return
-    rest = np.zeros(n_cats, dtype=np.int64)
     given = 0
     for j in range(n_cats):
         share = count * in_reach(hold, reach, order, holder, cats[j])

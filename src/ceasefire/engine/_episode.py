@@ -9,15 +9,15 @@ episode as plain Python with the event log on, growing the log until it fits.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._jit import kernel
+from ._jit import allocating, kernel
 from ._kernel import run_episode
 from ._log import new_log
-from ._plan import AG_CATS, P_REFUSAL, Params, Plan
+from ._plan import AG_CATS, AG_NB, AG_NX, P_REFUSAL, Params, Plan
+from ._rng import SEED_WORK
 from ._state import (
     F64,
     I64,
@@ -28,6 +28,7 @@ from ._state import (
     S_END_BY,
     S_END_DAY,
     S_END_REASON,
+    S_ISSUES_KNOWN,
     S_LAST_A,
     S_LAST_B,
     S_LOG_FULL,
@@ -43,14 +44,12 @@ from ._state import (
     Z_EXTENSIONS,
     PlanArrays,
     State,
-    make_plan,
-    make_state,
 )
 
 
-def plan_arrays(plan: Plan, extensions: int, deals: int) -> tuple[Any, ...]:
-    """The kernel's tuple of the plan's arrays (the order of ``_state.PL_*``), with room
-    for ``extensions`` extensions and ``deals`` deals an episode."""
+def plan_arrays(plan: Plan, extensions: int, deals: int) -> PlanArrays:
+    """The kernel's plan: the plan's arrays, with room for ``extensions`` extensions
+    and ``deals`` deals an episode."""
     s = plan.scenario
     reach = np.zeros(len(plan.custodies), dtype=np.int64)
     for g in s.groups:
@@ -66,7 +65,7 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> tuple[Any, ...]:
         ],
         dtype=np.int64,
     )
-    return (
+    return PlanArrays(
         plan.custody_order,
         plan.events,
         plan.event_change,
@@ -88,39 +87,35 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> tuple[Any, ...]:
         sizes,
         reach,
         len(plan.mediators),
+        *_combinations(plan),
     )
 
 
-@kernel
-def copy_plan(plan: PlanArrays) -> PlanArrays:
-    """A copy of the plan for one thread of a compiled ensemble: threads that share
-    no array never contend for its reference count."""
-    return make_plan(
-        plan.order.copy(),
-        plan.events.copy(),
-        plan.event_change.copy(),
-        plan.side.copy(),
-        plan.agreement.copy(),
-        plan.due.copy(),
-        plan.talks.copy(),
-        plan.negotiators.copy(),
-        plan.grid_days.copy(),
-        plan.grid_per_day.copy(),
-        plan.grid_head.copy(),
-        plan.grid_ratio.copy(),
-        plan.issue_columns.copy(),
-        plan.issue_order.copy(),
-        plan.template.copy(),
-        plan.flow_categories.copy(),
-        plan.flow_to_holder.copy(),
-        plan.reals.copy(),
-        plan.sizes.copy(),
-        plan.reach.copy(),
-        plan.mediators,
+def _combinations(plan: Plan) -> tuple[I64, F64, I64, F64, I64]:
+    """What the table's outcomes share: the captives they ask for and the category
+    that goes first decide what the holder releases, the same for every outcome of
+    that combination (``grid_combo[g]``: outcome g's; ``combo_captives``,
+    ``combo_head``); the template's ratios by its categories (``[j, g]``); for each
+    flow category, its place among the exchange categories (-1: none)."""
+    t = plan.template
+    n_c = len(plan.categories)
+    holder_cats = t[AG_CATS : AG_CATS + t[AG_NB]]
+    exchange_cats = t[AG_CATS + n_c : AG_CATS + n_c + t[AG_NX]].tolist()
+    captives = plan.grid_days * plan.grid_per_day
+    keys = np.stack([captives, plan.grid_head.astype(np.float64)])
+    unique, combo = np.unique(keys, axis=1, return_inverse=True)
+    ratios = np.ascontiguousarray(plan.grid_ratio[:, holder_cats].T)
+    flow_x = [exchange_cats.index(c) if c in exchange_cats else -1 for c in plan.flow_categories]
+    return (
+        combo.reshape(-1).astype(np.int64),
+        np.ascontiguousarray(unique[0]),
+        unique[1].astype(np.int64),
+        ratios,
+        np.array(flow_x, dtype=np.int64),
     )
 
 
-@kernel
+@allocating
 def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> State:
     """Room for one episode's state (``_state.State``), ``n_p`` parties and
     ``n_c`` categories; :func:`reset_state` fills it for an episode. A log of no rows
@@ -129,7 +124,7 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
     n_days = sizes[Z_DAYS]
     n_g = max(1, plan.grid_days.size)
     n_k = plan.reach.size
-    return make_state(
+    return State(
         np.zeros(N_SI, dtype=np.int64),
         np.zeros(N_SF),
         np.zeros((n_p, n_c, n_k), dtype=np.int64),
@@ -159,6 +154,14 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         log_f,
         np.zeros(n_c + 1, dtype=np.int64),
         np.zeros(n_c + 1, dtype=np.int64),
+        np.zeros(n_c + 1, dtype=np.int64),
+        np.zeros(SEED_WORK, dtype=np.uint64),
+        np.zeros((n_p + 4, max(n_c, n_p, plan.flow_categories.size, 1))),
+        np.zeros(max(n_c, 1), dtype=np.int64),
+        np.zeros((n_p, plan.grid_days.size)),
+        np.zeros((plan.flow_categories.size, plan.grid_days.size)),
+        np.zeros(plan.grid_days.size),
+        np.zeros((plan.combo_captives.size, n_c + 1)),
     )
 
 
@@ -176,7 +179,15 @@ def reset_state(
     """Set ``st`` to the first morning of an episode with these parameters (its random
     stream, ``st.rng``, is set by the caller)."""
     si = st.si
+    # The issues' values of the outcomes outlive an episode while the weights are the
+    # same (no prior on them): the next episode's tables need not compute them again.
+    same = True
+    for p in range(st.weight.shape[0]):
+        for j in range(st.weight.shape[1]):
+            same = same and st.weight[p, j] == weight[p, j]
+    known = si[S_ISSUES_KNOWN] if same else 0
     si[:] = 0
+    si[S_ISSUES_KNOWN] = known
     si[S_PAUSE_START] = -1
     si[S_PAUSE_END] = -1
     si[S_END_REASON] = -1
@@ -187,12 +198,23 @@ def reset_state(
     si[S_TABLE_VERSION] = -1
     si[S_NEXT_TALKS] = plan.talks[T_START]
     st.sf[:] = 0.0
-    st.hold[:] = hold
-    st.reach[:] = plan.reach
-    st.party[:] = party
-    st.flows[:] = flows
-    st.weight[:] = weight
-    st.relay[:] = relay
+    # Element by element: compiled without the runtime, an array copied onto another
+    # may not make the temporary copy numba's slice assignment may need.
+    n_p, n_c, n_k = st.hold.shape
+    for p in range(n_p):
+        for c in range(n_c):
+            for k in range(n_k):
+                st.hold[p, c, k] = hold[p, c, k]
+            for t in range(2):
+                st.flows[t, p, c] = flows[t, p, c]
+        for j in range(st.party.shape[0]):
+            st.party[j, p] = party[j, p]
+        for j in range(st.weight.shape[1]):
+            st.weight[p, j] = weight[p, j]
+    for k in range(n_k):
+        st.reach[k] = plan.reach[k]
+    for m in range(st.relay.size):
+        st.relay[m] = relay[m]
     st.cost[:] = 0.0
     st.pending_day[:] = -1
     st.released[:] = 0
@@ -206,16 +228,18 @@ def reset_state(
     scenario_agreement = plan.agreement
     if scenario_agreement.size > 0:
         si[S_AGREEMENT] = SCENARIO_AGREEMENT
-        ag[: scenario_agreement.size] = scenario_agreement
+        for j in range(scenario_agreement.size):
+            ag[j] = scenario_agreement[j]
         agf[0] = delay
-        agf[1:] = party[P_REFUSAL]
+        for p in range(n_p):
+            agf[1 + p] = party[P_REFUSAL, p]
     else:
         si[S_AGREEMENT] = NO_AGREEMENT
 
 
 def run_logged(plan: Plan, params: Params, rng_state: NDArray[np.uint64]) -> State:
     """Run the episode of ``params`` row 0 as plain Python, with the event log on."""
-    arrays = make_plan(*plan_arrays(plan, extensions=plan.n_days + 1, deals=plan.n_days + 1))
+    arrays = plan_arrays(plan, extensions=plan.n_days + 1, deals=plan.n_days + 1)
     rows = 64 * plan.n_days + 256
     while True:
         log_i, log_f = new_log(rows, len(plan.categories), len(plan.parties))

@@ -1,5 +1,9 @@
 """The episode kernel: one episode, day by day. Every rule of the dynamics is here once.
 
+Longer than most modules (about 700 lines) on purpose: the day loop and every rule of
+a pause, in the order of the loop, so that they read top to bottom as the specification
+does; the talks' rules are in ``_negotiation`` and ``_table``.
+
 Read :func:`run_episode` first: it is the whole day loop. Each day:
 
 1. dated events change holdings, custody, values or pressure (``apply_events``);
@@ -99,6 +103,7 @@ from ._state import (
     END_NOT_STARTED,
     END_TALKS_DEADLINE,
     END_TALKS_ONGOING,
+    F64,
     I64,
     NO_AGREEMENT,
     S_AGREEMENT,
@@ -298,7 +303,7 @@ def ask_for_batch(plan: PlanArrays, st: State) -> None:
         si[S_DELAYS] += 1
         log(st, DELAY, -1, holder, 0, 0, 0)
     batch = st.work
-    allocate(hold, reach, order, holder, cats, nb, due, False, batch)
+    allocate(hold, reach, order, holder, cats, nb, due, False, batch, st.work3)
     for j in range(nb):
         if batch[j]:
             take(hold, reach, order, holder, cats[j], batch[j])
@@ -307,7 +312,8 @@ def ask_for_batch(plan: PlanArrays, st: State) -> None:
     si[S_VERSION] += 1
     row = log(st, RELEASE_BATCH, holder, other, due, 0, 0)
     pairs(st, row, cats, batch, nb)
-    flow_values(plan, st, row, other, cats, batch, nb, holder, cats, batch, nb)
+    if row >= 0:
+        flow_values(plan, st, row, other, cats, batch, nb, holder, cats, batch, nb)
     # The hand-over waits for the mediator's verification (its relay delay).
     n = si[S_PENDING]
     si[S_PENDING] = n + 1
@@ -351,7 +357,7 @@ def verify_handovers(plan: PlanArrays, st: State) -> None:
         if due == 0 or not willing(plan, st, other, COUNTER):
             continue
         counter = st.work2
-        allocate(hold, reach, order, other, xcats, nx, due, ag[AG_XSPLIT] == 1, counter)
+        allocate(hold, reach, order, other, xcats, nx, due, ag[AG_XSPLIT] == 1, counter, st.work3)
         mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
         for j in range(nx):
             if counter[j]:
@@ -361,10 +367,11 @@ def verify_handovers(plan: PlanArrays, st: State) -> None:
         si[S_VERSION] += 1
         row = log(st, COUNTER_RELEASE, other, holder, due, 0, 0)
         pairs(st, row, xcats, counter, nx)
-        flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
+        if row >= 0:
+            flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
 
 
-@kernel
+@inline
 def willing(plan: PlanArrays, st: State, party: int, what: int) -> bool:
     """Draw whether ``party`` refuses; the mediator may re-request (a cure). The
     ``1 + cure_attempts`` draws are made whatever they decide."""
@@ -421,21 +428,24 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
         return
     days, count = steps * step_days, steps * per_step
     batch, counter = st.work, st.work2
-    allocate(hold, reach, order, holder, cats, nb, count, False, batch)
+    allocate(hold, reach, order, holder, cats, nb, count, False, batch, st.work3)
     counter_due = 0
     for j in range(nb):
         counter_due += ratio[cats[j]] * batch[j]
     counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
-    allocate(hold, reach, order, other, xcats, nx, counter_due, ag[AG_XSPLIT] == 1, counter)
+    allocate(
+        hold, reach, order, other, xcats, nx, counter_due, ag[AG_XSPLIT] == 1, counter, st.work3
+    )
     pf = st.party
+    neumaier = plan.sizes[Z_NEUMAIER] == 1
     # The holder receives the counter-releases and gives the batch; the other side the
     # reverse. Each values the days at its pause-day value and its pressure.
     value_h = (
-        of_flows(plan, st, holder, xcats, counter, nx, cats, batch, nb)
+        of_flows(st.flows, neumaier, holder, xcats, counter, nx, cats, batch, nb)
         + days * pf[P_PAUSE_DAY, holder]
     ) + days * pf[P_PRESSURE, holder]
     value_o = (
-        of_flows(plan, st, other, cats, batch, nb, xcats, counter, nx)
+        of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
         + days * pf[P_PAUSE_DAY, other]
     ) + days * pf[P_PRESSURE, other]
     fight_h = days * pf[P_FIGHTING_DAY, holder]
@@ -595,8 +605,8 @@ def split_batches(due: I64, total: int, days: int, even: bool) -> None:
 
 @kernel
 def of_flows(
-    plan: PlanArrays,
-    st: State,
+    flows: F64,
+    neumaier: bool,
     party: int,
     got: I64,
     got_n: I64,
@@ -606,9 +616,8 @@ def of_flows(
     n_gave: int,
 ) -> float:
     """A party's value of receiving and giving these counts (categories ``got[j]``,
-    counts ``got_n[j]``), summed as Python's built-in ``sum`` does."""
-    flows = st.flows
-    neumaier = plan.sizes[Z_NEUMAIER] == 1
+    counts ``got_n[j]``), summed as Python's built-in ``sum`` does (compensated where
+    ``neumaier``: Python 3.12 and later)."""
     gain, c = 0.0, 0.0
     for j in range(n_got):
         gain, c = add(gain, c, flows[0, party, got[j]] * got_n[j], neumaier)
@@ -648,15 +657,15 @@ def flow_values(
     gave_n: I64,
     n_gave: int,
 ) -> None:
-    """Each party's value of a release (``to`` receives, ``by`` gives), into the log."""
-    if row < 0:
-        return
+    """Each party's value of a release (``to`` receives, ``by`` gives), into log row
+    ``row`` (the caller calls only with the log on: ``row >= 0``)."""
     empty = got[:0]
+    neumaier = plan.sizes[Z_NEUMAIER] == 1
     for p in range(st.cost.size):
         g = n_got if p == to else 0
         v = n_gave if p == by else 0
         st.log_f[row, p] = of_flows(
-            plan, st, p, got if g else empty, got_n, g, gave if v else empty, gave_n, v
+            st.flows, neumaier, p, got if g else empty, got_n, g, gave if v else empty, gave_n, v
         )
 
 

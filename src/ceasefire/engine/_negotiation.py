@@ -46,6 +46,7 @@ from ._state import (
     S_DEAL_FULL,
     S_DEALS,
     S_GIFT_A,
+    S_ISSUES_KNOWN,
     S_LAST_A,
     S_ROUNDS,
     S_STALLED,
@@ -108,9 +109,11 @@ def table(plan: PlanArrays, st: State) -> int:
         st.flows,
         st.weight,
         plan.grid_days,
-        plan.grid_per_day,
-        plan.grid_head,
-        plan.grid_ratio,
+        plan.grid_combo,
+        plan.combo_captives,
+        plan.combo_head,
+        plan.grid_ratio_h,
+        plan.flow_x,
         plan.issue_columns,
         plan.issue_order,
         plan.template,
@@ -120,7 +123,15 @@ def table(plan: PlanArrays, st: State) -> int:
         st.tb_grid,
         st.tb_pos,
         st.tb_val,
+        st.tb_work,
+        st.tb_reach,
+        st.tb_issue,
+        si[S_ISSUES_KNOWN] == 1,
+        st.tb_moved,
+        st.tb_days,
+        st.tb_combo,
     )
+    si[S_ISSUES_KNOWN] = 1
     si[S_TABLE_VERSION] = si[S_VERSION]
     si[S_TABLE_N] = n
     if n > 0:
@@ -156,7 +167,7 @@ def n_rounds(plan: PlanArrays, st: State, party: int) -> int:
     return max(1, int(plan.negotiators[party, N_DEADLINE]) // round_days(plan, st))
 
 
-@kernel
+@inline
 def aspiration_threshold(plan: PlanArrays, st: State, side: int, k: int) -> tuple[float, float]:
     """A side's relative time in round k and the least value it accepts then."""
     me = plan.talks[T_FIRST + side]

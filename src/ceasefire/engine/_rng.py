@@ -103,35 +103,47 @@ def _mix(x: np.uint64, y: np.uint64) -> np.uint64:
     return result ^ (result >> _S16)
 
 
+SEED_WORK = 13  # the scratch words of :func:`seed_stream`
+
+
+@inline
+def _entropy(words: U64, key: np.uint64, wide: int, stream: int, k: int) -> np.uint64:
+    """Word ``k`` of the entropy: the seed's words, the index (one or two 32-bit
+    words), the stream."""
+    n = words.size
+    if k < n:
+        return np.uint64(words[k])
+    if k == n:
+        return key & _MASK32
+    if wide and k == n + 1:
+        return key >> _S32
+    return np.uint64(stream)
+
+
 @kernel
-def seed_stream(words: U64, index: int, stream: int, rng: U64) -> None:
+def seed_stream(words: U64, index: int, stream: int, rng: U64, work: U64) -> None:
     """Set ``rng`` to ``PCG64(SeedSequence(seed, spawn_key=(index, stream)))``'s state,
     ``words`` being :func:`seed_words` of the seed (``index`` below 2**64, ``stream``
-    below 2**32): SeedSequence's hash of its entropy, then PCG64's seeding. As NumPy
-    does, each number of the spawn key is its 32-bit words, low word first."""
-    n = words.size
+    below 2**32; ``work`` has ``SEED_WORK`` words of scratch): SeedSequence's hash of
+    its entropy, then PCG64's seeding. As NumPy does, each number of the spawn key is
+    its 32-bit words, low word first."""
     key = np.uint64(index)
     wide = 1 if key >> _S32 else 0
-    entropy = np.empty(n + 2 + wide, dtype=np.uint64)
-    entropy[:n] = words
-    entropy[n] = key & _MASK32
-    if wide:
-        entropy[n + 1] = key >> _S32
-    entropy[n + 1 + wide] = np.uint64(stream)
-    const = np.empty(1, dtype=np.uint64)
+    size = words.size + 2 + wide
+    const = work[0:1]
+    pool = work[1:5]
+    out = work[5:13]
     const[0] = _INIT_A
-    pool = np.empty(4, dtype=np.uint64)
     for i in range(4):
-        pool[i] = _hashmix(entropy[i], const)
+        pool[i] = _hashmix(_entropy(words, key, wide, stream, i), const)
     for src in range(4):
         for dst in range(4):
             if src != dst:
                 pool[dst] = _mix(pool[dst], _hashmix(pool[src], const))
-    for src in range(4, entropy.size):
+    for src in range(4, size):
         for dst in range(4):
-            pool[dst] = _mix(pool[dst], _hashmix(entropy[src], const))
+            pool[dst] = _mix(pool[dst], _hashmix(_entropy(words, key, wide, stream, src), const))
     hash_b = _INIT_B
-    out = np.empty(8, dtype=np.uint64)
     for i in range(8):
         value = pool[i % 4] ^ hash_b
         hash_b = (hash_b * _MULT_B) & _MASK32

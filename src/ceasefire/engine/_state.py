@@ -9,12 +9,9 @@ that episode's parameters.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
-from numba.core import types
-from numba.experimental import structref
-from numba.extending import overload
 from numpy.typing import NDArray
 
 # Integer scalars (si).
@@ -56,8 +53,9 @@ from numpy.typing import NDArray
     S_GIFT_A,
     S_GIFT_B,
     S_DEAL_FULL,
-) = range(37)
-N_SI = 37
+    S_ISSUES_KNOWN,  # tb_issue holds the issues' values for today's weights
+) = range(38)
+N_SI = 38
 
 # Real scalars (sf).
 (
@@ -116,72 +114,18 @@ F64 = NDArray[np.float64]
 U64 = NDArray[np.uint64]
 
 
-# -- the plan and the state as two objects -------------------------------------------
+# -- the plan and the state as two named tuples of arrays -----------------------------
 #
-# A kernel function takes the plan and the state as two objects with named fields. Run
-# as Python they are the plain classes below; compiled, numba StructRefs with the same
-# fields (one pointer each, so passing them from rule to rule costs nothing).
-
-FIELDS_PLAN = (
-    "order",
-    "events",
-    "event_change",
-    "side",
-    "agreement",
-    "due",
-    "talks",
-    "negotiators",
-    "grid_days",
-    "grid_per_day",
-    "grid_head",
-    "grid_ratio",
-    "issue_columns",
-    "issue_order",
-    "template",
-    "flow_categories",
-    "flow_to_holder",
-    "reals",
-    "sizes",
-    "reach",
-    "mediators",
-)
-FIELDS_STATE = (
-    "si",
-    "sf",
-    "hold",
-    "reach",
-    "party",
-    "flows",
-    "weight",
-    "relay",
-    "cost",
-    "due",
-    "pending_day",
-    "pending",
-    "ag",
-    "agf",
-    "tb_grid",
-    "tb_pos",
-    "tb_val",
-    "sd_members",
-    "sd_start",
-    "released",
-    "side_released",
-    "extensions",
-    "deal_i",
-    "deal_f",
-    "rng",
-    "log_i",
-    "log_f",
-    "work",
-    "work2",
-)
+# A kernel function takes the plan and the state as two named tuples of arrays. Run as
+# Python they are ordinary named tuples; compiled, numba's typed named tuples with the
+# same fields. Tuples hold no reference count of their own, so code compiled without
+# numba's runtime (the ensemble's episode loop, ``_jit``) reads and writes their arrays
+# with no reference counting at all; what changes during an episode is in the arrays
+# (the scalars in ``si`` and ``sf``), never a field replaced.
 
 
-class PlanArrays:
+class PlanArrays(NamedTuple):
     """The plan's arrays (``_episode.plan_arrays``): what every episode reads."""
-
-    __slots__ = FIELDS_PLAN
 
     order: I64
     events: I64
@@ -204,16 +148,15 @@ class PlanArrays:
     sizes: I64
     reach: I64
     mediators: int
+    grid_combo: I64  # [outcome]: its combination of captives and first category
+    combo_captives: F64  # [combination]: the captives it asks for
+    combo_head: I64  # [combination]: its first category (-1: the template's order)
+    grid_ratio_h: F64  # [j, outcome]: its ratio for the template's j-th category
+    flow_x: I64  # [flow]: its place among the template's exchange categories (-1: none)
 
-    def __init__(self, *values: Any) -> None:
-        for field, value in zip(self.__slots__, values, strict=True):
-            setattr(self, field, value)
 
-
-class State:
+class State(NamedTuple):
     """One episode's state (``_episode.new_state``)."""
-
-    __slots__ = FIELDS_STATE
 
     si: I64
     sf: F64
@@ -242,59 +185,17 @@ class State:
     rng: U64
     log_i: I64
     log_f: F64
-    work: I64
-    work2: I64
-
-    def __init__(self, *values: Any) -> None:
-        for field, value in zip(self.__slots__, values, strict=True):
-            setattr(self, field, value)
-
-
-@structref.register
-class _PlanType(types.StructRef):
-    def preprocess_fields(self, fields: Any) -> Any:
-        return tuple((name, types.unliteral(kind)) for name, kind in fields)  # type: ignore[no-untyped-call]
+    work: I64  # scratch: a batch by category
+    work2: I64  # scratch: a counter-release by category
+    work3: I64  # scratch: remainders of a proportional split
+    seed_work: U64  # scratch: seeding a stream
+    tb_work: F64  # scratch: building the table (per party, then per category)
+    tb_reach: I64  # scratch: building the table (the other side's reach)
+    tb_issue: F64  # [p, g]: party p's value of outcome g's issues (kept while the weights are)
+    tb_moved: F64  # scratch: [flow, m] what the m-th outcome on the table moves
+    tb_days: F64  # scratch: [m] the m-th outcome's pause days
+    tb_combo: F64  # scratch: [combination, c] the holder's release; [k, n_c]: 1 if feasible
 
 
-@structref.register
-class _StateType(types.StructRef):
-    def preprocess_fields(self, fields: Any) -> Any:
-        return tuple((name, types.unliteral(kind)) for name, kind in fields)  # type: ignore[no-untyped-call]
-
-
-class _PlanRef(structref.StructRefProxy):
-    pass
-
-
-class _StateRef(structref.StructRefProxy):
-    pass
-
-
-structref.define_constructor(_PlanRef, _PlanType, FIELDS_PLAN)  # type: ignore[no-untyped-call]
-structref.define_constructor(_StateRef, _StateType, FIELDS_STATE)  # type: ignore[no-untyped-call]
-
-
-def make_plan(*values: Any) -> PlanArrays:
-    """The plan object from its fields' values, in the order of ``FIELDS_PLAN``."""
-    return PlanArrays(*values)
-
-
-def make_state(*values: Any) -> State:
-    """The state object from its fields' values, in the order of ``FIELDS_STATE``."""
-    return State(*values)
-
-
-@overload(make_plan)
-def _make_plan(*values: Any) -> Any:
-    def impl(*values: Any) -> Any:  # pragma: no cover - compiled
-        return _PlanRef(*values)  # type: ignore[no-untyped-call]
-
-    return impl
-
-
-@overload(make_state)
-def _make_state(*values: Any) -> Any:
-    def impl(*values: Any) -> Any:  # pragma: no cover - compiled
-        return _StateRef(*values)  # type: ignore[no-untyped-call]
-
-    return impl
+FIELDS_PLAN = PlanArrays._fields
+FIELDS_STATE = State._fields

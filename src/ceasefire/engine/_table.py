@@ -42,9 +42,11 @@ def build_table(
     flows: F64,
     weight: F64,
     grid_days: F64,
-    grid_per_day: F64,
-    grid_head: I64,
-    grid_ratio: F64,
+    grid_combo: I64,
+    combo_captives: F64,
+    combo_head: I64,
+    grid_ratio_h: F64,
+    flow_x: I64,
     issue_columns: F64,
     issue_order: I64,
     template: I64,
@@ -54,9 +56,27 @@ def build_table(
     tb_grid: I64,
     tb_pos: I64,
     tb_val: F64,
+    work: F64,
+    reach_o: I64,
+    tb_issue: F64,
+    issues_known: bool,
+    tb_moved: F64,
+    tb_days: F64,
+    tb_combo: F64,
 ) -> int:
     """Fill the table: ``tb_grid[m]`` the m-th outcome on it, ``tb_pos[g]`` outcome g's
-    place (-1: not on it), ``tb_val[p, m]`` party p's value; returns the outcomes on it."""
+    place (-1: not on it), ``tb_val[p, m]`` party p's value; returns the outcomes on it.
+    ``work`` (``n_p + 4`` rows, as wide as the categories, the parties and the flows)
+    and ``reach_o`` (one per category) are scratch. ``tb_issue[p, g]`` is party p's
+    value of outcome g's issues, computed here unless ``issues_known``.
+
+    The holder's release depends only on the outcome's combination of captives and
+    first category (``_episode.plan_arrays``): it is worked out once per combination
+    (``tb_combo``). Then, outcome by outcome, what the counter-releases come to, which
+    outcomes are on the table and what each moves (``tb_moved[j, m]``, flow j of the
+    m-th; ``tb_days[m]``); then each party's values, one term at a time over every
+    outcome (loops the compiler turns into vector instructions), each value summed in
+    the same order as outcome by outcome: its issues, each flow, the days."""
     n_g = grid_days.size
     n_p = pf.shape[1]
     n_c = hold.shape[1]
@@ -67,8 +87,11 @@ def build_table(
     proportional = template[AG_XSPLIT] == 1
     hcats = template[AG_CATS : AG_CATS + nb]
     xcats = template[AG_CATS + n_c : AG_CATS + n_c + nx]
-    reach_h = np.zeros(n_c)
-    reach_o = np.zeros(n_c, dtype=np.int64)
+    wv = work[:n_p]
+    reach_h = work[n_p]
+    share = work[n_p + 1]
+    day_value = work[n_p + 2]
+    moved = work[n_p + 3]
     for c in range(n_c):
         reach_h[c] = float(in_reach(hold, reach, order, holder, c))
         reach_o[c] = in_reach(hold, reach, order, other, c)
@@ -78,12 +101,12 @@ def build_table(
     pool = 0
     for j in range(nx):
         pool += reach_o[xcats[j]]
-    share = np.zeros(n_c)
+    for c in range(n_c):
+        share[c] = 0.0
     for j in range(nx):
         c = xcats[j]
         share[c] = reach_o[c] / pool if pool else 0.0
     n_f = flow_categories.size
-    wv = np.zeros((n_p, max(n_f, 1)))
     for p in range(n_p):
         for j in range(n_f):
             c = flow_categories[j]
@@ -91,37 +114,57 @@ def build_table(
                 wv[p, j] = flows[0, p, c]
             else:
                 wv[p, j] = -flows[1, p, c]
-    day_value = np.zeros(n_p)
     for p in range(n_p):
         day_value[p] = pf[P_PAUSE_DAY, p] + pf[P_PRESSURE, p]
     n_i = issue_order.shape[1]
-    moved = np.zeros(n_c)
+    if not issues_known:
+        for g in range(n_g):
+            for p in range(n_p):
+                v = 0.0
+                for j in range(n_i):
+                    k = issue_order[p, j]
+                    if k < 0:
+                        break
+                    v = v + weight[p, k] * issue_columns[p, k, g]
+                tb_issue[p, g] = v
     m = 0
-    for g in range(n_g):
-        days = grid_days[g]
-        if has_template:
-            for c in range(n_c):
-                moved[c] = 0.0
-            captives = days * grid_per_day[g]
+    if not has_template:
+        for g in range(n_g):
+            tb_pos[g] = g
+            tb_grid[g] = g
+            tb_days[g] = grid_days[g]
+        m = n_g
+    else:
+        # The holder's release of each combination: the first category, then the
+        # template's order; tb_combo[k, n_c] = 1 where the holder has them all.
+        for k in range(combo_captives.size):
+            for c in range(n_c + 1):
+                tb_combo[k, c] = 0.0
+            captives = combo_captives[k]
             if captives > eligible_h:
-                tb_pos[g] = -1
                 continue
+            tb_combo[k, n_c] = 1.0
             left = captives
-            head = grid_head[g]
+            head = combo_head[k]
             if head >= 0:
                 take = min(left, reach_h[head])
-                moved[head] += take
+                tb_combo[k, head] += take
                 left = left - take
             for j in range(nb):
                 c = hcats[j]
                 if c != head:
                     take = min(left, reach_h[c])
-                    moved[c] += take
+                    tb_combo[k, c] += take
                     left = left - take
+        exchanged = moved  # scratch: the counter-release of each exchange category
+        for g in range(n_g):
+            k = grid_combo[g]
+            if tb_combo[k, n_c] == 0.0:
+                tb_pos[g] = -1
+                continue
             counter = 0.0
             for j in range(nb):
-                c = hcats[j]
-                counter = counter + grid_ratio[g, c] * moved[c]
+                counter = counter + grid_ratio_h[j, g] * tb_combo[k, hcats[j]]
             if not counter <= pool:
                 tb_pos[g] = -1
                 continue
@@ -129,26 +172,38 @@ def build_table(
             for j in range(nx):
                 c = xcats[j]
                 if proportional:
-                    s = counter * share[c]
+                    exchanged[j] = counter * share[c]
                 else:
-                    s = min(left, float(reach_o[c]))
-                    left = left - s
-                moved[c] = moved[c] + s
-        tb_pos[g] = m
-        tb_grid[m] = g
+                    given = min(left, float(reach_o[c]))
+                    left = left - given
+                    exchanged[j] = given
+            tb_pos[g] = m
+            tb_grid[m] = g
+            tb_days[m] = grid_days[g]
+            for j in range(n_f):
+                v = tb_combo[k, flow_categories[j]]
+                if flow_x[j] >= 0:
+                    v = v + exchanged[flow_x[j]]
+                tb_moved[j, m] = v
+            m += 1
+    for p in range(n_p):
+        val = tb_val[p]
+        issue = tb_issue[p]
+        for q in range(m):
+            val[q] = issue[tb_grid[q]]
+    if has_template:
         for p in range(n_p):
-            v = 0.0
-            for j in range(n_i):
-                k = issue_order[p, j]
-                if k < 0:
-                    break
-                v = v + weight[p, k] * issue_columns[p, k, g]
-            if has_template:
-                for j in range(n_f):
-                    v = v + wv[p, j] * moved[flow_categories[j]]
-            v = v + days * day_value[p]
-            tb_val[p, m] = v
-        m += 1
+            for j in range(n_f):
+                w = wv[p, j]
+                row = tb_moved[j]
+                val = tb_val[p]
+                for k in range(m):
+                    val[k] = val[k] + w * row[k]
+    for p in range(n_p):
+        dv = day_value[p]
+        val = tb_val[p]
+        for k in range(m):
+            val[k] = val[k] + tb_days[k] * dv
     return m
 
 

@@ -4,6 +4,9 @@ Each record of the log (``_log``) becomes one or two transcript entries, or a le
 row; the words are here, the numbers come from the record. The decoder follows the
 agreement in force as the records change it, so that names, mediators and batch lists
 are those of the day.
+
+Longer than most modules (about 580 lines): one short decoder per kind of record,
+kept together so that the log's format and its reading stay side by side.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -30,8 +31,7 @@ from numpy.typing import NDArray
 
 from .. import engine
 from ..engine import (
-    copy_plan,
-    make_plan,
+    SEED_WORK,
     new_state,
     next_double,
     reset_state,
@@ -43,6 +43,9 @@ from ..engine import slots as S
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 U64 = NDArray[np.uint64]
+
+# Compiled without numba's runtime (no reference counting: ``engine._jit``).
+NO_RUNTIME: dict[str, Any] = {"_nrt": False}
 
 # Columns of the per-episode integer results.
 (
@@ -101,7 +104,7 @@ def prior_uniforms(words: U64, indices: U64, count: int) -> F64:  # pragma: no c
     out = np.zeros((indices.size, count))
     for e in prange(indices.size):
         rng = np.zeros(4, dtype=np.uint64)
-        seed_stream(words, indices[e], 0, rng)
+        seed_stream(words, indices[e], 0, rng, np.zeros(SEED_WORK, dtype=np.uint64))
         for j in range(count):
             out[e, j] = next_double(rng)
     return out
@@ -109,7 +112,7 @@ def prior_uniforms(words: U64, indices: U64, count: int) -> F64:  # pragma: no c
 
 @njit(parallel=True, cache=True)
 def simulate(  # pragma: no cover - compiled
-    arrays: tuple,  # type: ignore[type-arg]
+    plan: S.PlanArrays,
     words: U64,
     indices: U64,
     holdings: I64,
@@ -131,13 +134,16 @@ def simulate(  # pragma: no cover - compiled
 ) -> None:
     """Run the episodes of ``indices`` (episode stream ``(i, 1)`` each) with their
     parameters (row e of each), writing row e of each result array: ``chunks`` runs of
-    consecutive episodes, in parallel, each with its own copy of the plan."""
-    plan = make_plan(*arrays)
+    consecutive episodes, in parallel, each on its own state."""
     n = indices.size
     size = (n + chunks - 1) // chunks
+    n_p, n_c = holdings.shape[1], holdings.shape[2]
     for chunk in prange(chunks):
+        log_i = np.zeros((0, 1), dtype=np.int64)
+        log_f = np.zeros((0, 1))
         run_chunk(
-            copy_plan(plan),
+            plan,
+            new_state(plan, n_p, n_c, log_i, log_f),
             chunk * size,
             min(n, (chunk + 1) * size),
             words,
@@ -160,9 +166,10 @@ def simulate(  # pragma: no cover - compiled
         )
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_RUNTIME)  # type: ignore[untyped-decorator]
 def run_chunk(  # pragma: no cover - compiled
     plan: S.PlanArrays,
+    st: S.State,
     first: int,
     stop: int,
     words: U64,
@@ -183,13 +190,12 @@ def run_chunk(  # pragma: no cover - compiled
     deals: I64,
     deal_values: F64,
 ) -> None:
-    """Episodes ``first..stop-1`` of a batch, one after the other on one state."""
-    n_p, n_c = holdings.shape[1], holdings.shape[2]
-    st = new_state(plan, n_p, n_c, np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1)))
+    """Episodes ``first..stop-1`` of a batch, one after the other on one state.
+    Compiled without numba's runtime: no reference counting (``engine._jit``)."""
     si = st.si
     for e in range(first, stop):
         reset_state(plan, st, holdings[e], relay[e], party[e], flows[e], weight[e], delay[e])
-        seed_stream(words, indices[e], 1, st.rng)
+        seed_stream(words, indices[e], 1, st.rng, st.seed_work)
         run_episode(plan, st)
         row = results[e]
         row[R_PAUSE_DAYS] = si[S.S_PAUSE_DAYS]

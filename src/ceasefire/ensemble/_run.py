@@ -114,7 +114,7 @@ def assemble(
                 padded.append(full)
             pieces = padded
         if pieces:
-            out[name] = np.concatenate(pieces).astype(kind)
+            out[name] = np.concatenate(pieces).astype(kind, copy=False)
         else:
             shape = empty.get(name, (0, 0) if name in _PADDED else (0,))
             out[name] = np.zeros(shape, dtype=kind)

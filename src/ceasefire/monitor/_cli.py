@@ -3,6 +3,10 @@
 The group is defined here and attached to the top-level command in ``cli.py``. Bad
 input exits with code 2 and a message naming file, line, column and field; a store
 that cannot be used (unreachable, busy) exits with 1; no traceback either way.
+
+Longer than most modules (about 900 lines): one click command per ledger operation
+(import, add, correct, retract, list, verify, compliance, forecast, score, export),
+each its options, its checks and what it prints; the work is in the monitor's modules.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ the database itself refuses UPDATE and DELETE (triggers, see the migrations).
 
 Reads can be made "as known at time T" (only entries recorded by T) and "about day
 V" (observations of that date): the ledger is bitemporal.
+
+Longer than most modules (about 900 lines): the store's write path, its reads and its
+verification share the locking, the chain hash and the schema, which are safest in
+one place.
 """
 
 from __future__ import annotations

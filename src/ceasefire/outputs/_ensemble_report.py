@@ -11,6 +11,9 @@
 - ``render_*_report``: self-contained HTML pages in the style of the episode report
   (inline CSS and SVG, no scripts, no network references, every text escaped,
   deterministic: the same data give the same bytes).
+
+Longer than most modules (about 700 lines): the three kinds of ensemble output share
+the staged folder, the tables and the page style defined here.
 """
 
 from __future__ import annotations

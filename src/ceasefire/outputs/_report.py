@@ -6,6 +6,10 @@ offline, archived and printed. Every piece of text taken from the scenario or th
 episode is escaped (see ``_svg.esc``). The same scenario and episode always give
 the same string: nothing depends on the clock, and dictionaries are read in the
 order the scenario or the engine fixed.
+
+Longer than most modules (about 1,000 lines): one section builder per part of the
+page (summary, chart, day-by-day table, transcript, talks, values, sources), in the
+page's order, sharing one set of names and styles.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ scripts, no external references. Every piece of text goes through :func:`esc`.
 
 Coordinates are rounded to two decimals, so the same data always gives the same
 bytes.
+
+Longer than most modules (about 800 lines): one builder per kind of chart, each small,
+sharing the axes, scales and escaping defined once here.
 """
 
 from __future__ import annotations
