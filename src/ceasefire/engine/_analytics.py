@@ -35,7 +35,7 @@ from ._bargaining import (
     pareto_frontier,
     satisfaction,
 )
-from ._episode import new_state, plan_arrays, reset_state
+from ._episode import first_morning, plan_arrays
 from ._kernel import apply_events
 from ._log import new_log
 from ._negotiation import table as build_table
@@ -205,19 +205,8 @@ def _table(
     plan = build_plan(scenario)
     arrays = plan_arrays(plan, extensions=1, deals=1)
     params = point_params(plan, 1)
-    n_p, n_c = len(plan.parties), len(plan.categories)
-    log_i, log_f = new_log(0, n_c, n_p)
-    st = new_state(arrays, n_p, n_c, log_i, log_f)
-    reset_state(
-        arrays,
-        st,
-        params.holdings[0],
-        params.relay_delay[0],
-        params.party[0],
-        params.flows[0],
-        params.issue_weight[0],
-        float(params.delay_probability[0]),
-    )
+    log_i, log_f = new_log(0, len(plan.categories), len(plan.parties))
+    st = first_morning(plan, arrays, params, log_i, log_f)
     if at_talks_start:
         for day in range(int(plan.talks[T_START]) + 1):
             st.si[S_DAY] = day

@@ -237,23 +237,29 @@ def reset_state(
         si[S_AGREEMENT] = NO_AGREEMENT
 
 
+def first_morning(plan: Plan, arrays: PlanArrays, params: Params, log_i: I64, log_f: F64) -> State:
+    """A new state on the first morning of the episode of ``params`` row 0."""
+    st = new_state(arrays, len(plan.parties), len(plan.categories), log_i, log_f)
+    reset_state(
+        arrays,
+        st,
+        params.holdings[0],
+        params.relay_delay[0],
+        params.party[0],
+        params.flows[0],
+        params.issue_weight[0],
+        float(params.delay_probability[0]),
+    )
+    return st
+
+
 def run_logged(plan: Plan, params: Params, rng_state: NDArray[np.uint64]) -> State:
     """Run the episode of ``params`` row 0 as plain Python, with the event log on."""
     arrays = plan_arrays(plan, extensions=plan.n_days + 1, deals=plan.n_days + 1)
     rows = 64 * plan.n_days + 256
     while True:
         log_i, log_f = new_log(rows, len(plan.categories), len(plan.parties))
-        st = new_state(arrays, len(plan.parties), len(plan.categories), log_i, log_f)
-        reset_state(
-            arrays,
-            st,
-            params.holdings[0],
-            params.relay_delay[0],
-            params.party[0],
-            params.flows[0],
-            params.issue_weight[0],
-            float(params.delay_probability[0]),
-        )
+        st = first_morning(plan, arrays, params, log_i, log_f)
         st.rng[:] = rng_state
         with np.errstate(over="ignore"):  # the stream's 64-bit arithmetic wraps
             run_episode(arrays, st)
