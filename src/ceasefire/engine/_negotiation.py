@@ -16,7 +16,7 @@ vetoes it.
 
 from __future__ import annotations
 
-from ._jit import inline, kernel
+from ._jit import inline
 from ._log import (
     ACCEPT_OFFER,
     BREAKDOWN,
@@ -197,19 +197,19 @@ def talk_step(plan: PlanArrays, st: State) -> tuple[int, int, int, int]:
     second = relay_delay(plan, st) % days
     if offset == 0 or offset == second:
         si[S_ROUNDS] = k + 1
-    if offset == 0:
-        result = act(plan, st, 0, k)
-        if result[0] != GOING_ON:
-            return result
-    if offset == second:
-        result = act(plan, st, 1, k)
-        if result[0] != GOING_ON:
-            return result
-        return check_stall(plan, st, k)
+    # The first mover acts on the round's first day, the other side when the relay
+    # brings the offer (the same day without a delay); then the mediator's check.
+    for side in range(2):
+        if offset == (0 if side == 0 else second):
+            result = act(plan, st, side, k)
+            if result[0] != GOING_ON:
+                return result
+            if side == 1:
+                return check_stall(plan, st, k)
     return GOING_ON, -1, -1, -1
 
 
-@kernel
+@inline
 def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, int]:
     """One side's move in round k: leave at its deadline, break off, accept the last
     offer, or make its own."""
