@@ -1,4 +1,4 @@
-"""The ensemble engine agrees with the reference engine, episode for episode.
+"""The ensemble engine agrees with single runs, episode for episode.
 
 Episode i of ``run_ensemble(scenario, n, seed)`` must be ``run_draw(scenario, seed, i)``:
 the same draw of the priors, the same in-episode draws (delays, refusals, cures), the
@@ -45,7 +45,7 @@ FIELDS = (
 
 
 def differences(scenario: Scenario, n: int, seed: int, batch_size: int = 10_000) -> list[str]:
-    """Every field in which an ensemble episode differs from the reference engine's."""
+    """Every field in which an ensemble episode differs from the single run's."""
     result = run_ensemble(scenario, n, seed=seed, batch_size=batch_size)
     assert len(result) == n
     out: list[str] = []

@@ -1,4 +1,4 @@
-"""The ensemble engine in negotiation mode agrees with the reference engine, run for run.
+"""The ensemble engine in negotiation mode agrees with single runs, run for run.
 
 Episode i of ``run_ensemble(scenario, n, seed)`` must be ``run_draw(scenario, seed, i)``
 for scenarios with talks: the same agreements (date, round, via, terms, values), the
@@ -53,7 +53,7 @@ def ensemble(scenario: Scenario, n: int, seed: int, batch_size: int = 50_000) ->
 def differences(
     scenario: Scenario, n: int, seed: int, batch_size: int = 50_000
 ) -> tuple[list[str], NegotiationEnsembleResult]:
-    """Every field in which an ensemble episode differs from the reference engine's."""
+    """Every field in which an ensemble episode differs from the single run's."""
     result = ensemble(scenario, n, seed, batch_size)
     out: list[str] = []
     for i in range(n):

@@ -195,7 +195,3 @@ class State(NamedTuple):
     tb_moved: F64  # scratch: [flow, m] what the m-th outcome on the table moves
     tb_days: F64  # scratch: [m] the m-th outcome's pause days
     tb_combo: F64  # scratch: [combination, c] the holder's release; [k, n_c]: 1 if feasible
-
-
-FIELDS_PLAN = PlanArrays._fields
-FIELDS_STATE = State._fields

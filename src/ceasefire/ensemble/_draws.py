@@ -215,7 +215,7 @@ def draw_scenario(scenario: Scenario, seed: int, index: int) -> Scenario:
 
 
 def run_draw(scenario: Scenario, seed: int, index: int) -> Episode:
-    """Run the reference engine on draw ``index`` of ``scenario`` with ensemble seed
+    """Run, as a single run, draw ``index`` of ``scenario`` with ensemble seed
     ``seed``: the drawn scenario, and the episode stream ``(index, 1)`` for the draws
     inside the episode. The summary names the scenario file's hash, the seed and the
     draw (together they give the episode back)."""

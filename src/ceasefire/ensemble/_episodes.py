@@ -90,6 +90,8 @@ class Batches:
         self.released_party = np.array([pi[p] for p, _ in self.release_columns], dtype=np.int64)
         self.released_category = np.array([ci[c] for _, c in self.release_columns], dtype=np.int64)
         self.side_index = np.array([ci[c] for c in self.side_categories], dtype=np.int64)
+        # The kernel's plan for each room of extensions and deals, made once.
+        self._arrays: dict[tuple[int, int], S.PlanArrays] = {}
 
     def params(self, drawn: list[NDArray[Any]], count: int) -> Params:
         """The parameters of ``count`` episodes whose priors drew ``drawn[j]``."""
@@ -174,7 +176,9 @@ class Batches:
         self, words: U64, indices: U64, params: Params, width: int, deals: int
     ) -> dict[str, NDArray[Any]]:
         count = indices.size
-        arrays = plan_arrays(self.plan, extensions=width, deals=deals)
+        arrays = self._arrays.get((width, deals))
+        if arrays is None:
+            arrays = self._arrays[width, deals] = plan_arrays(self.plan, width, deals)
         results = np.zeros((count, C.N_RESULTS), dtype=np.int64)
         extensions = np.full((count, width), -1, dtype=np.int64)
         released = np.zeros((count, self.released_party.size), dtype=np.int64)

@@ -87,7 +87,7 @@ class EnsembleResult:
         return None if day < 0 else (self.calendar_start + timedelta(days=day)).isoformat()
 
     def episode(self, i: int) -> dict[str, Any]:
-        """Episode ``i`` with the names of the reference engine's summary fields."""
+        """Episode ``i`` with the names of a single run's summary fields."""
         released: dict[str, dict[str, int]] = {p: {} for p in self.parties}
         for j, (party, category) in enumerate(self.release_columns):
             if self.released[i, j] > 0:

@@ -121,7 +121,7 @@ class Counts:
 
 def agreement_day(result: EnsembleResult, scenario: Scenario) -> NDArray[np.int64]:
     """Each episode's day of agreement (days from the calendar start; -1: none), as the
-    reference engine's ``agreement_date``: the first agreement reached in the talks (a
+    single run's ``agreement_date``: the first agreement reached in the talks (a
     result of an ensemble with talks carries ``first_agreement_day``), else, for an
     agreement in force, its ``signed`` date (else its ``start``) in the episodes whose
     pause began. An agreement signed before the calendar starts counts on the first day.

@@ -1,6 +1,6 @@
 """Compliance: the observations set against the agreement's terms, day by day.
 
-What is due comes from the scenario's agreement carried out by the reference engine
+What is due comes from the scenario's agreement carried out by a single run of the engine
 (its ledger holds each day's batch and counter-releases under the terms). What was
 done comes from the ledger of observations, as known at a chosen time. For each day
 of the pause: releases due vs done (with releases made outside the deal and counted

@@ -77,8 +77,8 @@ def _chart(report: ComplianceReport) -> str:
     return (
         '<section id="chart"><h2>Due vs done</h2>\n'
         f"<figure>{svg}<figcaption>Releases by {esc(holder)} per day. Due: the agreement's "
-        "batches as the reference engine carries out the terms. Done: the observations in the "
-        "ledger.</figcaption></figure>\n"
+        "batches as a single run of the engine carries out the terms. Done: the "
+        "observations in the ledger.</figcaption></figure>\n"
         f"<figure>{counter_svg}<figcaption>Counter-releases by {esc(counter)} per day."
         "</figcaption></figure>\n</section>"
     )
@@ -204,7 +204,7 @@ def render_compliance(report: ComplianceReport) -> str:
     )
     provenance = (
         f'<p class="provenance">Scenario <code>{esc(report.scenario_hash)}</code>, due schedule '
-        f"from the reference engine (seed {report.seed}); observations from "
+        f"from a single run of the engine (seed {report.seed}); observations from "
         f"{esc(report.snapshot.label())}"
         + (f", as known on {esc(report.as_of)}" if report.as_of else "")
         + ".</p>"

@@ -3,7 +3,7 @@
 A :class:`Forecast` holds, for each quantity, one sample per ensemble member: yes/no
 events ("an extension is agreed on D", "the pause holds on D") and counts ("released
 by a party on D", totals, pause days). Today a forecast is made from runs of the
-reference engine (:meth:`Forecast.from_episodes`, one member per run); the ensemble
+engine's single runs (:meth:`Forecast.from_episodes`, one member per run); the ensemble
 engine will hand over its per-episode arrays through :meth:`Forecast.from_samples`.
 A forecast is saved with the time it was issued and its scenario's hash, so it can
 be scored later, unchanged.
