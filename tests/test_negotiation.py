@@ -81,9 +81,11 @@ def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
     n = own.size
     members = np.zeros(n, dtype=np.int64)
     start = np.zeros(n + 1, dtype=np.int64)
+    up = np.zeros(n + 1, dtype=np.int64)
+    down = np.zeros(n + 1, dtype=np.int64)
     sf = np.zeros(2)
-    index_side(own, n, members, start, sf, 0)
-    return offer(own, other, n, members, start, sf, 0, lo)
+    assert index_side(own, n, members, start, up, down, sf, 0) == own.max()
+    return offer(own, other, n, members, start, up, down, sf, 0, lo)
 
 
 def rule_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:

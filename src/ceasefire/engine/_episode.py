@@ -20,6 +20,7 @@ from ._plan import AG_CATS, AG_NB, AG_NX, P_REFUSAL, Params, Plan
 from ._rng import SEED_WORK
 from ._state import (
     F64,
+    F_KEPT,
     I64,
     N_SF,
     N_SI,
@@ -144,6 +145,8 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros((n_p, n_g)),
         np.zeros((2, n_g), dtype=np.int64),
         np.zeros((2, n_g + 1), dtype=np.int64),
+        np.zeros((2, n_g + 1), dtype=np.int64),
+        np.zeros((2, n_g + 1), dtype=np.int64),
         np.zeros((n_p, n_c), dtype=np.int64),
         np.zeros(n_c, dtype=np.int64),
         np.zeros(sizes[Z_EXTENSIONS], dtype=np.int64),
@@ -162,6 +165,10 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros((plan.flow_categories.size, plan.grid_days.size)),
         np.zeros(plan.grid_days.size),
         np.zeros((plan.combo_captives.size, n_c + 1)),
+        np.zeros(2 + n_p * n_c * n_k + n_k, dtype=np.int64),
+        np.zeros(2 * n_p + 2 * n_p * n_c + n_p * plan.issue_columns.shape[1]),
+        np.full((2, n_days + 1), np.nan),
+        np.full(2, -1, dtype=np.int64),
     )
 
 
@@ -197,7 +204,7 @@ def reset_state(
     si[S_LAST_B] = -1
     si[S_TABLE_VERSION] = -1
     si[S_NEXT_TALKS] = plan.talks[T_START]
-    st.sf[:] = 0.0
+    st.sf[:F_KEPT] = 0.0
     # Element by element: compiled without the runtime, an array copied onto another
     # may not make the temporary copy numba's slice assignment may need.
     n_p, n_c, n_k = st.hold.shape

@@ -16,6 +16,8 @@ vetoes it.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._jit import inline
 from ._log import (
     ACCEPT_OFFER,
@@ -35,6 +37,7 @@ from ._state import (
     D_ROUND,
     D_VIA,
     F_GIFT_A,
+    F_HIGH_A,
     F_LOW_A,
     F_UMAX_A,
     F_UMIN_A,
@@ -48,7 +51,10 @@ from ._state import (
     S_GIFT_A,
     S_ISSUES_KNOWN,
     S_LAST_A,
+    S_N_ROUNDS_A,
+    S_ROUND_DAYS,
     S_ROUNDS,
+    S_SECOND_DAY,
     S_STALLED,
     S_TABLE_N,
     S_TABLE_VERSION,
@@ -65,7 +71,7 @@ from ._state import (
     PlanArrays,
     State,
 )
-from ._table import build_table, index_side, nash, offer, threshold
+from ._table import build_table, index_side, inputs_changed, nash, offer, threshold
 
 # How a session of talks ends (``talk_step``'s first value).
 GOING_ON, DEAL, DEADLINE, BROKEN_OFF, NO_OUTCOMES = range(5)
@@ -82,7 +88,12 @@ def open_talks(plan: PlanArrays, st: State) -> None:
     si[S_STALLED] = 0
     si[S_TABLED] = 0
     si[S_ROUNDS] = 0
+    days = max(1, 2 * relay_delay(plan, st))
+    si[S_ROUND_DAYS] = days
+    si[S_SECOND_DAY] = relay_delay(plan, st) % days
     for side in range(2):
+        deadline = int(plan.negotiators[plan.talks[T_FIRST + side], N_DEADLINE])
+        si[S_N_ROUNDS_A + side] = max(1, deadline // days)
         si[S_LAST_A + side] = -1
         si[S_GIFT_A + side] = 0
         sf[F_GIFT_A + side] = 0.0
@@ -95,65 +106,70 @@ def open_talks(plan: PlanArrays, st: State) -> None:
 
 @inline
 def table(plan: PlanArrays, st: State) -> int:
-    """The outcomes on the table today: rebuilt only when holdings, reach, values or
-    pressure changed since it was last built. Returns how many there are."""
+    """The outcomes on the table today: built again only when holdings, reach, values
+    or pressure changed since it was last built (in this episode or, on the same state,
+    an earlier one). Returns how many there are."""
     si = st.si
     if si[S_TABLE_VERSION] == si[S_VERSION]:
         return int(si[S_TABLE_N])
-    talks = plan.talks
-    n = build_table(
-        st.hold,
-        st.reach,
-        plan.order,
-        st.party,
-        st.flows,
-        st.weight,
-        plan.grid_days,
-        plan.grid_combo,
-        plan.combo_captives,
-        plan.combo_head,
-        plan.grid_ratio_h,
-        plan.flow_x,
-        plan.issue_columns,
-        plan.issue_order,
-        plan.template,
-        talks[T_TEMPLATE] == 1,
-        plan.flow_categories,
-        plan.flow_to_holder,
-        st.tb_grid,
-        st.tb_pos,
-        st.tb_val,
-        st.tb_work,
-        st.tb_reach,
-        st.tb_issue,
-        si[S_ISSUES_KNOWN] == 1,
-        st.tb_moved,
-        st.tb_days,
-        st.tb_combo,
-    )
-    si[S_ISSUES_KNOWN] = 1
     si[S_TABLE_VERSION] = si[S_VERSION]
+    sf = st.sf
+    talks = plan.talks
+    key = st.tb_key_i
+    if inputs_changed(key, st.tb_key_f, st.hold, st.reach, st.party, st.flows, st.weight):
+        n = build_table(
+            st.hold,
+            st.reach,
+            plan.order,
+            st.party,
+            st.flows,
+            st.weight,
+            plan.grid_days,
+            plan.grid_combo,
+            plan.combo_captives,
+            plan.combo_head,
+            plan.grid_ratio_h,
+            plan.flow_x,
+            plan.issue_columns,
+            plan.issue_order,
+            plan.template,
+            talks[T_TEMPLATE] == 1,
+            plan.flow_categories,
+            plan.flow_to_holder,
+            st.tb_grid,
+            st.tb_pos,
+            st.tb_val,
+            st.tb_work,
+            st.tb_reach,
+            st.tb_issue,
+            si[S_ISSUES_KNOWN] == 1,
+            st.tb_moved,
+            st.tb_days,
+            st.tb_combo,
+        )
+        si[S_ISSUES_KNOWN] = 1
+        key[1] = n
+        for side in range(2):
+            if n > 0:
+                sf[F_HIGH_A + side] = index_side(
+                    st.tb_val[talks[T_FIRST + side]],
+                    n,
+                    st.sd_members[side],
+                    st.sd_start[side],
+                    st.sd_next[side],
+                    st.sd_prev[side],
+                    sf,
+                    F_LOW_A + 2 * side,
+                )
+    n = int(key[1])
     si[S_TABLE_N] = n
     if n > 0:
-        val = st.tb_val
-        sf = st.sf
         pf = st.party
         for side in range(2):
             me = talks[T_FIRST + side]
-            index_side(val[me], n, st.sd_members[side], st.sd_start[side], sf, F_LOW_A + 2 * side)
-            low = val[me, 0]
-            high = val[me, 0]
-            for j in range(1, n):
-                low = min(low, val[me, j])
-                high = max(high, val[me, j])
-            sf[F_UMIN_A + 2 * side] = max(low, pf[P_RESERVATION, me])
-            sf[F_UMAX_A + 2 * side] = high
+            sf[F_UMIN_A + 2 * side] = max(sf[F_LOW_A + 2 * side], pf[P_RESERVATION, me])
+            sf[F_UMAX_A + 2 * side] = sf[F_HIGH_A + side]
     return n
-
-
-@inline
-def round_days(plan: PlanArrays, st: State) -> int:
-    return max(1, 2 * relay_delay(plan, st))
 
 
 @inline
@@ -163,24 +179,36 @@ def relay_delay(plan: PlanArrays, st: State) -> int:
 
 
 @inline
-def n_rounds(plan: PlanArrays, st: State, party: int) -> int:
-    return max(1, int(plan.negotiators[party, N_DEADLINE]) // round_days(plan, st))
-
-
-@inline
 def aspiration_threshold(plan: PlanArrays, st: State, side: int, k: int) -> tuple[float, float]:
     """A side's relative time in round k and the least value it accepts then."""
     me = plan.talks[T_FIRST + side]
-    t = (k + 1) / (n_rounds(plan, st, me) + 1)
+    n = st.si[S_N_ROUNDS_A + side]
+    t = (k + 1) / (n + 1)
     sf = st.sf
     lo = threshold(
-        t,
-        plan.negotiators[me, N_EXPONENT],
+        aspiration(st, side, k, t, plan.negotiators[me, N_EXPONENT]),
         sf[F_UMIN_A + 2 * side],
         sf[F_UMAX_A + 2 * side],
         plan.reals[R_TOLERANCE],
     )
     return t, lo
+
+
+@inline
+def aspiration(st: State, side: int, k: int, t: float, exponent: float) -> float:
+    """``1 - t**e``, worked out once per round for as long as the talks have as many
+    rounds (across episodes on the same state too)."""
+    known = st.aspiration[side]
+    n = st.si[S_N_ROUNDS_A + side]
+    if st.aspiration_rounds[side] != n:
+        st.aspiration_rounds[side] = n
+        for j in range(known.size):
+            known[j] = np.nan
+    if k >= known.size:
+        return float(1.0 - t**exponent)
+    if np.isnan(known[k]):
+        known[k] = 1.0 - t**exponent
+    return float(known[k])
 
 
 @inline
@@ -191,10 +219,10 @@ def talk_step(plan: PlanArrays, st: State) -> tuple[int, int, int, int]:
     n = table(plan, st)
     if n == 0:
         return NO_OUTCOMES, -1, -1, -1
-    days = round_days(plan, st)
+    days = si[S_ROUND_DAYS]
     k = (si[S_DAY] - si[S_TALKS_START]) // days
     offset = (si[S_DAY] - si[S_TALKS_START]) % days
-    second = relay_delay(plan, st) % days
+    second = si[S_SECOND_DAY]
     if offset == 0 or offset == second:
         si[S_ROUNDS] = k + 1
     # The first mover acts on the round's first day, the other side when the relay
@@ -218,7 +246,7 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
     me = talks[T_FIRST + side]
     other = talks[T_SECOND - side]
     log_i, log_f = st.log_i, st.log_f
-    if k >= n_rounds(plan, st, me):
+    if k >= si[S_N_ROUNDS_A + side]:
         si[S_ROUNDS] = min(si[S_ROUNDS], k)  # the round it did not answer is not played
         record(si, log_i, log_f, TIMEOUT, me, 0, 0, 0, 0)
         return DEADLINE, me, -1, -1
@@ -246,6 +274,8 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
         n,
         st.sd_members[side],
         st.sd_start[side],
+        st.sd_next[side],
+        st.sd_prev[side],
         st.sf,
         F_LOW_A + 2 * side,
         lo,
@@ -332,7 +362,7 @@ def record_deal(plan: PlanArrays, st: State, place: int, via: int) -> int:
         return outcome
     deal_i, deal_f = st.deal_i, st.deal_f
     deal_i[j, D_DAY] = si[S_DAY]
-    deal_i[j, D_ROUND] = (si[S_DAY] - si[S_TALKS_START]) // round_days(plan, st)
+    deal_i[j, D_ROUND] = (si[S_DAY] - si[S_TALKS_START]) // si[S_ROUND_DAYS]
     deal_i[j, D_OUTCOME] = outcome
     deal_i[j, D_VIA] = via
     for side in range(2):

@@ -54,10 +54,15 @@ from numpy.typing import NDArray
     S_GIFT_B,
     S_DEAL_FULL,
     S_ISSUES_KNOWN,  # tb_issue holds the issues' values for today's weights
-) = range(38)
-N_SI = 38
+    S_ROUND_DAYS,  # days a round of the talks takes (set when they open)
+    S_SECOND_DAY,  # the day of a round on which the second mover acts
+    S_N_ROUNDS_A,  # rounds that fit in the first mover's deadline
+    S_N_ROUNDS_B,  # and in the second mover's
+) = range(42)
+N_SI = 42
 
-# Real scalars (sf).
+# Real scalars (sf). Those from F_KEPT on describe the table and outlive an episode
+# with it (``_negotiation.table``).
 (
     F_GIFT_A,
     F_GIFT_B,
@@ -69,8 +74,11 @@ N_SI = 38
     F_SCALE_A,  # buckets per unit of value in the first mover's side index
     F_LOW_B,
     F_SCALE_B,
-) = range(10)
-N_SF = 10
+    F_HIGH_A,  # the greatest value on the table for the first mover
+    F_HIGH_B,
+) = range(12)
+N_SF = 12
+F_KEPT = F_LOW_A
 
 NO_AGREEMENT = -2  # S_AGREEMENT: none; -1: the scenario's; k >= 0: the deal on outcome k
 SCENARIO_AGREEMENT = -1
@@ -177,6 +185,8 @@ class State(NamedTuple):
     tb_val: F64
     sd_members: I64  # [side, j]: table places, grouped by bucket of own value
     sd_start: I64  # [side, b]: where bucket b starts in sd_members
+    sd_next: I64  # [side, b]: the first non-empty bucket from b up (n: none)
+    sd_prev: I64  # [side, b]: the last non-empty bucket from b down (-1: none)
     released: I64
     side_released: I64
     extensions: I64
@@ -195,3 +205,7 @@ class State(NamedTuple):
     tb_moved: F64  # scratch: [flow, m] what the m-th outcome on the table moves
     tb_days: F64  # scratch: [m] the m-th outcome's pause days
     tb_combo: F64  # scratch: [combination, c] the holder's release; [k, n_c]: 1 if feasible
+    tb_key_i: I64  # the table was last built: [0] 1 if ever, [1] its size; from holdings, reach
+    tb_key_f: F64  # and each party's day values, pressure, flow values and issue weights
+    aspiration: F64  # [side, k]: a side's aspiration in round k (NaN: not yet worked out)
+    aspiration_rounds: I64  # [side]: the rounds of the talks ``aspiration`` is for (-1: none)

@@ -21,6 +21,8 @@ worth at least lo to it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -207,6 +209,51 @@ def build_table(
     return m
 
 
+@kernel
+def inputs_changed(
+    key_i: I64, key_f: F64, hold: I64, reach: I64, pf: F64, flows: F64, weight: F64
+) -> bool:
+    """Whether the table's inputs (holdings, reach, each party's day values, pressure,
+    flow values and issue weights) differ from those it was last built from, kept in
+    ``key_i[2:]`` and ``key_f``; they are kept there now. Reals are the same only if
+    equal with the same sign (a NaN never is)."""
+    changed = key_i[0] == 0
+    key_i[0] = 1
+    n_p, n_c, n_k = hold.shape
+    i = 2
+    for p in range(n_p):
+        for c in range(n_c):
+            for k in range(n_k):
+                changed = changed or key_i[i] != hold[p, c, k]
+                key_i[i] = hold[p, c, k]
+                i += 1
+    for k in range(n_k):
+        changed = changed or key_i[i] != reach[k]
+        key_i[i] = reach[k]
+        i += 1
+    i = 0
+    for p in range(n_p):
+        for v in (pf[P_PAUSE_DAY, p], pf[P_PRESSURE, p]):
+            changed = changed or not same(key_f[i], v)
+            key_f[i] = v
+            i += 1
+        for t in range(2):
+            for c in range(n_c):
+                changed = changed or not same(key_f[i], flows[t, p, c])
+                key_f[i] = flows[t, p, c]
+                i += 1
+        for j in range(weight.shape[1]):
+            changed = changed or not same(key_f[i], weight[p, j])
+            key_f[i] = weight[p, j]
+            i += 1
+    return bool(changed)
+
+
+@inline
+def same(a: float, b: float) -> bool:
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
 @inline
 def bucket(v: float, low: float, scale: float, n: int) -> int:
     """The bucket of value ``v`` among ``n`` (never decreasing in ``v``)."""
@@ -219,11 +266,15 @@ def bucket(v: float, low: float, scale: float, n: int) -> int:
 
 
 @kernel
-def index_side(own: F64, n: int, members: I64, start: I64, sf: F64, slot: int) -> None:
+def index_side(
+    own: F64, n: int, members: I64, start: I64, up: I64, down: I64, sf: F64, slot: int
+) -> float:
     """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
     its own value (``members[start[b]:start[b + 1]]``: bucket b, in place order), the
-    least value and the buckets per unit of value in ``sf[slot]``, ``sf[slot + 1]``.
-    Finding an offer then looks at a few buckets, not at every outcome."""
+    first non-empty bucket from b up (``up[b]``, n if none) and from b down
+    (``down[b]``, -1 if none); the least value and the buckets per unit of value in
+    ``sf[slot]``, ``sf[slot + 1]``; returns the greatest value. Finding an offer then
+    looks at a few buckets, not at every outcome."""
     low = own[0]
     high = own[0]
     for j in range(1, n):
@@ -245,19 +296,39 @@ def index_side(own: F64, n: int, members: I64, start: I64, sf: F64, slot: int) -
     for b in range(n, 0, -1):
         start[b] = start[b - 1]
     start[0] = 0
+    last = -1
+    for b in range(n):
+        if start[b + 1] > start[b]:
+            last = b
+        down[b] = last
+    first = n
+    for b in range(n - 1, -1, -1):
+        if start[b + 1] > start[b]:
+            first = b
+        up[b] = first
+    up[n] = n
+    return float(high)
 
 
 @kernel
-def threshold(t: float, exponent: float, umin: float, umax: float, eps: float) -> float:
-    """The least value a side accepts or offers at relative time t."""
-    aspiration = 1.0 - t**exponent
+def threshold(aspiration: float, umin: float, umax: float, eps: float) -> float:
+    """The least value a side accepts or offers at this aspiration (``1 - t**e``)."""
     lo = (umax - umin) * aspiration + umin - eps
     return float(max(umin, min(umax, lo)))
 
 
 @kernel
 def offer(
-    own: F64, other: F64, n: int, members: I64, start: I64, sf: F64, slot: int, lo: float
+    own: F64,
+    other: F64,
+    n: int,
+    members: I64,
+    start: I64,
+    up: I64,
+    down: I64,
+    sf: F64,
+    slot: int,
+    lo: float,
 ) -> int:
     """The place a side offers at threshold ``lo`` (the rule of the module's docstring):
     the least own value at or above ``lo``, or the greatest below it if that is at most
@@ -268,21 +339,21 @@ def offer(
     low, scale = sf[slot], sf[slot + 1]
     b = bucket(lo, low, scale, n)
     above, found = np.inf, False
-    k = b
+    k = up[b]
     while k < n and not found:  # buckets past b hold values above lo only
         for m in range(start[k], start[k + 1]):
             v = own[members[m]]
             if v >= lo and (not found or v < above):
                 above, found = v, True
-        k += 1
+        k = up[k + 1]
     below, has_below = -np.inf, False
-    k = b
+    k = down[b]
     while k >= 0 and not has_below:  # buckets before b hold values below lo only
         for m in range(start[k], start[k + 1]):
             v = own[members[m]]
             if v < lo and (not has_below or v > below):
                 below, has_below = v, True
-        k -= 1
+        k = down[k - 1] if k > 0 else -1
     last = not found
     chosen = below if last else above
     if found and has_below and below >= lo - NEAR and abs(below - lo) < abs(above - lo):
