@@ -7,10 +7,10 @@ draws each episode's uniforms for the priors. Each episode seeds its own streams
 (``SeedSequence(seed, spawn_key=(i, j))``, computed here as NumPy does).
 
 Compiling takes a few minutes; the machine code is cached on disk, in a folder named
-after a hash of the kernel's sources (so an edited kernel is never run from a stale
-cache), under ``$NUMBA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/ceasefire/numba``
-(default ``~/.cache/ceasefire/numba``). Only the first ensemble after an install or an upgrade
-compiles.
+after a hash of the compiled functions' sources (the engine's modules and this one, so
+an edited kernel is never run from a stale cache), under ``$NUMBA_CACHE_DIR`` if set,
+else ``$XDG_CACHE_HOME/ceasefire/numba`` (default ``~/.cache/ceasefire/numba``). Only
+the first ensemble after an install or an upgrade compiles.
 """
 
 from __future__ import annotations
@@ -66,10 +66,11 @@ N_RESULTS = 12
 
 
 def _cache_dir() -> str:
+    # The sources of every compiled function: the engine's and this module's (the rest of
+    # the ensemble package is plain Python, and editing it does not recompile).
     digest = hashlib.sha256()
-    for folder in (Path(engine.__file__).parent, Path(__file__).parent):
-        for path in sorted(folder.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in [*sorted(Path(engine.__file__).parent.glob("*.py")), Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(f"{numba.__version__} {np.__version__}".encode())
     if os.environ.get("NUMBA_CACHE_DIR"):
         base = Path(os.environ["NUMBA_CACHE_DIR"])

@@ -19,8 +19,10 @@ batch of episodes (the ensemble engine):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -56,10 +58,9 @@ Drawn = NDArray[np.int64] | NDArray[np.float64]
 
 
 @cache
-def _poisson_cdf(mean: float, upper: int | None) -> F64:
-    top = int(mean + 12.0 * math.sqrt(mean) + 40.0)
-    if upper is not None:
-        top = min(top, upper)
+def _poisson_cdf(dist: Poisson) -> F64:
+    top = dist.top() if dist.max is None else min(dist.top(), dist.max)
+    mean = dist.mean
     log_mean = math.log(mean)
     pmf = [math.exp(k * log_mean - mean - math.lgamma(k + 1.0)) for k in range(top + 1)]
     return np.cumsum(np.array(pmf, dtype=np.float64))
@@ -107,10 +108,29 @@ def _beta_quantile(a: float, b: float, u: F64) -> F64:
     return x
 
 
+# Below this many uniforms per thread, one thread does them all.
+_PER_THREAD = 16_384
+
+
+def _in_threads(fn: Callable[[F64], F64], u: F64) -> F64:
+    """``fn(u)`` for an element-wise ``fn``, on as many threads as the compiled ensemble
+    uses (NumPy's and SciPy's loops release the GIL): the same numbers, whatever the
+    split."""
+    if u.size < 2 * _PER_THREAD:
+        return fn(u)
+    import numba  # the ensemble's threads (already imported there)
+
+    workers = min(numba.get_num_threads(), u.size // _PER_THREAD)
+    if workers < 2:
+        return fn(u)
+    with ThreadPoolExecutor(workers) as pool:
+        return np.concatenate(list(pool.map(fn, np.array_split(u, workers))))
+
+
 def quantile(dist: Distribution, u: F64) -> Drawn:
     """The draws of ``dist`` for uniforms ``u`` (whole-number distributions give int64)."""
     if isinstance(dist, Poisson):
-        cdf = _poisson_cdf(dist.mean, dist.max)
+        cdf = _poisson_cdf(dist)
         k = np.searchsorted(cdf, u, side="right").astype(np.int64)
         low = dist.min or 0
         high = max(cdf.size - 1, low) if dist.max is None else dist.max
@@ -141,7 +161,9 @@ def quantile(dist: Distribution, u: F64) -> Drawn:
         bottom, top = dist.support()
         return np.clip(dist.mean + dist.sd * np.asarray(z, dtype=np.float64), bottom, top)
     if isinstance(dist, Beta):
-        x = _beta_quantile(float(dist.a), float(dist.b), np.asarray(u, dtype=np.float64))
+        x = _in_threads(
+            partial(_beta_quantile, float(dist.a), float(dist.b)), np.asarray(u, dtype=np.float64)
+        )
         return np.clip(dist.low + (dist.high - dist.low) * x, dist.low, dist.high)
     raise TypeError(f"unknown distribution {dist!r}")
 

@@ -92,11 +92,35 @@ class Batches:
         self.side_index = np.array([ci[c] for c in self.side_categories], dtype=np.int64)
         # The kernel's plan for each room of extensions and deals, made once.
         self._arrays: dict[tuple[int, int], S.PlanArrays] = {}
+        self._point: Params | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # What a batch elsewhere needs; the caches are rebuilt there.
+        return {**self.__dict__, "_arrays": {}, "_point": None}
+
+    def point(self, count: int) -> Params:
+        """The scenario's own numbers for ``count`` episodes: views of rows made once
+        (at the largest batch yet), not to be written."""
+        if self._point is None or len(self._point) < count:
+            self._point = point_params(self.plan, count)
+        p = self._point
+        return Params(
+            holdings=p.holdings[:count],
+            relay_delay=p.relay_delay[:count],
+            party=p.party[:count],
+            flows=p.flows[:count],
+            issue_weight=p.issue_weight[:count],
+            delay_probability=p.delay_probability[:count],
+        )
 
     def params(self, drawn: list[NDArray[Any]], count: int) -> Params:
-        """The parameters of ``count`` episodes whose priors drew ``drawn[j]``."""
+        """The parameters of ``count`` episodes whose priors drew ``drawn[j]``: the
+        scenario's numbers, each array a prior writes into copied first."""
         plan, s = self.plan, self.scenario
-        out = point_params(plan, count)
+        point = self.point(count)
+        out = Params(**{name: getattr(point, name) for name in _PARAMS})
+        for name in {name for prior in s.priors for name in _WRITES[type(prior)]}:
+            setattr(out, name, getattr(point, name).copy())
         pi = {p: i for i, p in enumerate(plan.parties)}
         ci = {c: i for i, c in enumerate(plan.categories)}
         ki = {k: i for i, k in enumerate(plan.custodies)}
@@ -241,6 +265,20 @@ class Batches:
                 "talk_rounds": results[:, C.R_TALK_ROUNDS],
             }
         return out
+
+
+# The parameter arrays, and the one each kind of prior writes into.
+_PARAMS = ("holdings", "relay_delay", "party", "flows", "issue_weight", "delay_probability")
+_WRITES: dict[type, tuple[str, ...]] = {
+    HoldingPrior: ("holdings",),
+    RelayDelayPrior: ("relay_delay",),
+    PressurePrior: ("party",),
+    ReservationPrior: ("party",),
+    RefusalProbabilityPrior: ("party",),
+    IssueWeightPrior: ("issue_weight",),
+    ValuePrior: ("party", "flows"),
+    DelayProbabilityPrior: ("delay_probability",),
+}
 
 
 def _extension_width(scenario: Scenario, plan: Plan) -> int:

@@ -74,68 +74,101 @@ def run_ensemble(
     """
     check_arguments(n, seed, batch_size)
     batches = Batches(scenario)
-    parts = [
-        result
-        for _, result in run_batches(
-            partial(run_batch, batches, seed),
-            n,
-            batch_size,
-            backend=backend,
-            address=address,
-            on_batch=on_batch,
-        )
-    ]
-    return assemble(batches, seed, parts, n)
+    arrays = ResultArrays(batches, n)
+    for rows, result in run_batches(
+        partial(run_batch, batches, seed),
+        n,
+        batch_size,
+        backend=backend,
+        address=address,
+        on_batch=on_batch,
+    ):
+        arrays.put(rows, result)
+    return arrays.result(seed)
 
 
 def assemble(
     batches: Batches, seed: int, parts: list[dict[str, NDArray[Any]]], n: int
 ) -> EnsembleResult:
     """One result from the batches' arrays, in order."""
-    s = batches.scenario
-    types = _TYPES | (_TALKS if batches.talks else {})
-    empty: dict[str, tuple[int, ...]] = {
-        "priors": (0, len(s.priors)),
-        "released": (0, len(batches.release_columns)),
-        "side_channel": (0, len(batches.side_categories)),
-        "extensions": (0, 0 if batches.talks else batches.width),
-        "agreement_values": (0, 0, 2),
-    }
-    out: dict[str, Any] = {}
-    for name, kind in types.items():
-        pieces = [part[name] for part in parts]
-        if name in _PADDED or name == "agreement_values":
-            width = max((p.shape[1] for p in pieces), default=0)
-            fill = np.nan if name == "agreement_values" else -1
-            padded = []
-            for p in pieces:
-                full = np.full((p.shape[0], width, *p.shape[2:]), fill, dtype=p.dtype)
-                full[:, : p.shape[1]] = p
-                padded.append(full)
-            pieces = padded
-        if pieces:
-            out[name] = np.concatenate(pieces).astype(kind, copy=False)
-        else:
-            shape = empty.get(name, (0, 0) if name in _PADDED else (0,))
-            out[name] = np.zeros(shape, dtype=kind)
-    assert out["pause_days"].shape[0] == n
-    common: dict[str, Any] = {
-        "scenario": s.name,
-        "scenario_hash": content_hash(s),
-        "seed": seed,
-        "calendar_start": s.calendar.start,
-        "parties": batches.parties,
-        "release_columns": batches.release_columns,
-        "side_categories": batches.side_categories,
-    }
-    if not batches.talks:
-        return EnsembleResult(**common, **out)
-    a = s.agreement
-    signed = -1 if a is None else ((a.signed or a.start) - s.calendar.start).days
-    return NegotiationEnsembleResult(
-        **common,
-        **out,
-        issues=batches.plan.issues,
-        outcomes=tuple(batches.plan.outcomes),
-        signed_day=signed,
-    )
+    arrays = ResultArrays(batches, n)
+    first = 0
+    for part in parts:
+        count = part["pause_days"].shape[0]
+        arrays.put(slice(first, first + count), part)
+        first += count
+    return arrays.result(seed)
+
+
+class ResultArrays:
+    """An ensemble's result arrays, each batch written into its rows as it arrives (one
+    copy, at the result's types; no batch kept). Arrays with a column per extension or
+    deal are as wide as the widest batch, the rest of a row filled with -1 (NaN for
+    the values)."""
+
+    def __init__(self, batches: Batches, n: int) -> None:
+        self.batches = batches
+        self.n = n
+        self.types = _TYPES | (_TALKS if batches.talks else {})
+        self.out: dict[str, NDArray[Any]] = {}
+        self.filled = 0
+
+    def put(self, rows: slice, part: dict[str, NDArray[Any]]) -> None:
+        for name, kind in self.types.items():
+            piece = part[name]
+            padded = name in _PADDED or name == "agreement_values"
+            have = self.out.get(name)
+            if have is None or (padded and piece.shape[1] > have.shape[1]):
+                shape = (self.n, *piece.shape[1:])
+                if padded:
+                    fill = np.nan if name == "agreement_values" else -1
+                    wider = np.full(shape, fill, dtype=kind)
+                    if have is not None:
+                        wider[:, : have.shape[1]] = have
+                    have = wider
+                else:
+                    have = np.empty(shape, dtype=kind)
+                self.out[name] = have
+            if padded:
+                have[rows, : piece.shape[1]] = piece
+            else:
+                have[rows] = piece
+        self.filled += rows.stop - rows.start
+
+    def result(self, seed: int) -> EnsembleResult:
+        batches = self.batches
+        s = batches.scenario
+        n = self.n
+        empty: dict[str, tuple[int, ...]] = {
+            "priors": (0, len(s.priors)),
+            "released": (0, len(batches.release_columns)),
+            "side_channel": (0, len(batches.side_categories)),
+            "extensions": (0, 0 if batches.talks else batches.width),
+            "agreement_values": (0, 0, 2),
+        }
+        out: dict[str, Any] = dict(self.out)
+        for name, kind in self.types.items():
+            if name not in out:
+                shape = empty.get(name, (0, 0) if name in _PADDED else (0,))
+                out[name] = np.zeros(shape, dtype=kind)
+        assert self.filled == n and out["pause_days"].shape[0] == n
+        common: dict[str, Any] = {
+            "scenario": s.name,
+            "scenario_hash": content_hash(s),
+            "seed": seed,
+            "calendar_start": s.calendar.start,
+            "parties": batches.parties,
+            "release_columns": batches.release_columns,
+            "side_categories": batches.side_categories,
+        }
+        if not batches.talks:
+            return EnsembleResult(**common, **out)
+        a = s.agreement
+        signed = -1 if a is None else ((a.signed or a.start) - s.calendar.start).days
+        return NegotiationEnsembleResult(
+            **common,
+            **out,
+            issues=batches.plan.issues,
+            outcomes=tuple(batches.plan.outcomes),
+            signed_day=signed,
+        )
