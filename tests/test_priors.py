@@ -147,7 +147,7 @@ CASES = [
         "{kind: poisson, mean: 80}",
         "{kind: discrete_uniform, low: -5, high: 10}",
         "priors[0].distribution",
-        "outside 0..infinity",
+        "outside 0..10,000,000",
         "discrete_uniform",
     ),
     (

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+# -- Limits -----------------------------------------------------------------------------
+# What a scenario may say, declared once. Every number a file can set is bounded here, so
+# that everything `check` accepts runs in bounded time and memory and no sum the engine
+# makes can overflow its 64-bit integers (counts x ratios x holdings stay below 2**53).
+# Each is far beyond any agreement on record.
+MAX_COUNT = 10_000_000  # people in one holding, batch, step or event
+MAX_RATIO = 10_000  # counter-releases per captive released
+MAX_DAYS = 3660  # days (about ten years): the calendar, a pause, a delay, a deadline
+MAX_CURES = 100  # re-requests of a refused batch in one day
+MAX_REAL = 1e12  # magnitude of a value, a pressure, an issue's weight, slope or bias
+MAX_ISSUE_VALUE = 1_000_000_000  # magnitude of a whole-number issue value
+MAX_CATEGORIES = 200  # categories of captives, and groups
+MAX_ITEMS = 10_000  # holdings, events, side-channel releases, priors, issue values
+MAX_OUTCOMES = 100_000  # outcomes of the talks (the product of the issues' domains)
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2199, 12, 31)
+
+Count = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_COUNT, description="a count of people (integer >= 0)")
+]
+PositiveCount = Annotated[int, Strict(), Field(gt=0, le=MAX_COUNT)]
+SignedCount = Annotated[int, Strict(), Field(ge=-MAX_COUNT, le=MAX_COUNT)]
+Days = Annotated[int, Strict(), Field(ge=0, le=MAX_DAYS)]
+PositiveDays = Annotated[int, Strict(), Field(gt=0, le=MAX_DAYS)]
+Ratio = Annotated[int, Strict(), Field(ge=0, le=MAX_RATIO)]
+Real = Annotated[float, Field(ge=-MAX_REAL, le=MAX_REAL, allow_inf_nan=False)]
+Day = Annotated[date, Field(ge=FIRST_DATE, le=LAST_DATE)]
 
 Id = Annotated[
     str,
@@ -15,7 +44,8 @@ Text = Annotated[str, StringConstraints(max_length=4000)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity anywhere: every real number of a scenario is finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _Sourced(_Model):

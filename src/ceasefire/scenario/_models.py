@@ -15,19 +15,36 @@ each problem can be reported at its own line and column.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, Strict, StringConstraints, model_validator
 
-from ._base import Id, Text, _Model, _Sourced
+from ._base import (
+    MAX_CATEGORIES,
+    MAX_COUNT,
+    MAX_CURES,
+    MAX_DAYS,
+    MAX_ISSUE_VALUE,
+    MAX_ITEMS,
+    MAX_OUTCOMES,
+    MAX_RATIO,
+    Count,
+    Day,
+    Days,
+    Id,
+    PositiveCount,
+    PositiveDays,
+    Ratio,
+    Real,
+    SignedCount,
+    Text,
+    _Model,
+    _Sourced,
+)
 from ._priors import Prior
 
 SCHEMA_VERSION = 1
 
-Count = Annotated[int, Strict(), Field(ge=0, description="a count of people (integer >= 0)")]
-PositiveInt = Annotated[int, Strict(), Field(gt=0)]
-NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -35,8 +52,8 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 class Calendar(_Model):
     """The days an episode runs over, both ends included."""
 
-    start: date = Field(description="first day of the episode (calendar date)")
-    horizon: date = Field(description="last day of the episode (calendar date, included)")
+    start: Day = Field(description="first day of the episode (calendar date)")
+    horizon: Day = Field(description="last day of the episode (calendar date, included)")
 
     @model_validator(mode="after")
     def _ordered(self) -> Calendar:
@@ -45,8 +62,8 @@ class Calendar(_Model):
                 f"horizon {self.horizon} is before start {self.start}; "
                 "the horizon must be on or after the start"
             )
-        if (self.horizon - self.start).days > 3660:
-            raise ValueError("the calendar may span at most 3660 days (about ten years)")
+        if (self.horizon - self.start).days >= MAX_DAYS:
+            raise ValueError(f"the calendar may span at most {MAX_DAYS} days (about ten years)")
         return self
 
 
@@ -97,12 +114,12 @@ class Mediator(_Sourced):
     channels: list[tuple[Id, Id]] = Field(
         min_length=1, description="pairs of parties this mediator relays between"
     )
-    relay_delay_days: NonNegativeInt = Field(
+    relay_delay_days: Days = Field(
         default=0,
         description="days a relay or a hand-over verification takes "
         "(counter-releases follow the verification)",
     )
-    stall_limit_rounds: PositiveInt | None = Field(
+    stall_limit_rounds: PositiveDays | None = Field(
         default=None,
         description="after this many rounds in a row without a concession, the mediator "
         "tables one compromise text (None: never)",
@@ -120,7 +137,9 @@ class Batches(_Sourced):
         default=None, description="captives due over the initial days, split by `split`"
     )
     daily: list[Count] | None = Field(
-        default=None, description="explicit daily batches (instead of total + split)"
+        max_length=MAX_DAYS,
+        default=None,
+        description="explicit daily batches (instead of total + split)",
     )
     split: Literal["front_loaded", "even"] = Field(
         default="front_loaded",
@@ -142,7 +161,7 @@ class Exchange(_Sourced):
     categories: list[Id] = Field(
         min_length=1, description="categories the counter-releases are drawn from"
     )
-    ratios: dict[Id, NonNegativeInt] = Field(
+    ratios: dict[Id, Ratio] = Field(
         description="counter-releases per captive released, by category of the captive"
     )
     split: Literal["in_order", "proportional"] = Field(
@@ -155,12 +174,12 @@ class Exchange(_Sourced):
 class ExtensionRule(_Sourced):
     """At the end of each paid-for period: `step_days` more days per `per_step` more captives."""
 
-    step_days: PositiveInt = Field(default=1, description="days of pause granted per step")
-    per_step: PositiveInt = Field(description="captives released per step")
-    per_extension_limit_days: PositiveInt | None = Field(
+    step_days: PositiveDays = Field(default=1, description="days of pause granted per step")
+    per_step: PositiveCount = Field(description="captives released per step")
+    per_extension_limit_days: PositiveDays | None = Field(
         default=None, description="most days one extension may add"
     )
-    max_total_days: PositiveInt | None = Field(
+    max_total_days: PositiveDays | None = Field(
         default=None, description="cap on the total length of the pause, in days"
     )
 
@@ -169,9 +188,9 @@ class Agreement(_Sourced):
     """The agreement in force: an initial phase of daily batches, then extensions."""
 
     mediator: Id
-    signed: date | None = None
-    start: date = Field(description="first day of the pause")
-    initial_days: PositiveInt
+    signed: Day | None = None
+    start: Day = Field(description="first day of the pause")
+    initial_days: PositiveDays
     batches: Batches
     exchange: Exchange
     extension: ExtensionRule | None = None
@@ -182,8 +201,12 @@ class Agreement(_Sourced):
         default_factory=dict,
         description="per party, chance that it refuses a day's batch (a breach unless cured)",
     )
-    cure_attempts: NonNegativeInt = Field(
-        default=0, description="times the mediator may re-request a refused batch the same day"
+    cure_attempts: int = Field(
+        default=0,
+        strict=True,
+        ge=0,
+        le=MAX_CURES,
+        description="times the mediator may re-request a refused batch the same day",
     )
 
     @model_validator(mode="after")
@@ -198,7 +221,7 @@ class Agreement(_Sourced):
 
 
 class SideRelease(_Sourced):
-    date: date
+    date: Day
     category: Id
     count: Count
 
@@ -214,18 +237,18 @@ class SideChannel(_Sourced):
     requires_pause: bool = Field(
         default=True, description="releases happen only on days the main pause holds"
     )
-    releases: list[SideRelease] = Field(min_length=1)
+    releases: list[SideRelease] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class HoldingsEvent(_Sourced):
     """A dated change to a holding (a death, a transfer, a capture)."""
 
     kind: Literal["holdings"]
-    date: date
+    date: Day
     holder: Id
     category: Id
     custody: Id
-    change: int = Field(description="signed change to the count")
+    change: SignedCount = Field(description="signed change to the count")
     description: Text | None = None
 
 
@@ -233,7 +256,7 @@ class CustodyEvent(_Sourced):
     """A dated change to whether a group's captives can be reached."""
 
     kind: Literal["custody"]
-    date: date
+    date: Day
     group: Id
     reachable: bool
     description: Text | None = None
@@ -243,20 +266,20 @@ class ValueEvent(_Sourced):
     """A dated change to one term of a party's value model."""
 
     kind: Literal["value"]
-    date: date
+    date: Day
     party: Id
     term: Literal["receive", "give", "pause_day", "fighting_day"]
     category: Id | None = Field(default=None, description="needed for receive and give")
-    change: float
+    change: Real
 
 
 class DelayEvent(_Sourced):
     """A recorded hold-up of a day's hand-over (no change to counts)."""
 
     kind: Literal["delay"]
-    date: date
+    date: Day
     party: Id | None = None
-    hours: float | None = Field(default=None, ge=0)
+    hours: float | None = Field(default=None, ge=0, le=24 * MAX_DAYS)
     description: Text | None = None
 
 
@@ -264,9 +287,9 @@ class PressureEvent(_Sourced):
     """A dated change to a party's pressure (value per day of pause over fighting)."""
 
     kind: Literal["pressure"]
-    date: date
+    date: Day
     party: Id
-    change: float
+    change: Real
     description: Text | None = None
 
 
@@ -279,14 +302,14 @@ Event = Annotated[
 class PartyValues(_Sourced):
     """A party's linear additive value of flows and days, in the scenario's units."""
 
-    receive: dict[Id, float] = Field(
+    receive: dict[Id, Real] = Field(
         default_factory=dict, description="value per captive of this category received"
     )
-    give: dict[Id, float] = Field(
+    give: dict[Id, Real] = Field(
         default_factory=dict, description="cost per captive of this category released"
     )
-    pause_day: float = Field(default=0.0, description="value of one more day of pause")
-    fighting_day: float = Field(default=0.0, description="value of one more day of fighting")
+    pause_day: Real = Field(default=0.0, description="value of one more day of pause")
+    fighting_day: Real = Field(default=0.0, description="value of one more day of fighting")
 
 
 class Values(_Model):
@@ -295,6 +318,16 @@ class Values(_Model):
     units: Name = Field(description="what one unit of value means, stated for the reader")
     parties: dict[Id, PartyValues]
 
+
+# The values an issue of each kind may take: days of pause, people a day, a ratio.
+_ISSUE_RANGES: dict[str, tuple[int, int]] = {
+    "pause_days": (0, MAX_DAYS),
+    "releases_per_day": (0, MAX_COUNT),
+    "ratio": (0, MAX_RATIO),
+    "aid_trucks_per_day": (0, MAX_COUNT),
+}
+
+IssueNumber = Annotated[int, Strict(), Field(ge=-MAX_ISSUE_VALUE, le=MAX_ISSUE_VALUE)]
 
 IssueKind = Literal[
     "pause_days", "releases_per_day", "ratio", "first_category", "aid_trucks_per_day", "other"
@@ -310,10 +343,10 @@ class Issue(_Sourced):
         "ratio (for `category`), first_category, aid_trucks_per_day, or other"
     )
     category: Id | None = Field(default=None, description="for a ratio: the category it prices")
-    values: list[Annotated[int, Strict()]] | list[Id] | None = None
-    min: Annotated[int, Strict()] | None = None
-    max: Annotated[int, Strict()] | None = None
-    step: PositiveInt = 1
+    values: list[IssueNumber] | list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
+    min: IssueNumber | None = None
+    max: IssueNumber | None = None
+    step: Annotated[int, Strict(), Field(gt=0, le=MAX_ISSUE_VALUE)] = 1
 
     @model_validator(mode="after")
     def _domain(self) -> Issue:
@@ -341,9 +374,24 @@ class Issue(_Sourced):
                 else 0
             )
         )
-        if size > 10_000:
-            raise ValueError("an issue may have at most 10,000 values")
+        if size > MAX_ITEMS:
+            raise ValueError(f"an issue may have at most {MAX_ITEMS:,} values")
+        bounds = _ISSUE_RANGES.get(self.kind)
+        if bounds is not None:
+            numbers = [v for v in (self.values or [self.min, self.max]) if isinstance(v, int)]
+            if numbers and (min(numbers) < bounds[0] or max(numbers) > bounds[1]):
+                raise ValueError(
+                    f"{self.kind} values must lie in {bounds[0]:,}..{bounds[1]:,}; "
+                    f"this domain spans {min(numbers):,}..{max(numbers):,}"
+                )
         return self
+
+    def size(self) -> int:
+        """How many values the issue's domain has."""
+        if self.values is not None:
+            return len(self.values)
+        assert self.min is not None and self.max is not None
+        return (self.max - self.min) // self.step + 1
 
     def domain(self) -> list[int] | list[str]:
         if self.values is not None:
@@ -356,10 +404,10 @@ class IssueValue(_Model):
     """A party's value function for one issue: `slope` * x + `bias`, or a `table` by value,
     times `weight` (NegMAS's linear additive utility with affine or table value functions)."""
 
-    weight: float = 1.0
-    slope: float | None = None
-    bias: float = 0.0
-    table: dict[str, float] | None = None
+    weight: Real = 1.0
+    slope: Real | None = None
+    bias: Real = 0.0
+    table: dict[str, Real] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> IssueValue:
@@ -376,7 +424,7 @@ class Curve(_Model):
     the exponent the other way round: there Boulware has e < 1.)"""
 
     kind: Literal["boulware", "linear", "conceder"] = "boulware"
-    exponent: float | None = Field(default=None, gt=0)
+    exponent: float | None = Field(default=None, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> Curve:
@@ -405,13 +453,13 @@ class Negotiator(_Sourced):
     issues: dict[Id, IssueValue] = Field(
         default_factory=dict, description="value functions of issues (linear additive)"
     )
-    reservation: float = Field(description="value of going on fighting, in the value units")
+    reservation: Real = Field(description="value of going on fighting, in the value units")
     curve: Curve = Field(default_factory=Curve)
-    deadline_days: PositiveInt = Field(description="days of talks before the party walks away")
+    deadline_days: PositiveDays = Field(description="days of talks before the party walks away")
     breakdown_probability: Probability = Field(
         default=0.0, description="per round, chance that this party breaks off the talks"
     )
-    pressure: float = Field(
+    pressure: Real = Field(
         default=0.0,
         description="value per day of pause over a day of fighting; each day of fighting "
         "costs the party this much (events move it)",
@@ -426,11 +474,11 @@ class Template(_Sourced):
     exchange_releaser: Id
     exchange_categories: list[Id] = Field(min_length=1)
     exchange_split: Literal["in_order", "proportional"] = "proportional"
-    default_ratio: NonNegativeInt = Field(
+    default_ratio: Ratio = Field(
         default=1, description="counter-releases per captive of a category no ratio issue prices"
     )
     extension: ExtensionRule | None = None
-    start_after_days: NonNegativeInt = Field(
+    start_after_days: Days = Field(
         default=1, description="days from agreement to the first day of pause"
     )
 
@@ -438,20 +486,36 @@ class Template(_Sourced):
 class Negotiation(_Sourced):
     """Talks through a mediator while fighting goes on (SYSTEM.md, Negotiation)."""
 
-    start: date = Field(description="first day of talks")
+    start: Day = Field(description="first day of talks")
     mediator: Id | None = Field(default=None, description="the channel; None: direct talks")
     first_mover: Id
-    issues: list[Issue] = Field(min_length=1)
+    issues: list[Issue] = Field(min_length=1, max_length=64)
     parties: dict[Id, Negotiator]
     template: Template | None = Field(
         default=None, description="execution terms of an agreement (None: talks only)"
     )
-    restart_after_days: NonNegativeInt | None = Field(
+    restart_after_days: Days | None = Field(
         default=1, description="days after a pause ends or talks fail before new talks (None: none)"
     )
     acceptance_tolerance: float = Field(
-        default=1e-4, ge=0, description="eps below the aspiration still accepted/offered (NegMAS)"
+        default=1e-4,
+        ge=0,
+        le=1.0,
+        description="eps below the aspiration still accepted/offered (NegMAS)",
     )
+
+    @model_validator(mode="after")
+    def _outcomes(self) -> Negotiation:
+        outcomes = 1
+        for issue in self.issues:
+            outcomes *= issue.size()
+            if outcomes > MAX_OUTCOMES:
+                sizes = " x ".join(f"{i.size():,}" for i in self.issues)
+                raise ValueError(
+                    f"the issues make {sizes} outcomes, over the {MAX_OUTCOMES:,} the talks "
+                    "can weigh; use fewer values (a coarser `step`) or fewer issues"
+                )
+        return self
 
 
 class Scenario(_Model):
@@ -468,17 +532,18 @@ class Scenario(_Model):
     description: Text | None = None
     calendar: Calendar
     parties: list[Party] = Field(min_length=2, max_length=2)
-    groups: list[Group] = Field(default_factory=list)
-    categories: list[Category] = Field(min_length=1)
-    holdings: list[Holding] = Field(default_factory=list)
-    mediators: list[Mediator] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list, max_length=MAX_CATEGORIES)
+    categories: list[Category] = Field(min_length=1, max_length=MAX_CATEGORIES)
+    holdings: list[Holding] = Field(default_factory=list, max_length=MAX_ITEMS)
+    mediators: list[Mediator] = Field(default_factory=list, max_length=MAX_CATEGORIES)
     agreement: Agreement | None = None
-    side_channels: list[SideChannel] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
+    side_channels: list[SideChannel] = Field(default_factory=list, max_length=MAX_CATEGORIES)
+    events: list[Event] = Field(default_factory=list, max_length=MAX_ITEMS)
     negotiation: Negotiation | None = None
     values: Values
     priors: list[Prior] = Field(
         default_factory=list,
+        max_length=1000,
         description="distributions over uncertain numbers of this scenario, for ensembles: "
         "each draws one number (a holding's count, a relay delay, a value, a pressure, "
         "a probability, ...); a single run uses the point values written above",

@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._base import Id, _Model, _Sourced
+from ._base import MAX_COUNT, MAX_DAYS, Id, _Model, _Sourced
 
 WholeNumber = Annotated[int, Strict()]
 
@@ -89,8 +89,14 @@ class Poisson(_Model):
     def integer(self) -> bool:
         return True
 
+    def top(self) -> int:
+        """The greatest count drawn without ``max``: the mean plus 12 standard deviations
+        and 40 (where the Poisson's tail is below 1e-30; draws beyond it become it)."""
+        return int(self.mean + 12.0 * math.sqrt(self.mean) + 40.0)
+
     def support(self) -> tuple[float, float]:
-        return (float(self.min or 0), math.inf if self.max is None else float(self.max))
+        high = self.top() if self.max is None else self.max
+        return (float(self.min or 0), float(max(high, self.min or 0)))
 
 
 class DiscreteUniform(_Model):
@@ -284,7 +290,7 @@ class HoldingPrior(_Prior):
     custody: Id
 
     integer_target: ClassVar[bool] = True
-    bounds: ClassVar[tuple[float, float]] = (0.0, math.inf)
+    bounds: ClassVar[tuple[float, float]] = (0.0, float(MAX_COUNT))
     what: ClassVar[str] = "a holding's count"
 
     def key(self) -> tuple[str | None, ...]:
@@ -298,7 +304,7 @@ class RelayDelayPrior(_Prior):
     mediator: Id
 
     integer_target: ClassVar[bool] = True
-    bounds: ClassVar[tuple[float, float]] = (0.0, 3660.0)
+    bounds: ClassVar[tuple[float, float]] = (0.0, float(MAX_DAYS))
     what: ClassVar[str] = "a relay delay in days"
 
     def key(self) -> tuple[str | None, ...]:

@@ -107,7 +107,9 @@ def _negotiation(
 
 
 def _fmt_bound(x: float) -> str:
-    return f"{x:g}" if x not in (math.inf, -math.inf) else ("infinity" if x > 0 else "-infinity")
+    if x in (math.inf, -math.inf):
+        return "infinity" if x > 0 else "-infinity"
+    return f"{int(x):,}" if x == int(x) else f"{x:g}"
 
 
 def _priors(
