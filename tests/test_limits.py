@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -117,27 +116,23 @@ def test_many_categories_are_refused_at_once(tmp_path: Path) -> None:
     text = changed(NOV, "categories:\n", "categories:\n" + categories)
     path = tmp_path / "wide.yaml"
     path.write_text(text, encoding="utf-8")
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "ceasefire", "check", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr
-    assert "categories" in done.stderr
-    assert time.perf_counter() - start < 60
+    assert "categories" in refused_by_cli("check", str(path))
 
 
 @pytest.mark.parametrize("name", ["holding at 2**63-1", "pause_day NaN", "horizon 9999-12-31"])
-def test_cli_check_exits_2_without_traceback(tmp_path: Path, name: str) -> None:
+def test_cli_run_refuses_without_traceback(tmp_path: Path, name: str) -> None:
     base, old, new = CASES[name]
     path = tmp_path / "bad.yaml"
     path.write_text(changed(base, old, new), encoding="utf-8")
+    refused_by_cli("run", str(path), "--out", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def refused_by_cli(*args: str) -> str:
+    """The CLI's message for ``args``, which it must refuse (exit 2, no traceback); the
+    timeout bounds how long a refusal may take."""
     done = subprocess.run(
-        [sys.executable, "-m", "ceasefire", "run", str(path), "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "ceasefire", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -145,4 +140,4 @@ def test_cli_check_exits_2_without_traceback(tmp_path: Path, name: str) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert not (tmp_path / "out").exists()
+    return done.stderr
