@@ -87,19 +87,6 @@ def run_ensemble(
     return arrays.result(seed)
 
 
-def assemble(
-    batches: Batches, seed: int, parts: list[dict[str, NDArray[Any]]], n: int
-) -> EnsembleResult:
-    """One result from the batches' arrays, in order."""
-    arrays = ResultArrays(batches, n)
-    first = 0
-    for part in parts:
-        count = part["pause_days"].shape[0]
-        arrays.put(slice(first, first + count), part)
-        first += count
-    return arrays.result(seed)
-
-
 class ResultArrays:
     """An ensemble's result arrays, each batch written into its rows as it arrives (one
     copy, at the result's types; no batch kept). Arrays with a column per extension or

@@ -27,7 +27,7 @@ from ..scenario import Scenario
 from ._backend import run_batches
 from ._episodes import BATCH_SIZE, Batches, run_batch
 from ._results import EnsembleResult
-from ._run import assemble, check_arguments
+from ._run import ResultArrays, check_arguments
 
 __all__ = ["iter_ensemble", "slice_result"]
 
@@ -56,8 +56,10 @@ def iter_ensemble(
 def _results(
     batches: Batches, seed: int, parts: Iterator[tuple[slice, Any]]
 ) -> Iterator[EnsembleResult]:
-    for rows, arrays in parts:
-        yield assemble(batches, seed, [arrays], rows.stop - rows.start)
+    for rows, part in parts:
+        arrays = ResultArrays(batches, rows.stop - rows.start)
+        arrays.put(slice(0, rows.stop - rows.start), part)
+        yield arrays.result(seed)
 
 
 def slice_result(result: EnsembleResult, start: int, stop: int) -> EnsembleResult:

@@ -365,16 +365,7 @@ class Issue(_Sourced):
                 raise ValueError("first_category takes `values`: a list of category ids")
         elif listed and not all(isinstance(v, int) for v in self.values or []):
             raise ValueError(f"{self.kind} takes whole numbers")
-        size = (
-            len(self.values)
-            if self.values is not None
-            else (
-                (self.max - self.min) // self.step + 1
-                if self.max is not None and self.min is not None
-                else 0
-            )
-        )
-        if size > MAX_ITEMS:
+        if self.size() > MAX_ITEMS:
             raise ValueError(f"an issue may have at most {MAX_ITEMS:,} values")
         bounds = _ISSUE_RANGES.get(self.kind)
         if bounds is not None:
