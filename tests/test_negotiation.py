@@ -81,11 +81,11 @@ def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
     n = own.size
     members = np.zeros(n, dtype=np.int64)
     start = np.zeros(n + 1, dtype=np.int64)
-    up = np.zeros(n + 1, dtype=np.int64)
-    down = np.zeros(n + 1, dtype=np.int64)
+    values = np.zeros(n)
     sf = np.zeros(2)
-    assert index_side(own, n, members, start, up, down, sf, 0) == own.max()
-    return offer(own, other, n, members, start, up, down, sf, 0, lo)
+    assert index_side(own, n, members, start, values, sf, 0) == own.max()
+    assert values.tolist() == sorted(own.tolist())  # the index ranks the table
+    return offer(own, other, n, members, start, values, sf, 0, lo)
 
 
 def rule_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
@@ -129,6 +129,10 @@ def test_offers_follow_the_rule_on_tables_with_ties_and_thresholds_out_of_range(
         own = rng.choice(np.round(rng.uniform(0, 1, size=6), 2), size=n)
         if rng.random() < 0.3:  # values spread out: more buckets in play
             own = rng.uniform(-5, 5, size=n)
+        elif rng.random() < 0.2:  # a cluster in one bucket (sorted by the heap sort)
+            n = int(rng.integers(20, 120))
+            own = np.append(rng.uniform(0.5, 0.5 + 1e-9, size=n - 1).round(12), 100.0)
+            own[rng.integers(0, n - 1, size=n // 4)] = 0.5
         other = rng.choice([0.0, 0.25, 0.5, 1.0], size=n)
         near = [*(own + 5e-7).tolist(), *(own - 5e-7).tolist()]
         lows = [*own.tolist(), *near, *rng.uniform(-6, 6, 8).tolist()]

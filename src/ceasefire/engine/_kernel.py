@@ -4,7 +4,9 @@ Longer than most modules (about 700 lines) on purpose: the day loop and every ru
 a pause, in the order of the loop, so that they read top to bottom as the specification
 does; the talks' rules are in ``_negotiation`` and ``_table``.
 
-Read :func:`run_episode` first: it is the whole day loop. Each day:
+Read :func:`run_episode` first: it is the whole day loop. Once nothing but fighting
+can happen any more (``quiet``), the rest of the horizon is days of fighting
+(``fight_out``). Until then, each day:
 
 1. dated events change holdings, custody, values or pressure (``apply_events``);
 2. on the agreement's start date the pause begins (``start_pause``);
@@ -158,6 +160,9 @@ def run_episode(plan: PlanArrays, st: State) -> None:
     si = st.si
     for day in range(plan.sizes[Z_DAYS]):
         si[S_DAY] = day
+        if quiet(plan, st):
+            fight_out(plan, st)
+            break
         apply_events(plan, st)
         if si[S_AGREEMENT] != NO_AGREEMENT and day == st.ag[AG_START] and si[S_STARTED] == 0:
             start_pause(plan, st)
@@ -176,6 +181,39 @@ def run_episode(plan: PlanArrays, st: State) -> None:
 
 
 # -- the rules of a day, in the order of the loop ------------------------------------
+
+
+@inline
+def quiet(plan: PlanArrays, st: State) -> bool:
+    """Whether nothing but fighting can happen from today on: no pause or talks on, none
+    to come (no agreement waiting for its start, no talks to open), no hand-over waiting
+    for its verification, no dated event or side channel ahead."""
+    si = st.si
+    day = si[S_DAY]
+    if si[S_PAUSE] == 1 or si[S_TALKS] == 1 or si[S_NEXT_TALKS] >= day:
+        return False
+    if si[S_AGREEMENT] != NO_AGREEMENT and si[S_STARTED] == 0 and st.ag[AG_START] >= day:
+        return False
+    for v in range(si[S_PENDING]):
+        if st.pending_day[v] >= day:
+            return False
+    events, side = plan.events, plan.side
+    for j in range(events.shape[0]):
+        if events[j, 0] >= day:
+            return False
+    for j in range(side.shape[0]):  # noqa: SIM110 - a loop numba compiles
+        if side[j, 0] >= day and side[j, 5] == 0:
+            return False
+    return True
+
+
+@inline
+def fight_out(plan: PlanArrays, st: State) -> None:
+    """The rest of the horizon when it is quiet: days of fighting, each recorded."""
+    si = st.si
+    for day in range(si[S_DAY], plan.sizes[Z_DAYS]):
+        si[S_DAY] = day
+        record_day(plan, st)
 
 
 @inline

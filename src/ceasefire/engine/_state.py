@@ -183,10 +183,9 @@ class State(NamedTuple):
     tb_grid: I64
     tb_pos: I64
     tb_val: F64
-    sd_members: I64  # [side, j]: table places, grouped by bucket of own value
-    sd_start: I64  # [side, b]: where bucket b starts in sd_members
-    sd_next: I64  # [side, b]: the first non-empty bucket from b up (n: none)
-    sd_prev: I64  # [side, b]: the last non-empty bucket from b down (-1: none)
+    sd_members: I64  # [side, j]: table places ranked by own value (then place)
+    sd_start: I64  # [side, b]: where bucket b of own value starts in sd_members
+    sd_values: F64  # [side, j]: the own value of sd_members[side, j]
     released: I64
     side_released: I64
     extensions: I64

@@ -267,14 +267,14 @@ def bucket(v: float, low: float, scale: float, n: int) -> int:
 
 @kernel
 def index_side(
-    own: F64, n: int, members: I64, start: I64, up: I64, down: I64, sf: F64, slot: int
+    own: F64, n: int, members: I64, start: I64, values: F64, sf: F64, slot: int
 ) -> float:
     """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
-    its own value (``members[start[b]:start[b + 1]]``: bucket b, in place order), the
-    first non-empty bucket from b up (``up[b]``, n if none) and from b down
-    (``down[b]``, -1 if none); the least value and the buckets per unit of value in
-    ``sf[slot]``, ``sf[slot + 1]``; returns the greatest value. Finding an offer then
-    looks at a few buckets, not at every outcome."""
+    its own value, bucket b at ``members[start[b]:start[b + 1]]``, each bucket sorted by
+    value, then place (``values[m]`` the value of ``members[m]``: the whole of
+    ``members`` is the table ranked by own value); the least value and the buckets per
+    unit of value in ``sf[slot]``, ``sf[slot + 1]``; returns the greatest value. Finding
+    an offer then looks at one bucket and the places of one value, not at every outcome."""
     low = own[0]
     high = own[0]
     for j in range(1, n):
@@ -296,18 +296,61 @@ def index_side(
     for b in range(n, 0, -1):
         start[b] = start[b - 1]
     start[0] = 0
-    last = -1
+    for m in range(n):
+        values[m] = own[members[m]]
     for b in range(n):
-        if start[b + 1] > start[b]:
-            last = b
-        down[b] = last
-    first = n
-    for b in range(n - 1, -1, -1):
-        if start[b + 1] > start[b]:
-            first = b
-        up[b] = first
-    up[n] = n
+        if start[b + 1] - start[b] > 1:
+            sort_bucket(values, members, start[b], start[b + 1])
     return float(high)
+
+
+@inline
+def sort_bucket(values: F64, members: I64, first: int, stop: int) -> None:
+    """Sort ``first..stop-1`` by value, then place: insertion for a few (the usual
+    bucket), a heap sort for many (a cluster of values), so never quadratic."""
+    if stop - first <= 16:
+        for m in range(first + 1, stop):
+            v, j = values[m], members[m]
+            i = m
+            while i > first and values[i - 1] > v:
+                values[i] = values[i - 1]
+                members[i] = members[i - 1]
+                i -= 1
+            values[i] = v
+            members[i] = j
+        return
+    size = stop - first
+    for root in range(size // 2 - 1, -1, -1):
+        sift_down(values, members, first, root, size)
+    for end in range(size - 1, 0, -1):
+        swap(values, members, first, first + end)
+        sift_down(values, members, first, 0, end)
+
+
+@inline
+def sift_down(values: F64, members: I64, base: int, root: int, size: int) -> None:
+    while True:
+        child = 2 * root + 1
+        if child >= size:
+            return
+        if child + 1 < size and before(values, members, base + child, base + child + 1):
+            child += 1
+        if not before(values, members, base + root, base + child):
+            return
+        swap(values, members, base + root, base + child)
+        root = child
+
+
+@inline
+def before(values: F64, members: I64, i: int, j: int) -> bool:
+    """Entry i ranks before entry j: a smaller value, or the same and an earlier place."""
+    return bool(values[i] < values[j] or (values[i] == values[j] and members[i] < members[j]))
+
+
+@inline
+def swap(values: F64, members: I64, i: int, j: int) -> None:
+    values[i], values[j] = values[j], values[i]
+    members[i], members[j] = members[j], members[i]
 
 
 @kernel
@@ -324,8 +367,7 @@ def offer(
     n: int,
     members: I64,
     start: I64,
-    up: I64,
-    down: I64,
+    values: F64,
     sf: F64,
     slot: int,
     lo: float,
@@ -335,38 +377,32 @@ def offer(
     1e-6 below and strictly nearer; among places of that value, the best for the other
     side, then the first. Above every value: the greatest, least for the other side,
     then the last (the end of the ranking by own value, ties by the other's, highest
-    first)."""
-    low, scale = sf[slot], sf[slot + 1]
-    b = bucket(lo, low, scale, n)
-    above, found = np.inf, False
-    k = up[b]
-    while k < n and not found:  # buckets past b hold values above lo only
-        for m in range(start[k], start[k + 1]):
-            v = own[members[m]]
-            if v >= lo and (not found or v < above):
-                above, found = v, True
-        k = up[k + 1]
-    below, has_below = -np.inf, False
-    k = down[b]
-    while k >= 0 and not has_below:  # buckets before b hold values below lo only
-        for m in range(start[k], start[k + 1]):
-            v = own[members[m]]
-            if v < lo and (not has_below or v > below):
-                below, has_below = v, True
-        k = down[k - 1] if k > 0 else -1
+    first). On the side's index (:func:`index_side`): the first rank at or above ``lo``
+    is in ``lo``'s bucket or starts the next."""
+    b = bucket(lo, sf[slot], sf[slot + 1], n)
+    i = start[b]
+    while i < start[b + 1] and values[i] < lo:
+        i += 1
+    found = i < n
     last = not found
-    chosen = below if last else above
-    if found and has_below and below >= lo - NEAR and abs(below - lo) < abs(above - lo):
-        chosen = below
-    best = -1
-    k = bucket(chosen, low, scale, n)
-    for m in range(start[k], start[k + 1]):
-        j = members[m]
-        if own[j] != chosen:
-            continue
-        if best < 0 or better(other, j, best, last):
-            best = j
-    return best
+    if last:
+        first = n - 1
+    else:
+        first = i
+        if i > 0:
+            below, above = values[i - 1], values[i]
+            if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
+                first = i - 1
+    chosen = values[first]
+    while first > 0 and values[first - 1] == chosen:
+        first -= 1
+    best = members[first]
+    m = first + 1
+    while m < n and values[m] == chosen:
+        if better(other, members[m], best, last):
+            best = members[m]
+        m += 1
+    return int(best)
 
 
 @inline
