@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._jit import inline, kernel
+from ._jit import inline
 
 I64 = NDArray[np.int64]
 
@@ -52,7 +52,7 @@ def take(hold: I64, reach: I64, order: I64, holder: int, category: int, count: i
             count -= step
 
 
-@kernel
+@inline
 def allocate(
     hold: I64,
     reach: I64,

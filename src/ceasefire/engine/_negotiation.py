@@ -219,8 +219,8 @@ def talk_step(plan: PlanArrays, st: State) -> tuple[int, int, int, int]:
     if n == 0:
         return NO_OUTCOMES, -1, -1, -1
     days = si[S_ROUND_DAYS]
-    k = (si[S_DAY] - si[S_TALKS_START]) // days
-    offset = (si[S_DAY] - si[S_TALKS_START]) % days
+    elapsed = si[S_DAY] - si[S_TALKS_START]
+    k, offset = (elapsed, 0) if days == 1 else (elapsed // days, elapsed % days)
     second = si[S_SECOND_DAY]
     if offset == 0 or offset == second:
         si[S_ROUNDS] = k + 1
@@ -296,6 +296,8 @@ def check_stall(plan: PlanArrays, st: State, k: int) -> tuple[int, int, int, int
     si = st.si
     sf = st.sf
     talks = plan.talks
+    if talks[T_STALL_LIMIT] < 0 or talks[T_MEDIATOR] < 0:  # no text to table
+        return GOING_ON, -1, -1, -1
     val = st.tb_val
     pos = st.tb_pos
     conceded = False

@@ -360,7 +360,7 @@ def threshold(aspiration: float, umin: float, umax: float, eps: float) -> float:
     return float(max(umin, min(umax, lo)))
 
 
-@kernel
+@inline
 def offer(
     own: F64,
     other: F64,
