@@ -57,8 +57,9 @@ def _results(
     batches: Batches, seed: int, parts: Iterator[tuple[slice, Any]]
 ) -> Iterator[EnsembleResult]:
     for rows, part in parts:
-        arrays = ResultArrays(batches, rows.stop - rows.start)
-        arrays.put(slice(0, rows.stop - rows.start), part)
+        count = rows.stop - rows.start
+        arrays = ResultArrays(batches, count)
+        arrays.put(slice(0, count), part)
         yield arrays.result(seed)
 
 
