@@ -81,12 +81,9 @@ class _LazyGroup(click.Group):
 
 
 def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
+    from .terminal import Terminal
 
-    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    return console
+    return Terminal(stderr=stderr, min_width=120)
 
 
 def _refuse(error: ScenarioError) -> NoReturn:
@@ -214,8 +211,7 @@ def run_command(
     scenario = _load(file)
     from .engine import run
     from .ensemble import draw_scenario, run_draw
-    from .outputs import summary_json, write_outputs
-    from .outputs._replay import replay
+    from .outputs import replay, summary_json, write_outputs
 
     if draw is None:
         episode = run(scenario, seed=seed)
@@ -363,22 +359,24 @@ def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], Non
     if not show:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
+    from .terminal import Terminal
+
     with Progress(
-        "[progress.description]{task.description}",
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=Terminal(stderr=True),
         transient=True,
     ) as bar:
         task = bar.add_task(what, total=total)
@@ -545,6 +543,7 @@ def ensemble_command(
     engine = _engine_options(backend, address)
     from .ensemble import iter_ensemble
     from .outputs._ensemble_report import summary_text, write_ensemble
+    from .terminal import visible
 
     _note_compiling(quiet or as_json)
 
@@ -555,7 +554,7 @@ def ensemble_command(
 
     data: dict[str, Any] = _run_guarded(out, work)
     if as_json:
-        click.echo(summary_text(data), nl=False)
+        click.echo(visible(summary_text(data)), nl=False)
         return
     console = _console()
     _print_ensemble(console, scenario, data)
@@ -621,6 +620,7 @@ def compare_command(
 
     from .ensemble import compare
     from .outputs._ensemble_report import render_compare_report, summary_text, write_folder
+    from .terminal import visible
 
     _note_compiling(quiet or as_json)
 
@@ -640,7 +640,7 @@ def compare_command(
 
     data: dict[str, Any] = _run_guarded(out, work)
     if as_json:
-        click.echo(summary_text(data), nl=False)
+        click.echo(visible(summary_text(data)), nl=False)
         return
     console = _console()
     table = Table(
@@ -763,6 +763,7 @@ def sensitivity_command(
         summary_text,
         write_folder,
     )
+    from .terminal import visible
 
     _note_compiling(as_json)
 
@@ -780,7 +781,7 @@ def sensitivity_command(
 
     data: dict[str, Any] = _run_guarded(out, work)
     if as_json:
-        click.echo(summary_text(data), nl=False)
+        click.echo(visible(summary_text(data)), nl=False)
         return
     console = _console()
     for key, output in data["outputs"].items():

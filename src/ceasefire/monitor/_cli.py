@@ -26,6 +26,7 @@ from rich.table import Table
 
 from ..engine import run as run_episode
 from ..scenario import Problem, Scenario, ScenarioError, load_scenario
+from ..terminal import Terminal, visible
 from ._compliance import ComplianceReport, compliance
 from ._csv import import_csv
 from ._errors import MonitorError, StoreError
@@ -41,14 +42,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _console(stderr: bool = False) -> Console:
-    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 160)
-    return console
+    return Terminal(stderr=stderr, min_width=160)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    click.echo(message, err=True)
+    click.echo(visible(message), err=True)
     sys.exit(code)
 
 

@@ -8,6 +8,7 @@ from ._files import (
     transcript_jsonl,
     write_outputs,
 )
+from ._replay import replay
 from ._report import render_report
 from ._tables import day_rows
 
@@ -17,6 +18,7 @@ __all__ = [
     "ledger_csv",
     "provenance",
     "render_report",
+    "replay",
     "summary_json",
     "transcript_jsonl",
     "write_outputs",

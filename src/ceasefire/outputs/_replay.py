@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ceasefire.engine import Episode, TranscriptEntry
+from ceasefire.terminal import data_text
 
 PROMPT = "Enter: next day, q: quit "
 KIND_STYLES = {
@@ -66,21 +67,21 @@ def _day_panel(
         table.add_column(f"value to\n{names.get(p, p)}", justify="right", no_wrap=True)
     table.add_column("other values", ratio=2, min_width=16, overflow="fold")
     for e in entries:
-        cells = [Text(_number(e.values[p])) if p in e.values else Text("") for p in parties]
+        cells = [data_text(_number(e.values[p])) if p in e.values else Text("") for p in parties]
         others = [
             f"{_label(k, names)} {_number(v)}" for k, v in e.values.items() if k not in parties
         ]
         counts = ", ".join(f"{n} {c}" for c, n in e.counts.items())
         text = e.text + (f" [{counts}]" if counts and counts not in e.text else "")
         table.add_row(
-            Text(str(e.seq)),
-            Text(e.kind, style=KIND_STYLES.get(e.kind, "")),
-            Text(", ".join(names.get(a, a) for a in e.actors)),
-            Text(text),
+            data_text(str(e.seq)),
+            data_text(e.kind, style=KIND_STYLES.get(e.kind, "")),
+            data_text(", ".join(names.get(a, a) for a in e.actors)),
+            data_text(text),
             *cells,
-            Text("; ".join(others)),
+            data_text("; ".join(others)),
         )
-    title = Text(f"day {day}, {date}" + (f" ({mode})" if mode else ""), style="bold")
+    title = data_text(f"day {day}, {date}" + (f" ({mode})" if mode else ""), style="bold")
     return Panel(table, title=title, title_align="left")
 
 
