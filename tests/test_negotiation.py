@@ -82,10 +82,15 @@ def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
     members = np.zeros(n, dtype=np.int64)
     start = np.zeros(n + 1, dtype=np.int64)
     values = np.zeros(n)
+    ranked = np.zeros(n + 1, dtype=np.int64)
     sf = np.zeros(2)
-    assert index_side(own, n, members, start, values, sf, 0) == own.max()
-    assert values.tolist() == sorted(own.tolist())  # the index ranks the table
-    return offer(own, other, n, members, start, values, sf, 0, lo)
+    assert index_side(own, n, members, start, values, ranked, sf, 0) == own.max()
+    place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
+    for b in np.flatnonzero(ranked[:n]):  # the buckets read are ranked
+        part = slice(start[b], start[b + 1])
+        assert values[part].tolist() == sorted(own[members[part]].tolist())
+        assert (own[members[part]] == values[part]).all()
+    return place
 
 
 def rule_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
@@ -138,6 +143,14 @@ def test_offers_follow_the_rule_on_tables_with_ties_and_thresholds_out_of_range(
         lows = [*own.tolist(), *near, *rng.uniform(-6, 6, 8).tolist()]
         for lo in lows:
             assert kernel_offer(own, other, lo) == rule_offer(own, other, lo), (own, other, lo)
+        # One index for every threshold, as in talks: buckets ranked as offers read them.
+        members = np.zeros(n, dtype=np.int64)
+        start = np.zeros(n + 1, dtype=np.int64)
+        values, ranked, sf = np.zeros(n), np.zeros(n + 1, dtype=np.int64), np.zeros(2)
+        index_side(own, n, members, start, values, ranked, sf, 0)
+        for lo in rng.permutation(lows):
+            place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
+            assert place == rule_offer(own, other, lo), (own, other, lo)
 
 
 def bench_values(s: Scenario, party: str) -> dict[tuple[int, ...], float]:

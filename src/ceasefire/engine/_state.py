@@ -183,9 +183,10 @@ class State(NamedTuple):
     tb_grid: I64
     tb_pos: I64
     tb_val: F64
-    sd_members: I64  # [side, j]: table places ranked by own value (then place)
+    sd_members: I64  # [side, j]: table places by bucket of own value
     sd_start: I64  # [side, b]: where bucket b of own value starts in sd_members
     sd_values: F64  # [side, j]: the own value of sd_members[side, j]
+    sd_ranked: I64  # [side, b]: 1 if bucket b is ranked (sorted, its values in sd_values)
     released: I64
     side_released: I64
     extensions: I64

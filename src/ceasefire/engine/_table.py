@@ -267,14 +267,16 @@ def bucket(v: float, low: float, scale: float, n: int) -> int:
 
 @kernel
 def index_side(
-    own: F64, n: int, members: I64, start: I64, values: F64, sf: F64, slot: int
+    own: F64, n: int, members: I64, start: I64, values: F64, ranked: I64, sf: F64, slot: int
 ) -> float:
     """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
-    its own value, bucket b at ``members[start[b]:start[b + 1]]``, each bucket sorted by
-    value, then place (``values[m]`` the value of ``members[m]``: the whole of
-    ``members`` is the table ranked by own value); the least value and the buckets per
-    unit of value in ``sf[slot]``, ``sf[slot + 1]``; returns the greatest value. Finding
-    an offer then looks at one bucket and the places of one value, not at every outcome."""
+    its own value, bucket b at ``members[start[b]:start[b + 1]]`` in place order; the
+    least value and the buckets per unit of value in ``sf[slot]``, ``sf[slot + 1]``;
+    returns the greatest value. A bucket is ranked (sorted by value, then place, its
+    values in ``values``, ``ranked[b]`` = 1) when an offer first reads it
+    (:func:`rank_bucket`), so that the whole of ``members`` ranks the table where it has
+    been read. Finding an offer then looks at a bucket or two and the places of one
+    value, not at every outcome."""
     low = own[0]
     high = own[0]
     for j in range(1, n):
@@ -285,6 +287,7 @@ def index_side(
     sf[slot + 1] = scale
     for b in range(n + 1):
         start[b] = 0
+        ranked[b] = 0
     for j in range(n):
         start[bucket(own[j], low, scale, n) + 1] += 1
     for b in range(n):
@@ -296,12 +299,22 @@ def index_side(
     for b in range(n, 0, -1):
         start[b] = start[b - 1]
     start[0] = 0
-    for m in range(n):
-        values[m] = own[members[m]]
-    for b in range(n):
-        if start[b + 1] - start[b] > 1:
-            sort_bucket(values, members, start[b], start[b + 1])
     return float(high)
+
+
+@inline
+def rank_bucket(
+    own: F64, n: int, members: I64, start: I64, values: F64, ranked: I64, sf: F64, slot: int, m: int
+) -> int:
+    """Rank the bucket of ``members[m]`` (once per index); returns the bucket."""
+    k = bucket(own[members[m]], sf[slot], sf[slot + 1], n)
+    if ranked[k] == 0:
+        ranked[k] = 1
+        for i in range(start[k], start[k + 1]):
+            values[i] = own[members[i]]
+        if start[k + 1] - start[k] > 1:
+            sort_bucket(values, members, start[k], start[k + 1])
+    return k
 
 
 @inline
@@ -368,6 +381,7 @@ def offer(
     members: I64,
     start: I64,
     values: F64,
+    ranked: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -378,30 +392,36 @@ def offer(
     side, then the first. Above every value: the greatest, least for the other side,
     then the last (the end of the ranking by own value, ties by the other's, highest
     first). On the side's index (:func:`index_side`): the first rank at or above ``lo``
-    is in ``lo``'s bucket or starts the next."""
+    is in ``lo``'s bucket or starts the next non-empty one; the rank before it ends the
+    bucket before; places of one value share a bucket."""
     b = bucket(lo, sf[slot], sf[slot + 1], n)
     i = start[b]
+    if i < start[b + 1]:
+        rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
     while i < start[b + 1] and values[i] < lo:
         i += 1
-    found = i < n
-    last = not found
+    last = i >= n
     if last:
         first = n - 1
+        rank_bucket(own, n, members, start, values, ranked, sf, slot, first)
     else:
         first = i
+        rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
         if i > 0:
+            rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1)
             below, above = values[i - 1], values[i]
             if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
                 first = i - 1
+    k = bucket(own[members[first]], sf[slot], sf[slot + 1], n)
     chosen = values[first]
-    while first > 0 and values[first - 1] == chosen:
+    while first > start[k] and values[first - 1] == chosen:
         first -= 1
     best = members[first]
-    m = first + 1
-    while m < n and values[m] == chosen:
+    for m in range(first + 1, start[k + 1]):
+        if values[m] != chosen:
+            break
         if better(other, members[m], best, last):
             best = members[m]
-        m += 1
     return int(best)
 
 
