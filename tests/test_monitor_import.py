@@ -122,7 +122,15 @@ def test_an_id_already_in_the_ledger_is_refused_with_its_line(db: str, tmp_path:
     first.write_text(HEADER + ",id\n" + GOOD + ",r1\n", encoding="utf-8")
     assert cli("monitor", "import", "--db", db, str(first)).returncode == 0
     again = tmp_path / "again.csv"
-    again.write_text(HEADER + ",id\n" + GOOD + ",r2\n" + GOOD + ",r1\n", encoding="utf-8")
+    again.write_text(
+        HEADER
+        + ",id\n"
+        + GOOD.replace(",ok", ",second")
+        + ",r2\n"
+        + GOOD.replace(",ok", ",changed")
+        + ",r1\n",
+        encoding="utf-8",
+    )
     _refused(
         db,
         again,
@@ -144,3 +152,65 @@ def test_the_record_broken_in_many_places_lists_every_problem(db: str, tmp_path:
         "broken.csv:21:1: date: '2023-13-26' is not a calendar date",
     )
     assert "(2 problems)" in stderr
+
+
+def _entries(db: str) -> int:
+    with Store.open(db) as store:
+        return store.snapshot().seq
+
+
+def test_importing_a_file_twice_records_it_once(db: str) -> None:
+    assert cli("monitor", "import", "--db", db, str(RECORD)).returncode == 0
+    again = cli("monitor", "import", "--db", db, str(RECORD))
+    assert again.returncode == 0, again.stderr
+    assert "imported 0 observations" in again.stdout
+    assert "skipped 49 rows the ledger already holds: lines 2-50 of the file" in again.stdout
+    assert "nothing written; ledger snapshot 49" in again.stdout
+    assert _entries(db) == 49
+    with Store.open(db) as store:
+        assert store.verify() == []
+
+
+def test_a_longer_file_adds_only_its_new_rows(db: str, tmp_path: Path) -> None:
+    lines = RECORD.read_text(encoding="utf-8").splitlines()
+    first = tmp_path / "first.csv"
+    first.write_text("\n".join(lines[:21]) + "\n", encoding="utf-8")
+    assert cli("monitor", "import", "--db", db, str(first)).returncode == 0
+    assert _entries(db) == 20
+    full = cli("monitor", "import", "--db", db, str(RECORD))
+    assert full.returncode == 0, full.stderr
+    assert "imported 29 observations" in full.stdout
+    assert "skipped 20 rows the ledger already holds: lines 2-21" in full.stdout
+    assert "entries 21 to 49" in full.stdout
+    assert _entries(db) == 49
+
+
+def test_a_row_repeated_in_a_file_is_refused_unless_allowed(sqlite_db: str, tmp_path: Path) -> None:
+    other = GOOD.replace(",13,", ",10,")
+    path = tmp_path / "twice.csv"
+    path.write_text(HEADER + "\n" + GOOD + "\n" + other + "\n" + GOOD + "\n", encoding="utf-8")
+    _refused(sqlite_db, path, "twice.csv:4: repeats line 2", "--allow-duplicates")
+    allowed = cli("monitor", "import", "--db", sqlite_db, "--allow-duplicates", str(path))
+    assert allowed.returncode == 0, allowed.stderr
+    assert "imported 3 observations" in allowed.stdout
+    # Allowed, every row is recorded as it is, even one the ledger holds.
+    again = cli("monitor", "import", "--db", sqlite_db, "--allow-duplicates", str(path))
+    assert again.returncode == 0 and _entries(sqlite_db) == 6
+
+
+def test_rows_held_under_an_id_or_since_corrected_are_not_recorded_again(
+    sqlite_db: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "ids.csv"
+    second = GOOD.replace(",13,", ",10,")
+    path.write_text(HEADER + ",id\n" + GOOD + ",r1\n" + second + ",\n", encoding="utf-8")
+    assert cli("monitor", "import", "--db", sqlite_db, str(path)).returncode == 0
+    with Store.open(sqlite_db) as store:
+        current = store.history("obs-2")[-1].observation
+        assert current is not None
+        fixed = current.counts[0].model_copy(update={"count": 11})
+        store.correct("obs-2", current.model_copy(update={"counts": [fixed]}), "recount")
+    again = cli("monitor", "import", "--db", sqlite_db, str(path))
+    assert again.returncode == 0, again.stderr
+    assert "skipped 2 rows" in again.stdout and "entries 1-2 of the ledger" in again.stdout
+    assert _entries(sqlite_db) == 3

@@ -38,7 +38,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_the_nov2023_record_imports_unchanged_and_verifies(db: str) -> None:
     with new_store(db) as store:
         result = import_csv(store, RECORD)
-        assert result.rows == 49 and result.before.seq == 0 and result.after.seq == 49
+        assert result.rows == 49 and result.entries[0].seq == 1 and result.after.seq == 49
         snap, current = store.view()
         assert snap == result.after and len(current) == 49
         hostages = [

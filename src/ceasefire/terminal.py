@@ -32,6 +32,11 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_escape, text)
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 day``, ``2 days``; ``words`` where the plural is not ``word`` + s."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
 def data_text(text: str, style: str = "") -> Text:
     """A Rich ``Text`` of data: no markup, control characters visible."""
     return Text(visible(text), style=style)

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from ..engine import run as run_episode
 from ..scenario import Problem, Scenario, ScenarioError, load_scenario
-from ..terminal import Terminal, visible
+from ..terminal import Terminal, plural, visible
 from ._compliance import ComplianceReport, compliance
 from ._csv import import_csv
 from ._errors import MonitorError, StoreError
@@ -497,21 +497,54 @@ def retract(db: str, obs_id: str, reason: str, expect: int | None) -> None:
 
 @monitor_group.command(name="import")
 @_db_option
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="record every row as it is, even rows that repeat another row or an "
+    "observation the ledger holds (by default those are refused or skipped)",
+)
 @click.argument("file", type=click.Path(dir_okay=False))
-def import_command(db: str, file: str) -> None:
-    """Import observations from a CSV FILE: every row is checked first; all or nothing."""
+def import_command(db: str, allow_duplicates: bool, file: str) -> None:
+    """Import observations from a CSV FILE: every row is checked first; all or nothing.
+
+    Importing is idempotent: rows the ledger already holds (the same content, recorded
+    before) are skipped, so a file imported twice, or a longer version of a file
+    imported before, records each observation once."""
     with _errors(), _open(db) as store:
-        result = import_csv(store, file)
+        result = import_csv(store, file, allow_duplicates=allow_duplicates)
     out = _console()
+    made = len(result.entries)
     out.print(
-        f"imported {result.rows} observations from {file} ({result.file_sha256}) "
+        f"imported {plural(made, 'observation')} from {file} ({result.file_sha256}) "
         f"in {result.seconds:.2f} s",
         markup=False,
     )
-    out.print(
-        f"entries {result.before.seq + 1} to {result.after.seq}; {result.after.label()}",
-        markup=False,
-    )
+    if result.held:
+        entries = sorted({h for _line, h in result.held})
+        out.print(
+            f"skipped {plural(len(result.held), 'row')} the ledger already holds: "
+            f"{'line' if len(result.held) == 1 else 'lines'} "
+            f"{_spans([line for line, _h in result.held])} of the file, "
+            f"{'entry' if len(entries) == 1 else 'entries'} {_spans(entries)} of the ledger",
+            markup=False,
+        )
+    if made:
+        first, last = result.entries[0].seq, result.entries[-1].seq
+        span = f"entry {first}" if first == last else f"entries {first} to {last}"
+        out.print(f"{span}; {result.after.label()}", markup=False)
+    else:
+        out.print(f"nothing written; {result.after.label()}", markup=False)
+
+
+def _spans(numbers: list[int]) -> str:
+    """``1-3, 7, 9-10`` for [1, 2, 3, 7, 9, 10]."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 # -------------------------------------------------------------------------- reads

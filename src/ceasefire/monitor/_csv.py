@@ -43,6 +43,7 @@ from ._model import (
     Observation,
     Snapshot,
     Source,
+    observation_key,
 )
 from ._store import Store, unknown_category
 
@@ -79,11 +80,14 @@ WHAT = "import"
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import did: the rows read, the entries made, and the rows skipped
+    because the ledger already held them (``held``: the row's line and that entry)."""
+
     file: str
     file_sha256: str
     rows: int
     entries: list[Entry]
-    before: Snapshot
+    held: list[tuple[int, int]]
     after: Snapshot
     seconds: float
 
@@ -392,18 +396,54 @@ def _column_of(field: str) -> str:
     return {"kind": "flow", "counts": "count", "date": "date"}.get(head, head)
 
 
+def repeated_rows(observations: list[Observation], lines: list[int], name: str) -> list[Problem]:
+    """A problem for each row that says what an earlier row of the file says."""
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for o, line in zip(observations, lines, strict=True):
+        key = observation_key(o)
+        if key in first:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    None,
+                    "",
+                    f"repeats line {first[key]} (same date, flow, parties, channel, "
+                    "category, count, source and note); a file lists each observation "
+                    "once. If both happened, tell them apart in the note, or import with "
+                    "--allow-duplicates",
+                )
+            )
+        else:
+            first[key] = line
+    return problems
+
+
 def import_csv(
     store: Store,
     path: str | Path,
     *,
+    allow_duplicates: bool = False,
     on_row: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Check every row of the CSV at ``path``, then record them all in one transaction."""
+    """Check every row of the CSV at ``path``, then record them in one transaction.
+
+    Imports are idempotent: a row that repeats an earlier row of the file is refused,
+    and a row the ledger already holds (see ``Store.record_new``) is skipped, so that
+    importing a file twice, or a file that extends one imported before, records each
+    observation once. ``allow_duplicates`` records every row as it is."""
     started = time.perf_counter()
-    before = store.snapshot()
     observations, lines, digest = read_observations(path, store.categories())
+    if not allow_duplicates:
+        repeated = repeated_rows(observations, lines, str(path))
+        if repeated:
+            raise MonitorError(WHAT, repeated)
     ids = [o.id for o in observations if o.id is not None]
     taken = set(store.existing_ids(ids))
+    if taken and not allow_duplicates:
+        known = store.held()
+        taken -= {o.id for o in observations if o.id in taken and observation_key(o) in known}
     if taken:
         raise MonitorError(
             WHAT,
@@ -420,20 +460,24 @@ def import_csv(
                 if o.id in taken
             ],
         )
-    made = store.record(
+    name = Path(path).name
+    record = store.record if allow_duplicates else store.record_new
+    recorded = record(
         observations,
         origin="import",
-        description=f"import of {Path(path).name}",
-        file_name=Path(path).name,
+        description=f"import of {name}",
+        file_name=name,
         file_sha256=digest,
         on_row=on_row,
     )
+    made, holders = recorded if isinstance(recorded, tuple) else (recorded, [])
+    held = [(line, h) for line, h in zip(lines, holders, strict=False) if h is not None]
     return ImportResult(
         file=str(path),
         file_sha256=digest,
         rows=len(observations),
         entries=made,
-        before=before,
+        held=held,
         after=store.snapshot(),
         seconds=time.perf_counter() - started,
     )

@@ -313,5 +313,11 @@ def content_hash(content: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical(content)).hexdigest()
 
 
+def observation_key(observation: Observation) -> str:
+    """What an observation says, as a hash: its content without its id. Two rows with
+    the same key record the same thing (see ``Store.record_new``)."""
+    return content_hash(observation.payload())
+
+
 def chain_hash(previous: str, content: str) -> str:
     return "sha256:" + hashlib.sha256(f"{previous}\n{content}".encode()).hexdigest()

@@ -53,6 +53,7 @@ from ._model import (
     chain_hash,
     content_hash,
     entry_content,
+    observation_key,
 )
 from ._schema import batches, categories, entries, entry_counts
 
@@ -344,6 +345,45 @@ class Store:
         An observation without an id gets ``obs-<entry number>``. An id already in the
         ledger, or given twice, is refused.
         """
+        made, _held = self._record(
+            observations, origin, description, file_name, file_sha256, on_row, skip_held=False
+        )
+        return made
+
+    def record_new(
+        self,
+        observations: Sequence[Observation],
+        *,
+        origin: str = "import",
+        description: str = "",
+        file_name: str | None = None,
+        file_sha256: str | None = None,
+        on_row: Callable[[int], None] | None = None,
+    ) -> tuple[list[Entry], list[int | None]]:
+        """Record those of ``observations`` that the ledger does not hold yet, in one
+        transaction (so that importing a file twice records it once).
+
+        An observation is held when some entry of the log (a record or a correction,
+        since superseded or retracted too) has the same content: date, kind, parties,
+        channel, counts, credit, day, phase, note and source; its id aside. Returns the
+        entries made and, for each of ``observations``, the entry that held it (``None``
+        for those recorded now). Nothing is written when every one is held.
+        """
+        return self._record(
+            observations, origin, description, file_name, file_sha256, on_row, skip_held=True
+        )
+
+    def _record(
+        self,
+        observations: Sequence[Observation],
+        origin: str,
+        description: str,
+        file_name: str | None,
+        file_sha256: str | None,
+        on_row: Callable[[int], None] | None,
+        *,
+        skip_held: bool,
+    ) -> tuple[list[Entry], list[int | None]]:
         ids = [o.id for o in observations if o.id is not None]
         twice = sorted({i for i in ids if ids.count(i) > 1}) if len(ids) != len(set(ids)) else []
         if twice:
@@ -352,6 +392,14 @@ class Store:
             )
         self._check_categories(observations)
         with self._write() as conn:
+            held: list[int | None] = [None] * len(observations)
+            if skip_held:
+                known = self._held(conn)
+                held = [known.get(observation_key(o)) for o in observations]
+                observations = [o for o, h in zip(observations, held, strict=True) if h is None]
+                if not observations:
+                    return [], held
+                ids = [o.id for o in observations if o.id is not None]
             taken = self._existing_ids(conn, ids)
             if taken:
                 raise MonitorError(
@@ -364,9 +412,24 @@ class Store:
                     ],
                 )
             rows = [(o.id, "record", None, o, "") for o in observations]
-            return self._append(
+            made = self._append(
                 conn, rows, origin, description, file_name, file_sha256, on_row=on_row
             )
+            return made, held
+
+    def held(self) -> dict[str, int]:
+        """The content key (``observation_key``) of every observation the log holds
+        (records and corrections, superseded ones too), each with its first entry."""
+        with self._read() as conn:
+            return self._held(conn)
+
+    def _held(self, conn: Connection) -> dict[str, int]:
+        """The content key of every observation the log holds, with its first entry."""
+        known: dict[str, int] = {}
+        for e in self._entries(conn, sa.select(entries).where(entries.c.action != "retract")):
+            if e.observation is not None:
+                known.setdefault(observation_key(e.observation), e.seq)
+        return known
 
     def correct(
         self,
