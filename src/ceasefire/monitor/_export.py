@@ -4,7 +4,9 @@ By default an export holds the observations as known at a time (the current vers
 of each, retracted ones left out), one row per observation and category. With
 ``full=True`` it holds every entry of the log instead (records, corrections and
 retractions). Every row carries the ledger snapshot (last entry number and chain
-hash); JSON has it at the top and Parquet in the file's metadata too. The file is
+hash); JSON has it at the top and Parquet in the file's metadata too. In CSV and
+Parquet, text a spreadsheet would run as a formula starts with ``'`` (see
+``ceasefire.outputs.safe_cell``); JSON holds the text as recorded. The file is
 written to a temporary path beside the target and renamed into place. The same
 snapshot always gives the same bytes.
 """
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..outputs import safe_cell
 from ._model import Entry, Snapshot
 
 FORMATS = ("csv", "json", "parquet")
@@ -114,7 +117,7 @@ def to_csv(entries: Sequence[Entry], snapshot: Snapshot) -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows(entries, snapshot):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: "" if v is None else safe_cell(v) for k, v in row.items()})
     return buffer.getvalue().encode("utf-8")
 
 
@@ -145,7 +148,7 @@ def to_parquet(
             b"ceasefire.content": b"entries" if full else b"observations",
         },
     )
-    data = rows(entries, snapshot)
+    data = [{k: safe_cell(v) for k, v in row.items()} for row in rows(entries, snapshot)]
     table = pa.Table.from_pylist(data, schema=schema)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")

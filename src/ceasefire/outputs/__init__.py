@@ -1,5 +1,6 @@
 """Outputs of an episode: transcript, ledger, summary and the offline HTML report."""
 
+from ._cells import safe_cell
 from ._files import (
     OUTPUT_FILES,
     ledger_csv,
@@ -19,6 +20,7 @@ __all__ = [
     "provenance",
     "render_report",
     "replay",
+    "safe_cell",
     "summary_json",
     "transcript_jsonl",
     "write_outputs",

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..engine import Episode, LedgerRow
 from ..scenario import Scenario
+from ._cells import safe_cell
 from ._report import render_report
 
 OUTPUT_FILES = ("transcript.jsonl", "ledger.csv", "summary.json", "report.html")
@@ -50,7 +51,7 @@ def ledger_csv(episode: Episode) -> str:
     for row in episode.ledger:
         writer.writerow(
             [
-                *(getattr(row, f) for f in LedgerRow.FIELDS),
+                *(safe_cell(getattr(row, f)) for f in LedgerRow.FIELDS),
                 meta["scenario_hash"],
                 meta["seed"],
                 meta["package_version"],
