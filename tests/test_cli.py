@@ -78,9 +78,10 @@ def test_json_prints_only_the_summary_with_the_documented_keys() -> None:
 def test_rerun_into_the_same_folder_replaces_it_whole(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert cli("run", str(NOV2023), "--out", str(out), "--seed", "1").returncode == 0
-    (out / "stale.txt").write_text("old", encoding="utf-8")
+    # An ensemble's file left from an earlier run into the folder goes with the rest.
+    (out / "episodes.parquet").write_text("old", encoding="utf-8")
     assert cli("run", str(NOV2023), "--out", str(out), "--seed", "2").returncode == 0
-    assert not (out / "stale.txt").exists()
+    assert not (out / "episodes.parquet").exists()
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 

@@ -306,7 +306,7 @@ def test_interrupt_from_the_progress_callback_leaves_nothing(
 ) -> None:
     target = tmp_path / "ens"
     target.mkdir()
-    (target / "marker.txt").write_text("from an earlier run", encoding="utf-8")
+    (target / "summary.json").write_text("from an earlier run", encoding="utf-8")
     seen: list[int] = []
 
     def progress(k: int) -> None:
@@ -324,14 +324,14 @@ def test_interrupt_from_the_progress_callback_leaves_nothing(
             progress=progress,
         )
     assert seen == [100, 100, 100]
-    assert sorted(p.name for p in target.iterdir()) == ["marker.txt"]
+    assert sorted(p.name for p in target.iterdir()) == ["summary.json"]
     assert _leftovers(tmp_path, "ens") == []
 
 
 def test_sigint_exits_130_and_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
     target = tmp_path / "ens"
     target.mkdir()
-    (target / "marker.txt").write_text("from an earlier run", encoding="utf-8")
+    (target / "summary.json").write_text("from an earlier run", encoding="utf-8")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -366,7 +366,7 @@ def test_sigint_exits_130_and_leaves_the_folder_as_it_was(tmp_path: Path) -> Non
             proc.kill()
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert sorted(p.name for p in target.iterdir()) == ["marker.txt"]
+    assert sorted(p.name for p in target.iterdir()) == ["summary.json"]
     assert _leftovers(tmp_path, "ens") == []
 
 

@@ -80,6 +80,26 @@ class _LazyGroup(click.Group):
                 formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
 
+def _force_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="replace the --out folder even if it holds files ceasefire did not write",
+    )(f)
+
+
+def _check_out(out: str | None, force: bool) -> None:
+    """Refuse an --out folder that cannot be written, before any work (exit 2)."""
+    if out is None:
+        return
+    from .outputs import OutputFolderError, check_output_folder
+
+    try:
+        check_output_folder(out, force=force)
+    except OutputFolderError as exc:
+        _fail(str(exc))
+
+
 def _console(stderr: bool = False) -> Console:
     from .terminal import Terminal
 
@@ -134,6 +154,20 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 )
 def main() -> None:
     """Model, simulate and monitor mediated ceasefire-for-exchange agreements."""
+    _exit_on_termination()
+
+
+def _exit_on_termination() -> None:
+    """SIGTERM and SIGHUP end the command as an exception does: staging folders are
+    removed, worker processes stopped, nothing half-written left (exit 128 + signal)."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
 
 
 @main.command()
@@ -195,6 +229,7 @@ def schema(out: str | None) -> None:
     help="run draw I of the scenario's priors (ensemble episode I of --seed) "
     "instead of the file's point values",
 )
+@_force_option
 @click.option("--json", "as_json", is_flag=True, help="print only the summary, as JSON")
 @click.option(
     "--replay",
@@ -203,15 +238,22 @@ def schema(out: str | None) -> None:
     help="step through the transcript day by day (Enter: next day, q: quit)",
 )
 def run_command(
-    file: str, seed: int, draw: int | None, out: str | None, as_json: bool, as_replay: bool
+    file: str,
+    seed: int,
+    draw: int | None,
+    out: str | None,
+    force: bool,
+    as_json: bool,
+    as_replay: bool,
 ) -> None:
     """Run one episode of the scenario in FILE and show it day by day."""
     if as_json and as_replay:
         raise click.UsageError("--json and --replay cannot be combined")
     scenario = _load(file)
+    _check_out(out, force)
     from .engine import run
     from .ensemble import draw_scenario, run_draw
-    from .outputs import replay, summary_json, write_outputs
+    from .outputs import OutputFolderError, replay, summary_json, write_outputs
 
     if draw is None:
         episode = run(scenario, seed=seed)
@@ -220,7 +262,9 @@ def run_command(
         scenario = draw_scenario(scenario, seed, draw)
     if out is not None:
         try:
-            write_outputs(out, scenario, episode)
+            write_outputs(out, scenario, episode, force=force)
+        except OutputFolderError as exc:
+            _fail(str(exc))
         except OSError as exc:
             _console(stderr=True).print(f"cannot write {out}: {exc}", markup=False)
             sys.exit(1)
@@ -322,7 +366,7 @@ EXIT_INTERRUPTED = 130
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    _console(stderr=True).print(message, markup=False)
+    _console(stderr=True).print(message, markup=False, soft_wrap=True)
     sys.exit(code)
 
 
@@ -405,13 +449,14 @@ def _run_guarded(out: str | None, work: Callable[[], Any]) -> Any:
     folder that cannot be written 1, Ctrl-C 130 (and nothing is left half-written)."""
     from .ensemble import ComparisonError, SensitivityError
     from .ensemble._backend import BackendError
+    from .outputs import OutputFolderError
 
     try:
         return work()
     except KeyboardInterrupt:
         where = f"; {out} was not written" if out is not None else ""
         _fail(f"interrupted{where}", EXIT_INTERRUPTED)
-    except (ComparisonError, SensitivityError, NotADirectoryError) as exc:
+    except (ComparisonError, SensitivityError, NotADirectoryError, OutputFolderError) as exc:
         _fail(str(exc))
     except BackendError as exc:
         _fail(str(exc))
@@ -522,6 +567,7 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
     type=click.Path(file_okay=False),
     help="write summary.json, episodes.parquet and report.html here (all or nothing)",
 )
+@_force_option
 @click.option("--json", "as_json", is_flag=True, help="print only summary.json")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @_backend_options
@@ -531,6 +577,7 @@ def ensemble_command(
     seed: int,
     batch_size: int,
     out: str | None,
+    force: bool,
     as_json: bool,
     quiet: bool,
     backend: str,
@@ -540,6 +587,7 @@ def ensemble_command(
     show the distributions: quantiles of pause days and releases, the probability of an
     agreement by each date, of a breach and of each end reason."""
     scenario = _load(file)
+    _check_out(out, force)
     engine = _engine_options(backend, address)
     from .ensemble import iter_ensemble
     from .outputs._ensemble_report import summary_text, write_ensemble
@@ -550,7 +598,9 @@ def ensemble_command(
     def work() -> dict[str, Any]:
         batches = iter_ensemble(scenario, n, seed, batch_size, **engine)
         with _progress(n, _show_progress(quiet, n, batch_size), "episodes") as advance:
-            return write_ensemble(scenario, batches, seed=seed, out=out, progress=advance)
+            return write_ensemble(
+                scenario, batches, seed=seed, out=out, progress=advance, force=force
+            )
 
     data: dict[str, Any] = _run_guarded(out, work)
     if as_json:
@@ -593,6 +643,7 @@ def ensemble_command(
     type=click.Path(file_okay=False),
     help="write summary.json and report.html here (all or nothing)",
 )
+@_force_option
 @click.option("--json", "as_json", is_flag=True, help="print only the comparison, as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @_backend_options
@@ -603,6 +654,7 @@ def compare_command(
     seed: int,
     batch_size: int,
     out: str | None,
+    force: bool,
     as_json: bool,
     quiet: bool,
     backend: str,
@@ -615,6 +667,7 @@ def compare_command(
     the same in-episode draws. For each metric: the mean under A and under B, and the
     mean paired difference B - A with a 95% paired t interval."""
     a, b = _load(file_a), _load(file_b)
+    _check_out(out, force)
     engine = _engine_options(backend, address)
     from rich.table import Table
 
@@ -635,6 +688,7 @@ def compare_command(
                     "summary.json": summary_text(data),
                     "report.html": render_compare_report(a, b, data),
                 },
+                force=force,
             )
         return data
 
@@ -731,6 +785,7 @@ def _clause_ranges(clauses: tuple[str, ...]) -> dict[str, tuple[int, int] | None
     type=click.Path(file_okay=False),
     help="write summary.json and report.html (tornado charts) here",
 )
+@_force_option
 @click.option("--json", "as_json", is_flag=True, help="print only the indices, as JSON")
 def sensitivity_command(
     file: str,
@@ -740,6 +795,7 @@ def sensitivity_command(
     no_clauses: bool,
     no_dummy: bool,
     out: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Which clause or uncertain number matters most: Sobol' indices of pause days and
@@ -751,6 +807,7 @@ def sensitivity_command(
     scenario = _load(file)
     if no_clauses and clauses:
         raise click.UsageError("--clause and --no-clauses cannot be combined")
+    _check_out(out, force)
     requested: dict[str, tuple[int, int] | None] | None = (
         {} if no_clauses else _clause_ranges(clauses) if clauses else None
     )
@@ -776,6 +833,7 @@ def sensitivity_command(
                     "summary.json": summary_text(data),
                     "report.html": render_sensitivity_report(scenario, data),
                 },
+                force=force,
             )
         return data
 

@@ -9,12 +9,15 @@ from ._files import (
     transcript_jsonl,
     write_outputs,
 )
+from ._folders import OutputFolderError, check_output_folder
 from ._replay import replay
 from ._report import render_report
 from ._tables import day_rows
 
 __all__ = [
     "OUTPUT_FILES",
+    "OutputFolderError",
+    "check_output_folder",
     "day_rows",
     "ledger_csv",
     "provenance",

@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -42,77 +38,13 @@ from ..ensemble._summaries import (
     prior_name,
 )
 from ..scenario import Scenario
-from ._files import _swap_into_place
+from ._folders import StagedFolder
 from ._report import _CSS, _kv_table, _table
 from ._svg import BarSeries, Series, band_chart, esc, hbar_chart, stacked_bar_chart
 
 ENSEMBLE_FILES = ("summary.json", "episodes.parquet", "report.html")
 _EPOCH = date(1970, 1, 1)
 MAX_BINS = 40
-
-
-# ---------------------------------------------------------------------------
-# All-or-nothing folders
-
-
-class StagedFolder:
-    """A folder written all or nothing (use as a context manager, then :meth:`commit`)."""
-
-    def __init__(self, target: str | Path) -> None:
-        self.target = Path(target)
-        if self.target.exists() and not self.target.is_dir():
-            raise NotADirectoryError(f"{self.target} exists and is not a folder")
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent)
-        )
-        self._closers: list[Callable[[], None]] = []
-        self.committed = False
-
-    def __enter__(self) -> StagedFolder:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if not self.committed:
-            self.abort()
-
-    def path(self, name: str) -> Path:
-        return self.staging / name
-
-    def on_close(self, close: Callable[[], None]) -> None:
-        """Call ``close`` before the folder is committed or removed (open writers)."""
-        self._closers.append(close)
-
-    def _close(self) -> None:
-        closers, self._closers = self._closers, []
-        for close in closers:
-            close()
-
-    def write_text(self, name: str, text: str) -> None:
-        with open(self.staging / name, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def commit(self) -> Path:
-        self._close()
-        for entry in self.staging.iterdir():
-            with open(entry, "rb") as handle:
-                os.fsync(handle.fileno())
-        _swap_into_place(self.staging, self.target)
-        self.committed = True
-        return self.target
-
-    def abort(self) -> None:
-        try:
-            self._close()
-        finally:
-            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------
@@ -210,6 +142,7 @@ def write_ensemble(
     seed: int,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Consume ``batches`` (consecutive, from draw 0) into the ensemble's summary; with
     ``out``, also write ``summary.json``, ``episodes.parquet`` and ``report.html`` there,
@@ -222,7 +155,7 @@ def write_ensemble(
             if progress is not None:
                 progress(len(batch))
         return summary.to_dict()
-    with StagedFolder(out) as folder:
+    with StagedFolder(out, force=force) as folder:
         writer = EpisodeWriter(folder.path("episodes.parquet"), scenario)
         folder.on_close(writer.close)
         for batch in batches:
@@ -241,9 +174,9 @@ def summary_text(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_folder(out: str | Path, files: dict[str, str]) -> Path:
-    """Write text files into ``out``, all or nothing."""
-    with StagedFolder(out) as folder:
+def write_folder(out: str | Path, files: dict[str, str], *, force: bool = False) -> Path:
+    """Write text files into ``out``, all or nothing (see :class:`StagedFolder`)."""
+    with StagedFolder(out, force=force) as folder:
         for name, text in files.items():
             folder.write_text(name, text)
         return folder.commit()

@@ -1,7 +1,8 @@
 """Writing an episode's outputs to a folder, all or nothing.
 
-Everything is written into a temporary folder beside the target, then renamed
-into place, so a failed or interrupted run never leaves a half-written folder.
+Everything is written into a staging folder beside the target, then renamed into
+place, so a failed or interrupted run never leaves a half-written folder (see
+``_folders``).
 """
 
 from __future__ import annotations
@@ -9,15 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..engine import Episode, LedgerRow
 from ..scenario import Scenario
 from ._cells import safe_cell
+from ._folders import StagedFolder
 from ._report import render_report
 
 OUTPUT_FILES = ("transcript.jsonl", "ledger.csv", "summary.json", "report.html")
@@ -68,42 +67,15 @@ def write_outputs(
     out_dir: str | Path,
     scenario: Scenario,
     episode: Episode,
+    *,
+    force: bool = False,
 ) -> Path:
-    """Write the four outputs into ``out_dir``, replacing it whole if it exists."""
-    target = Path(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"{target} exists and is not a folder")
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        contents = {
-            "transcript.jsonl": transcript_jsonl(episode),
-            "ledger.csv": ledger_csv(episode),
-            "summary.json": summary_json(episode),
-            "report.html": render_report(scenario, episode),
-        }
-        for name, text in contents.items():
-            with open(staging / name, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-        _swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    if not target.exists():
-        staging.rename(target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    old.rmdir()
-    target.rename(old)
-    try:
-        staging.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    """Write the four outputs into ``out_dir``, all or nothing, replacing a folder of
+    earlier outputs (a folder holding other files only with ``force``; see
+    :class:`StagedFolder`)."""
+    with StagedFolder(out_dir, force=force) as folder:
+        folder.write_text("transcript.jsonl", transcript_jsonl(episode))
+        folder.write_text("ledger.csv", ledger_csv(episode))
+        folder.write_text("summary.json", summary_json(episode))
+        folder.write_text("report.html", render_report(scenario, episode))
+        return folder.commit()
