@@ -322,6 +322,7 @@ def _print_summary(console: Console, episode: Episode) -> None:
     from rich.table import Table
 
     from .engine import END_REASONS
+    from .terminal import plural
 
     s = episode.summary
     table = Table(title="summary", title_justify="left", show_header=False)
@@ -329,7 +330,9 @@ def _print_summary(console: Console, episode: Episode) -> None:
     table.add_column("value")
     table.add_row(
         "pause",
-        f"{s.pause_start} to {s.pause_end}, {s.pause_days} days" if s.pause_start else "none",
+        f"{s.pause_start} to {s.pause_end}, {plural(s.pause_days, 'day')}"
+        if s.pause_start
+        else "none",
     )
     table.add_row("extensions", ", ".join(f"+{d}" for d in s.extensions) or "none")
     for party, counts in s.released.items():
@@ -567,6 +570,11 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
     type=click.Path(file_okay=False),
     help="write summary.json, episodes.parquet and report.html here (all or nothing)",
 )
+@click.option(
+    "--episodes-csv",
+    is_flag=True,
+    help="with --out, also write episodes.csv: one row per episode, as episodes.parquet",
+)
 @_force_option
 @click.option("--json", "as_json", is_flag=True, help="print only summary.json")
 @click.option("--quiet", is_flag=True, help="no progress bar")
@@ -577,6 +585,7 @@ def ensemble_command(
     seed: int,
     batch_size: int,
     out: str | None,
+    episodes_csv: bool,
     force: bool,
     as_json: bool,
     quiet: bool,
@@ -587,6 +596,8 @@ def ensemble_command(
     show the distributions: quantiles of pause days and releases, the probability of an
     agreement by each date, of a breach and of each end reason."""
     scenario = _load(file)
+    if episodes_csv and out is None:
+        raise click.UsageError("--episodes-csv needs --out DIR")
     _check_out(out, force)
     engine = _engine_options(backend, address)
     from .ensemble import iter_ensemble
@@ -599,7 +610,13 @@ def ensemble_command(
         batches = iter_ensemble(scenario, n, seed, batch_size, **engine)
         with _progress(n, _show_progress(quiet, n, batch_size), "episodes") as advance:
             return write_ensemble(
-                scenario, batches, seed=seed, out=out, progress=advance, force=force
+                scenario,
+                batches,
+                seed=seed,
+                out=out,
+                progress=advance,
+                force=force,
+                episodes_csv=episodes_csv,
             )
 
     data: dict[str, Any] = _run_guarded(out, work)

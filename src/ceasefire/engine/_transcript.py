@@ -160,10 +160,10 @@ class Decoder:
                 "agreement_in_force",
                 self.sides,
                 f"agreement in force through {self.mediator_name(a_.mediator)}: "
-                f"{a_.initial_days} days, "
+                f"{_days(a_.initial_days)}, "
                 f"batches {initial_batches(a_)} of {', '.join(a_.batches.categories)}",
             )
-            self.note("pause_start", self.sides, f"pause begins for {a_.initial_days} days")
+            self.note("pause_start", self.sides, f"pause begins for {_days(a_.initial_days)}")
         elif kind in (L.SIDE_RELEASE, L.SIDE_SHORTFALL):
             self.side_channel(kind, a[0], a[1])
         elif kind == L.REFUSAL:
@@ -309,7 +309,7 @@ class Decoder:
         if reason == END_COMPLETED:
             return "the initial period is complete"
         if reason == END_CAP:
-            return f"the pause has reached its cap of {x} days"
+            return f"the pause has reached its cap of {_days(x)}"
         if reason == END_NO_ELIGIBLE:
             return (
                 f"{self.name(by)} has {x} eligible captives in reach, "
@@ -398,7 +398,7 @@ class Decoder:
                 "timeout",
                 (me,),
                 f"{self.names[me]} does not answer within its "
-                f"deadline of {n.parties[me].deadline_days} days; it leaves the talks",
+                f"deadline of {_days(n.parties[me].deadline_days)}; it leaves the talks",
             )
         elif kind == L.BREAKDOWN:
             me = self.party(a[0])
@@ -430,7 +430,7 @@ class Decoder:
                     "relay",
                     (mediator.id, me, other),
                     f"{mediator.name} relays the offer to {self.names[other]}"
-                    + (f", arriving in {delay} days" if delay else ""),
+                    + (f", arriving in {_days(delay)}" if delay else ""),
                     values=values,
                 )
         elif kind == L.TEXT:

@@ -8,7 +8,7 @@ days, extensions, releases, why and when each ended, the priors drawn);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,6 +65,13 @@ class EnsembleResult:
     pause_end_day: NDArray[np.int32]
     breaches: NDArray[np.int32]
     delays: NDArray[np.int32]
+    # What the tables need from the scenario: the first row's draw, the priors' names
+    # (``prior_<name>`` columns) and whether each is a whole number, the date the
+    # scenario's own agreement was signed (else starts), if it has one.
+    first_draw: int = field(default=0, kw_only=True)
+    prior_names: tuple[str, ...] = field(default=(), kw_only=True)
+    prior_integer: tuple[bool, ...] = field(default=(), kw_only=True)
+    agreement_signed: date | None = field(default=None, kw_only=True)
 
     def __len__(self) -> int:
         return int(self.pause_days.size)
@@ -82,6 +89,43 @@ class EnsembleResult:
     @property
     def end_reasons(self) -> NDArray[np.str_]:
         return np.array(END_CODES)[self.end_reason]
+
+    def agreement_days(self) -> NDArray[np.int64]:
+        """Each episode's day of agreement (days from the calendar start; -1: none), as
+        the single run's ``agreement_date``: the first agreement reached in the talks
+        (with talks), else, for an agreement in force, its ``signed`` date (else its
+        ``start``) in the episodes whose pause began. An agreement signed before the
+        calendar starts counts on the first day."""
+        days = np.full(len(self), -1, dtype=np.int64)
+        talks = getattr(self, "first_agreement_day", None)
+        if isinstance(talks, np.ndarray):
+            days = talks.astype(np.int64)
+        if self.agreement_signed is not None:
+            signed = max(0, (self.agreement_signed - self.calendar_start).days)
+            days = np.where((days < 0) & (self.pause_start_day >= 0), signed, days)
+        return days
+
+    def to_arrow(self) -> Any:
+        """One row per episode, as a ``pyarrow.Table`` with named columns: ``draw``,
+        pause and fighting days, ``extensions`` (a list), ``released_<party>_<category>``,
+        ``side_channel``, ``end_reason``, ``end_date``, ``agreement_date``, ``ended_by``,
+        breaches, delays, ``talk_rounds`` (with talks) and ``prior_<name>`` for each
+        prior's draw. The columns of ``episodes.parquet``."""
+        from ._tables import episode_table
+
+        return episode_table(self)
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_arrow` as a ``pandas.DataFrame`` (needs pandas:
+        ``pip install 'ceasefire[pandas]'``)."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise ImportError(
+                "EnsembleResult.to_pandas() needs pandas: pip install 'ceasefire[pandas]' "
+                "(to_arrow() needs nothing more)"
+            ) from None
+        return self.to_arrow().to_pandas()
 
     def _date(self, day: int) -> str | None:
         return None if day < 0 else (self.calendar_start + timedelta(days=day)).isoformat()

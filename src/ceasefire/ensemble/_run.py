@@ -12,6 +12,7 @@ from ..scenario import Scenario, content_hash
 from ._backend import Backend, Progress, run_batches
 from ._episodes import BATCH_SIZE, Batches, run_batch
 from ._results import EnsembleResult, NegotiationEnsembleResult
+from ._summaries import prior_name
 
 _TYPES: dict[str, type[np.generic]] = {
     "priors": np.float64,
@@ -122,7 +123,8 @@ class ResultArrays:
                 have[rows] = piece
         self.filled += rows.stop - rows.start
 
-    def result(self, seed: int) -> EnsembleResult:
+    def result(self, seed: int, first: int = 0) -> EnsembleResult:
+        """The result, its first row draw ``first``."""
         batches = self.batches
         s = batches.scenario
         n = self.n
@@ -147,6 +149,12 @@ class ResultArrays:
             "parties": batches.parties,
             "release_columns": batches.release_columns,
             "side_categories": batches.side_categories,
+            "first_draw": first,
+            "prior_names": tuple(prior_name(p.key()) for p in s.priors),
+            "prior_integer": tuple(bool(p.integer_target) for p in s.priors),
+            "agreement_signed": None
+            if s.agreement is None
+            else s.agreement.signed or s.agreement.start,
         }
         if not batches.talks:
             return EnsembleResult(**common, **out)

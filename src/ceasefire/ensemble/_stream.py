@@ -60,7 +60,7 @@ def _results(
         count = rows.stop - rows.start
         arrays = ResultArrays(batches, count)
         arrays.put(slice(0, count), part)
-        yield arrays.result(seed)
+        yield arrays.result(seed, rows.start)
 
 
 def slice_result(result: EnsembleResult, start: int, stop: int) -> EnsembleResult:
@@ -72,4 +72,4 @@ def slice_result(result: EnsembleResult, start: int, stop: int) -> EnsembleResul
         value = getattr(result, f.name)
         if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
             cut[f.name] = value[start:stop]
-    return dataclasses.replace(result, **cut)
+    return dataclasses.replace(result, **cut, first_draw=result.first_draw + start)

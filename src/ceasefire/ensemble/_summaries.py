@@ -120,21 +120,8 @@ class Counts:
 
 
 def agreement_day(result: EnsembleResult, scenario: Scenario) -> NDArray[np.int64]:
-    """Each episode's day of agreement (days from the calendar start; -1: none), as the
-    single run's ``agreement_date``: the first agreement reached in the talks (a
-    result of an ensemble with talks carries ``first_agreement_day``), else, for an
-    agreement in force, its ``signed`` date (else its ``start``) in the episodes whose
-    pause began. An agreement signed before the calendar starts counts on the first day.
-    """
-    days = np.full(len(result), -1, dtype=np.int64)
-    talks = getattr(result, "first_agreement_day", None)
-    if isinstance(talks, np.ndarray):
-        days = talks.astype(np.int64)
-    a = scenario.agreement
-    if a is not None:
-        signed = max(0, ((a.signed or a.start) - result.calendar_start).days)
-        days = np.where((days < 0) & (result.pause_start_day >= 0), signed, days)
-    return days
+    """Each episode's day of agreement (see ``EnsembleResult.agreement_days``)."""
+    return result.agreement_days()
 
 
 def party_totals(result: EnsembleResult) -> dict[str, NDArray[np.int64]]:

@@ -25,16 +25,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..ensemble import END_CODES, EnsembleResult
+from ..ensemble import EnsembleResult
 from ..ensemble._summaries import (
     QUANTILE_KEYS,
     QUANTILES,
     EnsembleSummary,
-    agreement_day,
     prior_name,
 )
 from ..scenario import Scenario
@@ -51,81 +50,42 @@ MAX_BINS = 40
 # Per-episode rows as Parquet
 
 
-def _dates(days: np.ndarray[Any, Any], offset: int, mask: np.ndarray[Any, Any]) -> pa.Array:
-    values = pa.array((days.astype(np.int64) + offset).astype(np.int32), mask=mask)
-    return values.cast(pa.date32())
-
-
-def episode_table(result: EnsembleResult, scenario: Scenario, first: int) -> pa.Table:
-    """The per-episode rows of a batch whose first row is draw ``first``."""
-    n = len(result)
-    start = (result.calendar_start - _EPOCH).days
-    ext = result.extensions
-    lengths = (ext >= 0).sum(axis=1)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    columns: dict[str, pa.Array] = {
-        "draw": pa.array(np.arange(first, first + n, dtype=np.int64)),
-        "pause_days": pa.array(result.pause_days.astype(np.int32)),
-        "fighting_days": pa.array(result.fighting_days.astype(np.int32)),
-        "extensions": pa.ListArray.from_arrays(
-            pa.array(offsets), pa.array(ext[ext >= 0].astype(np.int32))
-        ),
-    }
-    for j, (party, category) in enumerate(result.release_columns):
-        columns[f"released_{party}_{category}"] = pa.array(result.released[:, j].astype(np.int32))
-    columns["side_channel"] = pa.array(result.side_channel_released.astype(np.int32))
-    reasons = pa.DictionaryArray.from_arrays(
-        pa.array(result.end_reason.astype(np.int32)), pa.array(list(END_CODES))
-    )
-    columns["end_reason"] = reasons.dictionary_decode()
-    columns["end_date"] = _dates(result.end_day, start, result.end_day < 0)
-    agreed = agreement_day(result, scenario)
-    a = scenario.agreement
-    signed = (a.signed or a.start) if a is not None and scenario.negotiation is None else None
-    if signed is not None:  # the agreement in force: its own date, even before the calendar
-        columns["agreement_date"] = _dates(
-            np.zeros(n, dtype=np.int64), (signed - _EPOCH).days, agreed < 0
-        )
-    else:
-        columns["agreement_date"] = _dates(agreed, start, agreed < 0)
-    by = result.ended_by.astype(np.int32)
-    columns["ended_by"] = pa.DictionaryArray.from_arrays(
-        pa.array(by, mask=by < 0), pa.array(list(result.parties))
-    ).dictionary_decode()
-    columns["breach"] = pa.array(result.breach)
-    columns["breach_count"] = pa.array(result.breaches.astype(np.int32))
-    columns["delays"] = pa.array(result.delays.astype(np.int32))
-    rounds = getattr(result, "talk_rounds", None)
-    if isinstance(rounds, np.ndarray):  # an ensemble with talks
-        columns["talk_rounds"] = pa.array(rounds.astype(np.int32))
-    for j, prior in enumerate(scenario.priors):
-        values = result.priors[:, j]
-        array = values.astype(np.int64) if prior.integer_target else values.astype(np.float64)
-        columns[f"prior_{prior_name(prior.key())}"] = pa.array(array)
-    return pa.table(columns)
-
-
 class EpisodeWriter:
-    """Appends each batch's per-episode rows to one Parquet file (a row group a batch)."""
+    """Appends each batch's per-episode rows to one Parquet file (a row group a batch)
+    and, with ``csv_path``, to a CSV file (extensions written as ``2;1``)."""
 
-    def __init__(self, path: Path, scenario: Scenario) -> None:
+    def __init__(self, path: Path, csv_path: Path | None = None) -> None:
         self.path = path
-        self.scenario = scenario
+        self.csv_path = csv_path
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
+        self._csv: pacsv.CSVWriter | None = None
 
     def append(self, result: EnsembleResult) -> None:
-        table = episode_table(result, self.scenario, self.rows)
+        table = result.to_arrow()
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self._writer.write_table(table)
+        if self.csv_path is not None:
+            flat = _flat(table)
+            if self._csv is None:
+                self._csv = pacsv.CSVWriter(self.csv_path, flat.schema)
+            self._csv.write_table(flat)
         self.rows += len(result)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        for writer in (self._writer, self._csv):
+            if writer is not None:
+                writer.close()
+        self._writer = self._csv = None
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """``table`` with its list column (extensions) as text, ``2;1``, for CSV."""
+    i = table.schema.get_field_index("extensions")
+    days = table.column(i).to_pylist()
+    text = pa.array([";".join(str(d) for d in row) for row in days], pa.string())
+    return table.set_column(i, "extensions", text)
 
 
 # ---------------------------------------------------------------------------
@@ -143,11 +103,13 @@ def write_ensemble(
     out: str | Path | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    episodes_csv: bool = False,
 ) -> dict[str, Any]:
     """Consume ``batches`` (consecutive, from draw 0) into the ensemble's summary; with
-    ``out``, also write ``summary.json``, ``episodes.parquet`` and ``report.html`` there,
-    all or nothing. ``progress(k)`` is called after each batch of ``k`` episodes (an
-    exception it raises, like any other, leaves ``out`` as it was)."""
+    ``out``, also write ``summary.json``, ``episodes.parquet`` and ``report.html`` there
+    (and ``episodes.csv``, the same rows, with ``episodes_csv``), all or nothing.
+    ``progress(k)`` is called after each batch of ``k`` episodes (an exception it
+    raises, like any other, leaves ``out`` as it was)."""
     summary = EnsembleSummary(scenario, seed)
     if out is None:
         for batch in batches:
@@ -156,7 +118,10 @@ def write_ensemble(
                 progress(len(batch))
         return summary.to_dict()
     with StagedFolder(out, force=force) as folder:
-        writer = EpisodeWriter(folder.path("episodes.parquet"), scenario)
+        writer = EpisodeWriter(
+            folder.path("episodes.parquet"),
+            folder.path("episodes.csv") if episodes_csv else None,
+        )
         folder.on_close(writer.close)
         for batch in batches:
             summary.add(batch)

@@ -26,7 +26,14 @@ from types import TracebackType
 
 # Every file name an output folder of ours holds (run, ensemble, compare, sensitivity).
 OUR_FILES = frozenset(
-    {"transcript.jsonl", "ledger.csv", "summary.json", "report.html", "episodes.parquet"}
+    {
+        "transcript.jsonl",
+        "ledger.csv",
+        "summary.json",
+        "report.html",
+        "episodes.parquet",
+        "episodes.csv",
+    }
 )
 _TAG = "ceasefire"
 
