@@ -27,13 +27,19 @@ depend on the backend, on which worker ran which batch, or on the batch size
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib
 import logging
 import os
 import re
+import signal
 import socket
+import sys
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
@@ -80,17 +86,57 @@ class LocalBackend:
             yield dict(fn(first, count))
 
 
-def _one_thread() -> None:
-    """A worker process of :class:`ProcessBackend`: the compiled kernel on one thread
-    (the workers are the parallelism)."""
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option (Linux): the signal a process gets when its parent ends."""
+
+
+def _start_worker(parent: int, lifeline: Connection) -> None:
+    """A worker process of :class:`ProcessBackend`: it dies with its parent, and runs the
+    compiled kernel on one thread (the workers are the parallelism)."""
+    _die_with_parent(parent, lifeline)
     import numba
 
     numba.set_num_threads(1)
 
 
+def _die_with_parent(parent: int, lifeline: Connection) -> None:
+    """End this process when its parent ends, however it ends (SIGKILL included).
+
+    On Linux the kernel sends SIGKILL the moment the parent ends (``PR_SET_PDEATHSIG``),
+    even in the middle of a batch. Everywhere, a watchdog thread waits on ``lifeline``, the
+    reading end of a pipe whose only writing end the parent holds: the system closes that
+    end when the parent ends (or the parent closes it to stop its workers), and the
+    watchdog then ends the process (as soon as the running batch hands back the
+    interpreter: the compiled kernel holds it)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watchdog alone
+            pass
+    if os.getppid() != parent:  # the parent ended before this process could ask
+        os._exit(1)
+    threading.Thread(
+        target=_watch, args=(lifeline,), name="ceasefire-lifeline", daemon=True
+    ).start()
+
+
+def _watch(lifeline: Connection) -> None:
+    """Wait until the parent's end of ``lifeline`` closes (nothing is ever sent), then end
+    this process at once."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
+    os._exit(1)
+
+
 class ProcessBackend:
     """Batches spread over worker processes on this machine (``--backend processes``):
-    one per CPU by default, at most two batches per worker in flight, results in order."""
+    one per CPU by default, at most two batches per worker in flight, results in order.
+
+    The workers die with the process that started them, even when it is killed
+    (SIGKILL): on Linux at once, elsewhere once the batch each one runs is done. When the
+    consumer stops early (an error, SIGTERM, a generator closed), the batches not started
+    are dropped and the workers stop after the batch they run."""
 
     name = "processes"
 
@@ -107,9 +153,17 @@ class ProcessBackend:
         # Fresh interpreters, not forks: the compiled kernel's thread pool (OpenMP) does
         # not survive a fork. Each worker runs its batches on one thread.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_one_thread
-        ) as pool:
+        # The workers hold the reading end of the lifeline; only this process the writing
+        # end (spawned processes inherit no other descriptor).
+        lifeline, keep = context.Pipe(duplex=False)
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(), lifeline),
+        )
+        finished = False
+        try:
             pending: deque[Future[Mapping[str, NDArray[Any]]]] = deque()
             todo = iter(ranges)
             for first, count in todo:
@@ -122,6 +176,13 @@ class ProcessBackend:
                     pending.append(pool.submit(fn, first, count))
                     break
                 yield dict(result)
+            finished = True
+        finally:
+            if not finished:
+                keep.close()  # the workers stop after their batch, whatever is queued
+            pool.shutdown(wait=True, cancel_futures=not finished)
+            keep.close()
+            lifeline.close()
 
 
 # ---------------------------------------------------------------------------
