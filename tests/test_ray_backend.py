@@ -13,6 +13,7 @@ import dataclasses
 import importlib.util
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -118,6 +119,39 @@ def test_the_address_comes_from_ray_address(monkeypatch: pytest.MonkeyPatch) -> 
     assert RayBackend("other:6379").address == "other:6379"
     monkeypatch.setenv("RAY_ADDRESS", "")
     assert RayBackend().address is None
+
+
+def ensemble_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ceasefire", "ensemble", str(NOV2023), "-n", "100"]
+    command += ["--batch-size", "50", "--quiet", "--backend", "ray"]
+    environment = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    environment |= {"RAY_USAGE_STATS_ENABLED": "0", **env}
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
+
+
+@needs_ray
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("file", "Not a directory"), ("long", "AF_UNIX path length")],
+    ids=["a file", "a path too long for a socket"],
+)
+def test_a_local_cluster_that_cannot_start_exits_2_with_the_reason(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    """Ray keeps a local cluster's files and sockets under RAY_TMPDIR: a file there, or a
+    path longer than a socket's address may be, and the cluster cannot start (issue 13,
+    item 10: exit 1 with "cannot write None", or a bare "[Errno 20]")."""
+    if where == "file":
+        ray_tmp = tmp_path / "a-file"
+        ray_tmp.write_text("")
+    else:
+        ray_tmp = tmp_path / ("x" * 120)
+    result = ensemble_cli({"RAY_TMPDIR": str(ray_tmp)})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "could not start a local Ray cluster" in result.stderr
+    assert reason in result.stderr and "RAY_TMPDIR" in result.stderr
+    assert "None" not in result.stderr
 
 
 # -- on a local Ray cluster of two worker processes ----------------------------------------

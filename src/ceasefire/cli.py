@@ -464,7 +464,7 @@ def _run_guarded(out: str | None, work: Callable[[], Any]) -> Any:
     except BackendError as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot write {out}: {exc}", 1)
+        _fail(f"cannot write {out if out is not None else 'the outputs'}: {exc}", 1)
 
 
 def _pct(p: float) -> str:

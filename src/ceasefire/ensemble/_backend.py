@@ -251,13 +251,20 @@ def _probe(address: str) -> None:
 
 
 def _connect_error(address: str | None, exc: BaseException) -> str:
-    where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
-    reasons = [str(exc)]
+    local = address in (None, "local")
+    where = "start a local Ray cluster" if local else f"connect to the Ray cluster at {address}"
+    reasons = [str(exc) or type(exc).__name__]
     cause = exc.__cause__
     while cause is not None:
         reasons.append(str(cause).strip().splitlines()[-1] if str(cause).strip() else "")
         cause = cause.__cause__
-    message = f"could not connect to {where}: " + "; ".join(r for r in reasons if r)
+    message = f"could not {where}: " + "; ".join(r for r in reasons if r)
+    if local and isinstance(exc, OSError):
+        message += (
+            " -- a local cluster keeps its files and sockets under RAY_TMPDIR (default: "
+            "the system's temporary folder): a writable folder with a short path (a "
+            "socket's path is limited to 107 bytes)"
+        )
     if any("auth" in r.lower() for r in reasons):
         message += (
             " -- the cluster uses token authentication: set RAY_AUTH_MODE=token here and "
@@ -332,7 +339,10 @@ class RayBackend:
             else:
                 _probe(self.address)
                 ray.init(address=self.address, **options)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except Exception as exc:  # Ray raises many kinds (OSError, TimeoutError, its own)
+            # Whatever a failed start left running (a local cluster's processes) stops.
+            with contextlib.suppress(Exception):
+                ray.shutdown()
             raise BackendError(_connect_error(self.address, exc)) from exc
         self._owned = True
 
