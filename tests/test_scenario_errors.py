@@ -277,3 +277,21 @@ def test_issue_without_a_domain(tmp_path: Path) -> None:
     text = replace_dec("      min: 3\n      max: 14\n", "      min: 14\n      max: 3\n")
     p = refused(write(tmp_path, text)).problems[0]
     assert p.field == "negotiation.issues[0]" and "min <= max" in p.message
+
+
+def test_schema_out_into_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    """Issue 13, item 10: a FileNotFoundError traceback (exit 1)."""
+    target = tmp_path / "missing" / "scenario.schema.json"
+    result = run_cli("schema", "--out", str(target))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{target.parent} does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_schema_out_writes_the_schema_and_nothing_else(tmp_path: Path) -> None:
+    target = tmp_path / "scenario.schema.json"
+    target.write_text("old", encoding="utf-8")
+    assert run_cli("schema", "--out", str(target)).returncode == 0
+    assert target.read_text(encoding="utf-8") == run_cli("schema").stdout
+    assert list(tmp_path.iterdir()) == [target]

@@ -194,6 +194,8 @@ def check(files: tuple[str, ...]) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="write to this file")
 def schema(out: str | None) -> None:
     """Print the JSON Schema of scenario files."""
+    import os
+
     from .scenario import json_schema
 
     text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
@@ -201,9 +203,18 @@ def schema(out: str | None) -> None:
         click.echo(text, nl=False)
         return
     target = Path(out)
-    staging = target.with_name(f".{target.name}.tmp")
-    staging.write_text(text, encoding="utf-8")
-    staging.replace(target)
+    folder = target.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        _fail(f"cannot write {out}: {folder} {what}; give a path in an existing folder")
+    # Written beside the target, then renamed: a reader never sees half a schema.
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        staging.write_text(text, encoding="utf-8")
+        staging.replace(target)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        _fail(f"cannot write {out}: {exc.strerror or exc}", 1)
 
 
 @main.command(name="run")
