@@ -295,3 +295,18 @@ def test_schema_out_writes_the_schema_and_nothing_else(tmp_path: Path) -> None:
     assert run_cli("schema", "--out", str(target)).returncode == 0
     assert target.read_text(encoding="utf-8") == run_cli("schema").stdout
     assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [('"1"', "text"), ("'1'", "text"), ("true", "yes/no"), ("1.0", "decimal"), ("1e0", "decimal")],
+)
+def test_version_is_the_whole_number_1(tmp_path: Path, written: str, said: str) -> None:
+    """Issue 13, item 15: `true` and `1.0` were accepted, `"1"` refused as "version '1'
+    is not supported by this release; it reads version 1"."""
+    text = replace_once("version: 1\n", f"version: {written}\n")
+    problems = refused(write(tmp_path, text)).problems
+    p = next(p for p in problems if p.field == "version")
+    assert said in p.message and "`version: 1`" in p.message
+    assert "not supported" not in p.message
+    assert (p.line, p.column) == (line_of(text, "version:"), 1)

@@ -307,7 +307,8 @@ def _tag_problem(loc: Loc, kind: str, given: Any) -> tuple[Loc, str]:
 
 def validate(data: Any, positions: Positions, filename: str) -> Scenario:
     """Validate parsed data against the models and the cross-references."""
-    if isinstance(data, dict) and "version" in data and data["version"] != SCHEMA_VERSION:
+    version = data.get("version") if isinstance(data, dict) else None
+    if type(version) is int and version != SCHEMA_VERSION:  # other types: the model says
         line, col = _position(positions, ("version",))
         raise ScenarioError(
             [
@@ -316,7 +317,7 @@ def validate(data: Any, positions: Positions, filename: str) -> Scenario:
                     line,
                     col,
                     "version",
-                    f"version {data['version']!r} is not supported by this release; "
+                    f"version {version} is not supported by this release; "
                     f"it reads version {SCHEMA_VERSION}",
                 )
             ]

@@ -15,9 +15,16 @@ each problem can be reported at its own line and column.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from ._base import (
     MAX_CATEGORIES,
@@ -539,3 +546,19 @@ class Scenario(_Model):
         "each draws one number (a holding's count, a relay delay, a value, a pressure, "
         "a probability, ...); a single run uses the point values written above",
     )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_whole_number(cls, value: Any) -> Any:
+        """The version is the integer 1: not ``true``, ``1.0`` or ``"1"``, which a lax
+        comparison would take for it (or refuse as an unknown version)."""
+        if type(value) is int:
+            return value
+        fix = f"write the whole number, without quotes: `version: {SCHEMA_VERSION}`"
+        if isinstance(value, bool):
+            raise ValueError(f"the version is a number, not a yes/no value; {fix}")
+        if isinstance(value, float):
+            raise ValueError(f"the version is a whole number, not a decimal one; {fix}")
+        if isinstance(value, str):
+            raise ValueError(f"the version is a number, not text; {fix}")
+        raise ValueError(f"the version is a whole number; {fix}")
