@@ -310,3 +310,33 @@ def test_version_is_the_whole_number_1(tmp_path: Path, written: str, said: str) 
     assert said in p.message and "`version: 1`" in p.message
     assert "not supported" not in p.message
     assert (p.line, p.column) == (line_of(text, "version:"), 1)
+
+
+@pytest.mark.parametrize("depth", [40, 1_000, 100_000])
+def test_deep_nesting_names_the_first_node_too_deep(tmp_path: Path, depth: int) -> None:
+    """Issue 13, item 15: past Python's recursion limit the refusal had no line:column."""
+    text = "version: 1\nname: x\nx: " + "[" * depth + "]" * depth + "\n"
+    p = refused(write(tmp_path, text)).problems[0]
+    assert "nested deeper than 32 levels" in p.message
+    # The value of x: is at level 1, so the 33rd '[' opens level 33.
+    assert (p.line, p.column) == (3, len("x: ") + 33)
+
+
+def test_deep_block_nesting_names_the_first_node_too_deep(tmp_path: Path) -> None:
+    lines = ["version: 1", "name: x"] + ["  " * i + f"k{i}:" for i in range(200)]
+    text = "\n".join(lines) + " 1\n"
+    p = refused(write(tmp_path, text)).problems[0]
+    assert "nested deeper than 32 levels" in p.message
+    # The value of k0: (the mapping of k1) is at level 1, the value of k32 at level 33.
+    assert (p.line, p.column) == (3 + 33, 2 * 33 + 1)
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no BOM", "BOM"])
+def test_not_utf8_names_line_and_column_of_the_first_bad_byte(tmp_path: Path, bom: bytes) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(bom + "version: 1\nname: caf\xe9 ol\xe9\n".encode("latin-1"))
+    p = refused(path).problems[0]
+    assert "UTF-8" in p.message
+    assert (p.line, p.column) == (2, len("name: caf") + 1)
+    path.write_bytes(bom + "n\xe9: 1\n".encode("latin-1"))
+    assert (refused(path).problems[0].line, refused(path).problems[0].column) == (1, 2)

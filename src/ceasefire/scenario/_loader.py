@@ -9,6 +9,7 @@ duplicate keys are refused, as are files over ``MAX_BYTES`` or nested deeper tha
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import json
@@ -19,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -40,9 +42,31 @@ _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "time
 
 
 class _Refused(Exception):
-    def __init__(self, node: Node | None, message: str) -> None:
+    def __init__(self, node: Node | None, message: str, mark: Any = None) -> None:
         self.node = node
         self.message = message
+        self.mark = mark if mark is not None or node is None else node.start_mark
+
+
+class _Composer(Composer):
+    """ruamel's composer, refusing a node nested deeper than ``MAX_DEPTH`` levels where it
+    starts: the composer recurses once per level, and Python's recursion limit would
+    otherwise stop it with no position."""
+
+    _level = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # Levels as _Builder counts them: the root at 0 (one call per level, the root's
+        # included); a mapping's key (index None) is at its value's level, so the value
+        # is the node refused.
+        self._level += 1
+        try:
+            if self._level > MAX_DEPTH + 1 and (parent is None or index is not None):
+                mark = self.parser.peek_event().start_mark
+                raise _Refused(None, f"nested deeper than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._level -= 1
 
 
 class _Builder:
@@ -127,16 +151,41 @@ def _read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise refuse(
-            f"not UTF-8 text (byte {exc.start} cannot be decoded); save the file as UTF-8"
+        # Line and column (in characters, as YAML counts them) of the first bad byte;
+        # everything before it decodes. The decoder counts bytes after the BOM.
+        body = raw.removeprefix(codecs.BOM_UTF8)
+        start = body.rfind(b"\n", 0, exc.start) + 1
+        column = len(body[start : exc.start].decode("utf-8")) + 1
+        line = body.count(b"\n", 0, exc.start) + 1
+        offset = exc.start + len(raw) - len(body)
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    line,
+                    column,
+                    "",
+                    f"not UTF-8 text (byte {offset} cannot be decoded: "
+                    f"0x{raw[offset]:02x}); save the file as UTF-8",
+                )
+            ]
         ) from None
+
+
+def _problem(filename: str, refused: _Refused) -> Problem:
+    mark = refused.mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    return Problem(filename, line, col, "", refused.message)
 
 
 def parse_document(text: str, filename: str) -> tuple[Any, Positions]:
     """Parse YAML or JSON text into plain data and the position of every field path."""
     yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = _Composer
     try:
         root = yaml.compose(text)
+    except _Refused as exc:
+        raise ScenarioError([_problem(filename, exc)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -169,10 +218,7 @@ def parse_document(text: str, filename: str) -> tuple[Any, Positions]:
     try:
         data = builder.build(root)
     except _Refused as exc:
-        line = col = None
-        if exc.node is not None:
-            line, col = exc.node.start_mark.line + 1, exc.node.start_mark.column + 1
-        raise ScenarioError([Problem(filename, line, col, "", exc.message)]) from None
+        raise ScenarioError([_problem(filename, exc)]) from None
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
         raise ScenarioError(
