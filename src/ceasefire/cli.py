@@ -103,7 +103,7 @@ def _check_out(out: str | None, force: bool) -> None:
 def _console(stderr: bool = False) -> Console:
     from .terminal import Terminal
 
-    return Terminal(stderr=stderr, min_width=120)
+    return Terminal(stderr=stderr)
 
 
 def _refuse(error: ScenarioError) -> NoReturn:
@@ -286,7 +286,13 @@ def run_command(
     if as_replay:
         names = {p.id: p.name for p in scenario.parties}
         names |= {m.id: m.name for m in scenario.mediators}
-        replay(episode, console, console.input if sys.stdin.isatty() else None, names=names)
+        replay(
+            episode,
+            console,
+            console.input if sys.stdin.isatty() else None,
+            names=names,
+            height=console.height if console.is_terminal else None,
+        )
     else:
         _print_days(console, scenario, episode)
     _print_summary(console, episode)
@@ -295,38 +301,47 @@ def run_command(
 
 
 def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
-    from rich.table import Table
-
     from .outputs import day_rows
+    from .terminal import Col, fitted_table
 
     parties = [p.id for p in scenario.parties]
     names = {p.id: p.name for p in scenario.parties}
-    table = Table(title=f"{scenario.name}: day by day", title_justify="left")
-    table.add_column("date", no_wrap=True)
-    table.add_column("day", justify="right")
-    table.add_column("mode")
-    for p in parties:
-        table.add_column(f"released by {names[p]}")
-    table.add_column("side channels")
     rows = day_rows(episode)
     talks = any(row.talks for row in rows)
-    if talks:
-        table.add_column("talks (each side's value)", min_width=44)
-    table.add_column("notes")
-    for row in rows:
-        side = ", ".join(f"{n} {c}" for c, n in row.side_channel.items())
-        style = "bold" if row.mode == "pause" else "dim"
-        table.add_row(
+    columns = [
+        Col("date"),
+        Col("run\nday", justify="right"),
+        Col("mode"),
+        *(Col(f"released by {names[p]}", wrap=True) for p in parties),
+        Col("side channels", wrap=True, drop=1),
+        Col("talks (each side's value); notes" if talks else "notes", wrap=True, narrowest=16),
+    ]
+    cells = [
+        [
             row.date,
             str(row.day),
             row.mode,
             *(row.released_text(p) for p in parties),
-            side,
-            *(["; ".join(row.talks)] if talks else []),
-            "; ".join(row.notes),
-            style=style,
-        )
-    console.print(table)
+            ", ".join(f"{n} {c}" for c, n in row.side_channel.items()),
+            "; ".join([*row.talks, *row.notes]),
+        ]
+        for row in rows
+    ]
+    fitted = fitted_table(
+        console.width,
+        columns,
+        cells,
+        styles=["bold" if row.mode == "pause" else "dim" for row in rows],
+        title=f"{scenario.name}: day by day",
+        title_justify="left",
+        caption=f"run day 1 is {rows[0].date}, the first day of the scenario's calendar"
+        if rows
+        else None,
+        caption_justify="left",
+    )
+    console.print(fitted.table)
+    if fitted.left_out:
+        console.print(fitted.note(console.width), style="dim", markup=False)
 
 
 def _print_summary(console: Console, episode: Episode) -> None:
@@ -337,8 +352,8 @@ def _print_summary(console: Console, episode: Episode) -> None:
 
     s = episode.summary
     table = Table(title="summary", title_justify="left", show_header=False)
-    table.add_column("what")
-    table.add_column("value")
+    table.add_column("what", overflow="fold")
+    table.add_column("value", overflow="fold")
     table.add_row(
         "pause",
         f"{s.pause_start} to {s.pause_end}, {plural(s.pause_days, 'day')}"
@@ -493,14 +508,16 @@ def _num(value: float) -> str:
 def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from .terminal import plural
+
     names = {p.id: p.name for p in scenario.parties}
     table = Table(
-        title=f"{scenario.name}: {data['n']:,} episodes, seed {data['seed']}",
+        title=f"{scenario.name}: {plural(data['n'], 'episode')}, seed {data['seed']}",
         title_justify="left",
     )
-    table.add_column("quantity")
+    table.add_column("quantity", overflow="fold")
     for head in ("mean", "5%", "25%", "50%", "75%", "95%"):
-        table.add_column(head, justify="right")
+        table.add_column(head, justify="right", no_wrap=True)
 
     def row(label: str, d: dict[str, Any]) -> None:
         table.add_row(
@@ -520,9 +537,9 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
     console.print(table)
 
     probs = Table(title="probabilities (95% Wilson intervals)", title_justify="left")
-    probs.add_column("event")
-    probs.add_column("probability", justify="right")
-    probs.add_column("95% interval", justify="right")
+    probs.add_column("event", overflow="fold")
+    probs.add_column("probability", justify="right", no_wrap=True)
+    probs.add_column("95% interval", justify="right", no_wrap=True)
     probs.add_row(
         "agreement by the horizon", _pct(data["agreement"]["p"]), _interval(data["agreement"])
     )
@@ -534,9 +551,9 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
     dates = Table(
         title="probability of an agreement by each date (where it changes)", title_justify="left"
     )
-    dates.add_column("by date")
-    dates.add_column("probability", justify="right")
-    dates.add_column("95% interval", justify="right")
+    dates.add_column("by date", no_wrap=True)
+    dates.add_column("probability", justify="right", no_wrap=True)
+    dates.add_column("95% interval", justify="right", no_wrap=True)
     previous = -1
     by_date = data["agreement_by_date"]
     for i, entry in enumerate(by_date):
@@ -545,7 +562,7 @@ def _print_ensemble(console: Console, scenario: Scenario, data: dict[str, Any]) 
             previous = entry["count"]
     console.print(dates)
     console.print(
-        f"inputs: {data['scenario_hash']}, seed {data['seed']}, {data['n']:,} episodes, "
+        f"inputs: {data['scenario_hash']}, seed {data['seed']}, {plural(data['n'], 'episode')}, "
         f"ceasefire {data['package_version']}",
         markup=False,
     )
@@ -729,9 +746,9 @@ def compare_command(
         title=f"B - A, {data['n']:,} paired episodes, seed {seed} (A: {file_a}, B: {file_b})",
         title_justify="left",
     )
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold")
     for head in ("mean A", "mean B", "B - A", "95% interval"):
-        table.add_column(head, justify="right")
+        table.add_column(head, justify="right", no_wrap=True)
     for m in data["metrics"]:
         digits = 3 if m["kind"] == "probability" else 2
         interval = (
@@ -872,12 +889,12 @@ def sensitivity_command(
     console = _console()
     for key, output in data["outputs"].items():
         table = Table(title=f"Sobol indices: {output['label']} ({key})", title_justify="left")
-        table.add_column("input")
-        table.add_column("kind")
-        table.add_column("first order", justify="right")
-        table.add_column("95% interval", justify="right")
-        table.add_column("total", justify="right")
-        table.add_column("95% interval", justify="right")
+        table.add_column("input", overflow="fold")
+        table.add_column("kind", overflow="fold")
+        table.add_column("first\norder", justify="right", no_wrap=True)
+        table.add_column("95% interval", justify="right", no_wrap=True)
+        table.add_column("total", justify="right", no_wrap=True)
+        table.add_column("95% interval", justify="right", no_wrap=True)
         for r in output["indices"]:
             table.add_row(
                 r["input"],

@@ -26,8 +26,8 @@ from rich.table import Table
 
 from ..engine import run as run_episode
 from ..scenario import Problem, Scenario, ScenarioError, load_scenario
-from ..terminal import Terminal, plural, visible
-from ._compliance import ComplianceReport, compliance
+from ..terminal import Col, Terminal, fitted_table, plural, visible
+from ._compliance import TERMS_BASIS, ComplianceReport, compliance
 from ._csv import import_csv
 from ._errors import MonitorError, StoreError
 from ._export import FORMATS, export, write_atomic
@@ -42,7 +42,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _console(stderr: bool = False) -> Console:
-    return Terminal(stderr=stderr, min_width=160)
+    return Terminal(stderr=stderr)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -247,7 +247,9 @@ def _observation_options(func: F) -> F:
             type=click.Path(dir_okay=False),
             help="read the observation from a YAML or JSON file",
         ),
-        click.option("--id", "obs_id", help="the observation's id (default: obs-<entry>)"),
+        click.option(
+            "--id", "new_id", help="the observation's id (default: obs-<entry>; `correct` keeps it)"
+        ),
         click.option("--date", help="when it happened (YYYY-MM-DD)"),
         click.option("--kind", type=click.Choice(KINDS), help="what happened"),
         click.option("--from", "from_party", help="who releases, grants or announces"),
@@ -359,7 +361,7 @@ def _flags(kw: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """The observation data in ``base`` with the flags given in ``kw`` applied."""
     data = dict(base)
     for flag, key in (
-        ("obs_id", "id"),
+        ("new_id", "id"),
         ("date", "date"),
         ("kind", "kind"),
         ("from_party", "from_party"),
@@ -449,11 +451,21 @@ def correct(
     Fields not given keep their current value. Nothing is overwritten: `show ID` lists
     every version, and `list --as-of` reads the ledger as known at any earlier time.
     """
+    if kw.get("new_id") not in (None, obs_id):
+        _fail(
+            f"--id {kw['new_id']!r}: a correction keeps the id of the observation it corrects "
+            f"({obs_id!r}); to record it under another id, retract {obs_id} and add it anew"
+        )
     with _errors(), _open(db) as store:
         history = store.history(obs_id)
         head = history[-1]
         if file is not None:
             data = _from_file(file)
+            if data.get("id") not in (None, obs_id):
+                _fail(
+                    f"{file}: id {data['id']!r}: a correction keeps the id of the observation "
+                    f"it corrects ({obs_id!r}); leave `id` out or give {obs_id!r}"
+                )
         elif head.observation is not None:
             data = head.observation.model_dump(mode="json")
         else:
@@ -608,45 +620,90 @@ def list_command(
             )
         )
         return
-    table = Table(
+    rows: list[list[str]] = []
+    for e in entries:
+        o = e.observation
+        recorded = e.recorded_at.replace("T", " ")[:16]
+        if o is None:
+            rows.append([e.obs_id, str(e.seq), "", "retraction", "", "", "", e.reason, recorded])
+            continue
+        parties = " > ".join(p for p in (o.from_party, o.to_party) if p)
+        label = e.obs_id + ("" if e.action == "record" else f" ({e.action}ed)")
+        rows.append(
+            [
+                label,
+                str(e.seq),
+                o.date.isoformat(),
+                o.kind,
+                parties,
+                o.channel,
+                _counts_text(e),
+                f"{o.source.kind} {o.source.reliability}",
+                recorded,
+            ]
+        )
+    console = _console()
+    fitted = fitted_table(
+        console.width,
+        [
+            Col("id", wrap=True, narrowest=8),
+            Col("entry", justify="right"),
+            Col("date"),
+            Col("kind", wrap=True, narrowest=8),
+            Col("parties", wrap=True, narrowest=8),
+            Col("channel", wrap=True, narrowest=8),
+            Col("counts", wrap=True, narrowest=8),
+            Col("source", wrap=True, narrowest=8, drop=2),
+            Col("recorded (UTC)", wrap=False, drop=1),
+        ],
+        rows,
         title=f"{'log' if full else 'observations'}: {snap.label()}"
         + (f", as known at {as_of}" if as_of else ""),
         title_justify="left",
     )
-    for column in (
-        "id",
-        "entry",
-        "date",
-        "kind",
-        "parties",
-        "channel",
-        "counts",
-        "source",
-        "recorded",
-    ):
-        table.add_column(column)
-    for e in entries:
-        o = e.observation
-        if o is None:
-            table.add_row(
-                e.obs_id, str(e.seq), "", "retraction", "", "", "", e.reason[:60], e.recorded_at
-            )
-            continue
-        parties = " > ".join(p for p in (o.from_party, o.to_party) if p)
-        label = e.obs_id + ("" if e.action == "record" else f" ({e.action}ed)")
-        table.add_row(
-            label,
-            str(e.seq),
-            o.date.isoformat(),
-            o.kind,
-            parties,
-            o.channel,
-            _counts_text(e),
-            f"{o.source.kind} {o.source.reliability}",
-            e.recorded_at,
+    console.print(fitted.table)
+    if fitted.left_out:
+        console.print(fitted.note(console.width), style="dim", markup=False)
+    console.print(
+        plural(len(entries), "entry", "entries") if full else plural(len(entries), "observation"),
+        markup=False,
+    )
+    if when is not None and not entries:
+        _as_of_hint(console, db, as_of or "", when, upto, about, full)
+
+
+def _as_of_hint(
+    console: Console,
+    db: str,
+    as_of: str,
+    when: dt.date | dt.datetime,
+    upto: int | None,
+    about: tuple[dt.date | None, dt.date | None],
+    full: bool,
+) -> None:
+    """When --as-of leaves nothing, say what it means and what --to would find."""
+    day = when.date() if isinstance(when, dt.datetime) else when
+    to = about[1] if about[1] is not None and about[1] < day else day
+    with _errors(), _open(db) as store:
+        if full:
+            found = [
+                e
+                for e in store.entries(upto=upto)
+                if e.observation is not None
+                and (about[0] is None or e.observation.date >= about[0])
+                and e.observation.date <= to
+            ]
+        else:
+            _snap, found = store.view(upto=upto, about=(about[0], to))
+    if found:
+        first = min(e.recorded_at for e in found)[:10]
+        console.print(
+            f"hint: --as-of {as_of} reads the ledger as it was recorded by then, and these "
+            f"entries were recorded from {first} on; {plural(len(found), 'observation')} "
+            f"{'is' if len(found) == 1 else 'are'} dated on or before {to}: "
+            f"use --to {to} to list observations by the date they happened",
+            markup=False,
         )
-    _console().print(table)
-    _console().print(f"{len(entries)} {'entries' if full else 'observations'}", markup=False)
 
 
 def _date_opt(flag: str, text: str | None) -> dt.date | None:
@@ -679,6 +736,15 @@ def show(db: str, obs_id: str) -> None:
                 f"{_counts_text(e)}",
                 markup=False,
             )
+            more = [
+                f"counted toward {o.credited_on}" if o.credited_on else "",
+                f"day {o.day} (as recorded)" if o.day is not None else "",
+                f"phase {o.phase}" if o.phase else "",
+            ]
+            if any(more):
+                out.print("  " + "; ".join(m for m in more if m), markup=False)
+            if o.note:
+                out.print(f"  note: {o.note}", markup=False)
             out.print(
                 f"  source ({o.source.kind}, grade {o.source.reliability}): {o.source.text}",
                 markup=False,
@@ -795,26 +861,7 @@ def _print_compliance(report: ComplianceReport) -> None:
     names = report.parties
     holder = names.get(report.holder, report.holder)
     counter = names.get(report.counter_party, report.counter_party)
-    table = Table(
-        title=f"compliance: {report.scenario} ({report.snapshot.label()})", title_justify="left"
-    )
-    for column in (
-        "date",
-        "day",
-        f"{holder} due",
-        "deal",
-        "credited",
-        "counted",
-        "releases",
-        f"{counter} due",
-        "done",
-        "counter",
-        "ratio",
-        "categories",
-        "delays",
-        "disputes",
-    ):
-        table.add_column(column)
+    rows: list[list[str]] = []
     for d in report.days:
         credited = []
         if d.credited_in_total:
@@ -826,29 +873,61 @@ def _print_compliance(report: ComplianceReport) -> None:
                 f"{d.credited_out_total} to " + ", ".join(c.credited_on for c in d.credited_out)
             )
         ratio = "" if d.ratio_observed is None else f"{d.ratio_observed:g} "
-        table.add_row(
-            d.date,
-            "" if d.pause_day is None else str(d.pause_day),
-            str(d.due),
-            str(d.deal),
-            "; ".join(credited),
-            str(d.counted),
-            d.status,
-            str(d.counter_due),
-            str(d.counter_done),
-            d.counter_status,
-            ratio + d.ratio_status,
-            "kept" if d.categories_kept else "NOT kept",
-            str(len(d.delays)),
-            str(len(d.disputes)),
+        marker = "" if d.basis == TERMS_BASIS else "*"
+        rows.append(
+            [
+                d.date,
+                "" if d.pause_day is None else str(d.pause_day),
+                str(d.due),
+                str(d.deal),
+                "; ".join(credited),
+                str(d.counted),
+                d.status,
+                f"{d.counter_owed}{marker}",
+                str(d.counter_done),
+                d.counter_status,
+                ratio + d.ratio_status,
+                "kept" if d.categories_kept else "NOT kept",
+                str(len(d.delays)),
+                str(len(d.disputes)),
+            ]
         )
     console = _console()
-    console.print(table)
+    fitted = fitted_table(
+        console.width,
+        [
+            Col("date"),
+            Col("agreement\nday", justify="right"),
+            Col(f"{holder}\ndue", justify="right"),
+            Col("deal", justify="right", drop=3),
+            Col("credited", wrap=True, drop=4),
+            Col(f"{holder}\ndone", justify="right"),
+            Col("status", wrap=True),
+            Col(f"{counter}\nowed", justify="right"),
+            Col(f"{counter}\ndone", justify="right"),
+            Col("status", wrap=True),
+            Col("ratio", wrap=True, drop=1),
+            Col("categories", wrap=True, drop=1),
+            Col("delays", justify="right", drop=2),
+            Col("disputes", justify="right", drop=2),
+        ],
+        rows,
+        title=f"compliance: {report.scenario} ({report.snapshot.label()})",
+        title_justify="left",
+        caption=f"agreement day 1 is {report.agreement_start}, the agreement's first day. "
+        f"{counter} owed: what the terms' schedule gives for the day; * where "
+        f"{holder}'s releases differ from it: the terms' ratio to the releases made.",
+        caption_justify="left",
+    )
+    console.print(fitted.table)
+    if fitted.left_out:
+        console.print(fitted.note(console.width), style="dim", markup=False)
     t = report.totals
     console.print(
         f"totals: {holder} {t.counted} counted ({t.deal} deal + {t.credited} credited) of "
-        f"{t.due} due: {t.status}; {counter} {t.counter_done} of {t.counter_due} due: "
-        f"{t.counter_status}; ratio "
+        f"{t.due} due: {t.status}; {counter} {t.counter_done} of {t.counter_owed} owed "
+        f"(on the terms' {'schedule' if t.basis == TERMS_BASIS else 'ratio to the releases made'}"
+        f"): {t.counter_status}; ratio "
         + (f"{t.ratio_observed:g}" if t.ratio_observed is not None else "n/a")
         + f" {t.ratio_status}",
         markup=False,
@@ -862,12 +941,19 @@ def _print_compliance(report: ComplianceReport) -> None:
     )
     for d in report.days:
         for c in d.delays:
-            console.print(f"delay {c.date} (day {d.pause_day}, {c.obs_id}): {c.note}", markup=False)
+            console.print(
+                f"delay {c.date} ({_agreement_day(d.pause_day)}, {c.obs_id}): {c.note}",
+                markup=False,
+            )
         for note in d.notes:
-            console.print(f"{d.date} (day {d.pause_day}): {note}", markup=False)
+            console.print(f"{d.date} ({_agreement_day(d.pause_day)}): {note}", markup=False)
     for u in report.unmatched:
         console.print(f"left out: {u}", markup=False)
     console.print(f"verdict: {'compliant' if report.compliant else 'not compliant'}", markup=False)
+
+
+def _agreement_day(day: int | None) -> str:
+    return "before the agreement" if day is None else f"agreement day {day}"
 
 
 # ------------------------------------------------------------------------ scores
@@ -898,8 +984,8 @@ def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
         made = Forecast.from_episodes(scenario, episodes, issued_at=stamp(utc_now()))
         write_atomic(out, made.to_json().encode("utf-8"))
     _console().print(
-        f"forecast of {len(made.events)} events and {len(made.counts)} counts "
-        f"({made.members} member{'s' if made.members > 1 else ''}) written to {out}",
+        f"forecast of {plural(len(made.events), 'event')} and "
+        f"{plural(len(made.counts), 'count')} ({plural(made.members, 'member')}) written to {out}",
         markup=False,
     )
 

@@ -3,9 +3,20 @@
 What is due comes from the scenario's agreement carried out by a single run of the engine
 (its ledger holds each day's batch and counter-releases under the terms). What was
 done comes from the ledger of observations, as known at a chosen time. For each day
-of the pause: releases due vs done (with releases made outside the deal and counted
-toward a later day's quota shown on both days), counter-releases due vs done, the
+of the agreement: releases due vs done (with releases made outside the deal and counted
+toward a later day's quota shown on both days), counter-releases owed vs done, the
 ratio kept, the categories kept, delays and disputes, each with its source.
+
+Days are numbered from the agreement's start: ``pause_day`` 1 is the agreement's first
+day, and days after the pause go on counting (shown as "agreement day"); ``run``
+numbers days from the scenario's calendar instead ("run day").
+
+What the counter-party owes on a day has one basis, named in ``basis``: ``terms`` when
+the holder's releases were the ones the terms schedule (so the schedule's
+counter-releases are owed), ``releases made`` when they were not (then the terms' ratio
+applied to the releases made is owed). The counter-release status and the ratio status
+are both stated against that one figure, so a row never reads "short by 20" for the
+counter-releases next to "kept" for the ratio.
 
 Parties in the observations are matched to the scenario's parties by id or name,
 without regard to case ("Israel" is ``israel``; "Israel;Hamas" is both). The
@@ -26,6 +37,8 @@ from ..scenario import Scenario, content_hash
 from ._model import DISPUTE_KINDS, RELEASE_KINDS, Entry, Observation, Snapshot
 
 DEAL = "deal"
+TERMS_BASIS = "terms"
+RELEASES_BASIS = "releases made"
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class DayCompliance:
     counted: int
     status: str
     counter_due: int
+    counter_owed: int
+    basis: str
     counter_done: int
     counter_status: str
     ratio_terms: float | None
@@ -96,6 +111,8 @@ class Totals:
     credited: int
     status: str
     counter_due: int
+    counter_owed: int
+    basis: str
     counter_done: int
     counter_status: str
     ratio_terms: float | None
@@ -118,6 +135,7 @@ class ComplianceReport:
     holder: str
     counter_party: str
     parties: dict[str, str]
+    agreement_start: str
     snapshot: Snapshot
     as_of: str | None
     days: list[DayCompliance]
@@ -207,6 +225,20 @@ def _status(due: int, done: int) -> str:
 
 def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 2) if den else None
+
+
+def _ratio_status(counted: int, owed: int, done: int) -> str:
+    if counted == 0 and done == 0:
+        return "no releases"
+    if done == owed:
+        return "kept"
+    return f"{'above' if done > owed else 'below'} by {abs(done - owed)}"
+
+
+def _basis(due: int, counted: int, counter_due: int, owed: int) -> str:
+    """``terms`` when the releases made are the ones scheduled and the schedule's
+    counter-releases are the terms' ratio on them; ``releases made`` otherwise."""
+    return TERMS_BASIS if counted == due and owed == counter_due else RELEASES_BASIS
 
 
 def compliance(
@@ -320,14 +352,13 @@ def compliance(
         expected = sum(ratios.get(cat, 0) * n for cat, n in counted_by_cat.items())
         expected_all += expected
         terms_ratio = _ratio(expected, counted)
-        if counted == 0 and counter_total == 0:
-            ratio_status = "no releases"
-        elif counter_total == expected:
-            ratio_status = "kept"
-        else:
-            gap = counter_total - expected
-            ratio_status = f"{'above' if gap > 0 else 'below'} by {abs(gap)}"
+        basis = _basis(due_release, counted, due_counter, expected)
         notes: list[str] = []
+        if basis == RELEASES_BASIS and due_counter != expected:
+            notes.append(
+                f"the terms schedule {due_counter} counter-releases for {due_release} "
+                f"releases; for the {counted} released, the terms' ratio makes {expected} owed"
+            )
         for cr in credit_in[d]:
             notes.append(
                 f"{cr.count} released on {cr.released_on} outside the deal "
@@ -355,11 +386,13 @@ def compliance(
                 counted=counted,
                 status=_status(due_release, counted),
                 counter_due=due_counter,
+                counter_owed=expected,
+                basis=basis,
                 counter_done=counter_total,
-                counter_status=_status(due_counter, counter_total),
+                counter_status=_status(expected, counter_total),
                 ratio_terms=terms_ratio,
                 ratio_observed=_ratio(counter_total, counted),
-                ratio_status=ratio_status,
+                ratio_status=_ratio_status(counted, expected, counter_total),
                 categories_kept=not off[d],
                 off_categories=dict(off[d]),
                 side_channel=dict(side[d]),
@@ -388,16 +421,15 @@ def compliance(
         credited=sum(x.credited_in_total for x in days),
         status=_status(total_due, total_counted),
         counter_due=total_counter_due,
+        counter_owed=expected_all,
+        basis=_basis(total_due, total_counted, total_counter_due, expected_all),
         counter_done=total_counter,
-        counter_status=_status(total_counter_due, total_counter),
+        counter_status=_status(expected_all, total_counter),
         ratio_terms=_ratio(expected_all, total_counted),
         ratio_observed=_ratio(total_counter, total_counted),
         ratio_status="kept"
         if total_counter == expected_all
-        else (
-            f"{'above' if total_counter > expected_all else 'below'} by "
-            f"{abs(total_counter - expected_all)}"
-        ),
+        else _ratio_status(total_counted, expected_all, total_counter),
         side_channel=sum(sum(v.values()) for v in side.values()),
         delays=sum(len(x.delays) for x in days),
         disputes=sum(len(v) for v in disputes.values()),
@@ -413,6 +445,7 @@ def compliance(
         holder=holder,
         counter_party=counter,
         parties=names.names,
+        agreement_start=start.isoformat(),
         snapshot=snapshot,
         as_of=as_of,
         days=days,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..outputs._report import _CSS, _kv_table, _table
 from ..outputs._svg import Series, esc, stacked_bar_chart
-from ._compliance import Cited, ComplianceReport, DayCompliance
+from ._compliance import TERMS_BASIS, Cited, ComplianceReport, DayCompliance
 
 _EXTRA_CSS = """
 .verdict { font-weight: 600; }
@@ -27,7 +27,15 @@ def _status_cell(text: str) -> str:
 
 
 def _day_label(day: DayCompliance) -> str:
-    return f"day {day.pause_day}" if day.pause_day is not None else "before the pause"
+    if day.pause_day is None:
+        return "before the agreement"
+    return f"agreement day {day.pause_day}"
+
+
+def _basis(basis: str) -> str:
+    if basis == TERMS_BASIS:
+        return "the terms' schedule"
+    return "the terms' ratio to the releases made"
 
 
 def _chart(report: ComplianceReport) -> str:
@@ -59,19 +67,19 @@ def _chart(report: ComplianceReport) -> str:
     counter = report.parties.get(report.counter_party, report.counter_party)
     counter_values: dict[tuple[int, int, str], float] = {}
     for i, d in enumerate(days):
-        counter_values[i, 0, "due"] = d.counter_due
+        counter_values[i, 0, "due"] = d.counter_owed
         counter_values[i, 1, "deal"] = d.counter_done
     counter_svg = stacked_bar_chart(
         slots=slots,
         stacks=["due", "done"],
         series=[
-            Series("due", "Due under the terms", "#bdbdbd"),
+            Series("due", "Owed under the terms", "#bdbdbd"),
             Series("deal", "Released under the deal", "#009e73"),
         ],
         values=counter_values,
-        title=f"Counter-releases by {counter}: due vs done per day",
+        title=f"Counter-releases by {counter}: owed vs done per day",
         y_label="people",
-        stack_caption="In each pair: left, due under the terms; right, done as observed",
+        stack_caption="In each pair: left, owed under the terms; right, done as observed",
         empty_note="no counter-releases due or observed",
     )
     return (
@@ -79,7 +87,10 @@ def _chart(report: ComplianceReport) -> str:
         f"<figure>{svg}<figcaption>Releases by {esc(holder)} per day. Due: the agreement's "
         "batches as a single run of the engine carries out the terms. Done: the "
         "observations in the ledger.</figcaption></figure>\n"
-        f"<figure>{counter_svg}<figcaption>Counter-releases by {esc(counter)} per day."
+        f"<figure>{counter_svg}<figcaption>Counter-releases by {esc(counter)} per day. "
+        "Owed: what the terms' schedule gives for the day, or, where the releases made "
+        "differ from the schedule, the terms' ratio to the releases made (the day's "
+        "'owed on' in the table). Days are numbered from the agreement's first day."
         "</figcaption></figure>\n</section>"
     )
 
@@ -98,13 +109,14 @@ def _days(report: ComplianceReport) -> str:
         rows.append(
             [
                 esc(d.date),
-                esc(_day_label(d)),
+                esc(str(d.pause_day) if d.pause_day is not None else "before"),
                 str(d.due),
                 str(d.deal),
                 esc(credited),
                 str(d.counted),
                 _status_cell(d.status),
-                str(d.counter_due),
+                str(d.counter_owed),
+                esc(_basis(d.basis)),
                 str(d.counter_done),
                 _status_cell(d.counter_status),
                 esc(ratio) + " " + _status_cell(d.ratio_status),
@@ -117,13 +129,14 @@ def _days(report: ComplianceReport) -> str:
     table = _table(
         [
             "date",
-            "pause day",
+            "agreement day",
             "due",
             "deal",
             "credited",
             "counted",
             "releases",
-            "counter due",
+            "counter owed",
+            "owed on",
             "counter done",
             "counter-releases",
             "ratio",
@@ -133,7 +146,7 @@ def _days(report: ComplianceReport) -> str:
             "notes",
         ],
         rows,
-        numeric=(2, 3, 5, 7, 8, 12, 13),
+        numeric=(2, 3, 5, 7, 9, 13, 14),
     )
     return f'<section id="days"><h2>Day by day</h2>\n{table}\n</section>'
 
@@ -182,7 +195,8 @@ def render_compliance(report: ComplianceReport) -> str:
             ),
             (
                 f"counter-releases by {counter}",
-                f"{t.counter_done} of {t.counter_due} due: {_status_cell(t.counter_status)}",
+                esc(f"{t.counter_done} of {t.counter_owed} owed (on {_basis(t.basis)}): ")
+                + _status_cell(t.counter_status),
             ),
             (
                 "ratio",

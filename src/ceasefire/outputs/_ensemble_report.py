@@ -37,6 +37,7 @@ from ..ensemble._summaries import (
     prior_name,
 )
 from ..scenario import Scenario
+from ..terminal import plural
 from ._folders import StagedFolder
 from ._report import _CSS, _kv_table, _table
 from ._svg import BarSeries, Series, band_chart, esc, hbar_chart, stacked_bar_chart
@@ -222,7 +223,7 @@ def _histogram(title: str, d: dict[str, Any], x_label: str, colour: str) -> str:
         count = sum(c for v, c in hist.items() if left <= v <= right)
         values[(b, 0, "episodes")] = count
         tips[(b, 0, "episodes")] = (
-            f"{x_label} {slots[-1]}: {count:,} episodes ({_pct(count / total)})"
+            f"{x_label} {slots[-1]}: {plural(count, 'episode')} ({_pct(count / total)})"
         )
     return stacked_bar_chart(
         slots=slots,
@@ -284,7 +285,7 @@ def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
     categories = {c.id: c.name for c in scenario.categories}
     header = "\n".join(
         [
-            f"<h1>{esc(scenario.name)}: ensemble of {esc(format(data['n'], ','))} episodes</h1>",
+            f"<h1>{esc(scenario.name)}: ensemble of {esc(plural(data['n'], 'episode'))}</h1>",
             _provenance(data),
             '<p class="note">Distributions over simulated episodes, each on its own draw of '
             "the scenario's priors. They are outputs of the model under the scenario's terms "

@@ -1,11 +1,13 @@
 """Replay an episode day by day in the terminal, for trainers and readers.
 
 Each day with transcript entries is one panel: a table of that day's entries (kind,
-actors, text), each side's value of the step and any further values the entry holds
-(aspirations, satisfaction, the extension against fighting). Runs of days without
-entries are one line ("3 quiet days"). After each day the replay asks ``input_fn``
-to go on: Enter shows the next day, ``q`` stops. Without ``input_fn`` (standard input
-is not a terminal) every day is shown, one after the other.
+actors, text), under each text each side's value of the step and any further values
+the entry holds (aspirations, satisfaction, the extension against fighting). Panels take
+the terminal's width; on a terminal, a day taller than the screen is shown in parts.
+Days are numbered as ``run`` numbers them (run day 1 is the calendar's first day).
+Runs of days without entries are one line ("3 quiet days"). After each panel the
+replay asks ``input_fn`` to go on: Enter shows the next, ``q`` stops. Without
+``input_fn`` (standard input is not a terminal) every day is shown, one after the other.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ceasefire.engine import Episode, TranscriptEntry
-from ceasefire.terminal import data_text
+from ceasefire.terminal import data_text, plural
 
 PROMPT = "Enter: next day, q: quit "
 KIND_STYLES = {
@@ -50,39 +52,67 @@ def _label(key: str, names: Mapping[str, str]) -> str:
     return key.replace("_", " ")
 
 
+def _entry_cells(
+    e: TranscriptEntry, parties: Sequence[str], names: Mapping[str, str]
+) -> list[Text]:
+    """One entry's cells: seq, kind, actors, and its text with the values under it
+    (each side's value of the step first, then the entry's other values)."""
+    counts = ", ".join(f"{n} {c}" for c, n in e.counts.items())
+    text = e.text + (f" [{counts}]" if counts and counts not in e.text else "")
+    values = [
+        f"value to {names.get(p, p)} {_number(e.values[p])}" for p in parties if p in e.values
+    ]
+    values += [f"{_label(k, names)} {_number(v)}" for k, v in e.values.items() if k not in parties]
+    body = data_text(text)
+    if values:
+        body.append_text(data_text("\n" + "; ".join(values), style="dim"))
+    return [
+        data_text(str(e.seq)),
+        data_text(e.kind, style=KIND_STYLES.get(e.kind, "")),
+        data_text(", ".join(names.get(a, a) for a in e.actors)),
+        body,
+    ]
+
+
 def _day_panel(
-    day: int,
-    date: str,
-    mode: str,
-    entries: Sequence[TranscriptEntry],
-    parties: Sequence[str],
-    names: Mapping[str, str],
+    title: str, entries: Sequence[TranscriptEntry], parties: Sequence[str], names: Mapping[str, str]
 ) -> Panel:
     table = Table(expand=True, show_lines=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    table.add_column("actors")
-    table.add_column("text", ratio=4, overflow="fold")
-    for p in parties:
-        table.add_column(f"value to\n{names.get(p, p)}", justify="right", no_wrap=True)
-    table.add_column("other values", ratio=2, min_width=16, overflow="fold")
+    table.add_column("actors", max_width=14, overflow="fold")
+    table.add_column("text and values", ratio=1, overflow="fold")
     for e in entries:
-        cells = [data_text(_number(e.values[p])) if p in e.values else Text("") for p in parties]
-        others = [
-            f"{_label(k, names)} {_number(v)}" for k, v in e.values.items() if k not in parties
-        ]
-        counts = ", ".join(f"{n} {c}" for c, n in e.counts.items())
-        text = e.text + (f" [{counts}]" if counts and counts not in e.text else "")
-        table.add_row(
-            data_text(str(e.seq)),
-            data_text(e.kind, style=KIND_STYLES.get(e.kind, "")),
-            data_text(", ".join(names.get(a, a) for a in e.actors)),
-            data_text(text),
-            *cells,
-            data_text("; ".join(others)),
-        )
-    title = data_text(f"day {day}, {date}" + (f" ({mode})" if mode else ""), style="bold")
-    return Panel(table, title=title, title_align="left")
+        table.add_row(*_entry_cells(e, parties, names))
+    return Panel(table, title=data_text(title, style="bold"), title_align="left")
+
+
+def _day_panels(
+    console: Console,
+    title: str,
+    entries: Sequence[TranscriptEntry],
+    parties: Sequence[str],
+    names: Mapping[str, str],
+    height: int | None,
+) -> list[Panel]:
+    """The day's entries as panels of at most ``height`` lines each (one panel when
+    ``height`` is None); a panel holds at least one entry, however tall."""
+    if height is None:
+        return [_day_panel(title, entries, parties, names)]
+    parts: list[list[TranscriptEntry]] = [[]]
+    for e in entries:
+        trial = [*parts[-1], e]
+        lines = console.render_lines(_day_panel(title, trial, parties, names), pad=False)
+        if parts[-1] and len(lines) > height:
+            parts.append([e])
+        else:
+            parts[-1] = trial
+    if len(parts) == 1:
+        return [_day_panel(title, parts[0], parties, names)]
+    return [
+        _day_panel(f"{title}, part {i} of {len(parts)}", part, parties, names)
+        for i, part in enumerate(parts, 1)
+    ]
 
 
 def replay(
@@ -91,12 +121,15 @@ def replay(
     input_fn: Callable[[str], str] | None = None,
     *,
     names: Mapping[str, str] | None = None,
+    height: int | None = None,
 ) -> int:
     """Show ``episode`` day by day on ``console``; returns the number of days shown.
 
-    ``input_fn(prompt)`` is asked after each day shown (but the last): an answer
+    ``input_fn(prompt)`` is asked after each panel shown (but the last): an answer
     starting with ``q`` (or end of input) stops the replay. ``None`` shows every day
     without waiting. ``names`` gives display names of parties and other actors.
+    ``height``: the lines a screen shows; a day taller than that (less the prompt's
+    line) is shown in parts, each its own panel. Panels take the console's width.
     """
     names = dict(names or {})
     parties = list(episode.summary.released) or sorted(
@@ -112,6 +145,7 @@ def replay(
     last_day = max([*modes, *by_day], default=0)
     dates = {e.day: e.date for e in episode.transcript} | {r.day: r.date for r in episode.ledger}
     busy = sorted(by_day)
+    page = None if height is None else max(height - 1, 5)
     shown = 0
     quiet_from: int | None = None
     for day in range(1, last_day + 1):
@@ -122,19 +156,23 @@ def replay(
         if quiet_from is not None:
             _quiet(console, quiet_from, day - 1, dates, modes)
             quiet_from = None
-        entries = by_day[day]
-        console.print(
-            _day_panel(day, dates.get(day, ""), modes.get(day, ""), entries, parties, names)
-        )
-        shown += 1
-        if input_fn is not None and day != busy[-1]:
+        mode = modes.get(day, "")
+        title = f"run day {day}, {dates.get(day, '')}" + (f" ({mode})" if mode else "")
+        panels = _day_panels(console, title, by_day[day], parties, names, page)
+        for i, panel in enumerate(panels):
+            console.print(panel)
+            if i == len(panels) - 1:
+                shown += 1
+            if input_fn is None or (day == busy[-1] and i == len(panels) - 1):
+                continue
             try:
                 answer = input_fn(PROMPT)
             except (EOFError, KeyboardInterrupt):
                 answer = "q"
             if answer.strip().lower().startswith("q"):
                 console.print(
-                    f"replay stopped after {shown} of {len(busy)} days with entries", markup=False
+                    f"replay stopped after {shown} of {plural(len(busy), 'day')} with entries",
+                    markup=False,
                 )
                 return shown
     if quiet_from is not None:

@@ -33,6 +33,7 @@ from ceasefire.engine import (
     bargaining_analytics,
 )
 from ceasefire.scenario import Scenario
+from ceasefire.terminal import plural
 
 from ._svg import (
     Band,
@@ -889,7 +890,7 @@ def _days_section(episode: Episode, names: _Names) -> str:
         )
         classes.append(f"mode-{mode}")
     table = _table(
-        ["Date", "Day", "Mode", "Released", "Flows"],
+        ["Date", "Run day", "Mode", "Released", "Flows"],
         rows,
         numeric=[1, 3],
         columns={2: "mode"},
@@ -897,7 +898,9 @@ def _days_section(episode: Episode, names: _Names) -> str:
     )
     return (
         '<section id="days">\n<h2>Day by day</h2>\n'
-        '<p class="note">From the ledger: each day\'s mode and its flows.</p>\n'
+        '<p class="note">From the ledger: each day\'s mode and its flows. Run day 1 is the '
+        "first day of the scenario's calendar (a compliance report numbers days from the "
+        "agreement's first day).</p>\n"
         f"{table}\n</section>"
     )
 
@@ -917,8 +920,8 @@ def _transcript_section(transcript: Sequence[TranscriptEntry], names: _Names) ->
     ]
     return (
         '<section id="transcript">\n<h2>Transcript</h2>\n'
-        f'<p class="note">{len(transcript)} entries, in order. Counts are numbers of '
-        "captives; values are in the units of the value model (below).</p>\n"
+        f'<p class="note">{plural(len(transcript), "entry", "entries")}, in order. '
+        "Counts are numbers of captives; values are in the units of the value model (below).</p>\n"
         + _table(["Seq", "Date", "Kind", "Actors", "Text", "Counts", "Values"], rows, numeric=[0])
         + "\n</section>"
     )
