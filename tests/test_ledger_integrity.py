@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ceasefire.monitor import Store
+from ceasefire.monitor import Observation, Store
 from ceasefire.monitor._model import chain_hash, content_hash
 from test_monitor_support import RECORD, STORES, cli, fresh_db, init_cli, new_store, observation
 
@@ -279,3 +279,115 @@ def test_an_unusable_anchor_is_refused_with_exit_2(ledger: str, tmp_path: Path) 
     empty.write_text("nothing here\n", encoding="utf-8")
     code, _, err = _verify(ledger, "--against", str(empty))
     assert code == 2 and "empty.txt" in err
+
+
+# ------------------------------------------------------------ upgrading a ledger
+
+
+def _legacy_ledger(path: Path) -> list[Observation]:
+    """A ledger written as release 0001_ledger wrote them: no seals, no keys."""
+    from alembic import command
+    from alembic.config import Config
+
+    from ceasefire.monitor._model import GENESIS, entry_content
+    from ceasefire.monitor._store import MIGRATIONS
+
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001_ledger")
+        when = "2023-11-24T12:00:00.000000Z"
+        conn.execute(
+            sa.text(
+                "INSERT INTO categories (id, unit, description, added_at) "
+                "VALUES ('women_children', 'people', '', :t), ('event', 'none', '', :t)"
+            ),
+            {"t": when},
+        )
+        made = [observation(n, obs_id=f"old-{n}") for n in (3, 5, 7)]
+        conn.execute(
+            sa.text(
+                "INSERT INTO batches (id, recorded_at, origin, description, entries) "
+                "VALUES (1, :t, 'import', 'import of old.csv', 3)"
+            ),
+            {"t": when},
+        )
+        previous = GENESIS
+        for seq, o in enumerate(made, start=1):
+            content = entry_content(
+                seq=seq,
+                obs_id=o.id or "",
+                action="record",
+                supersedes=None,
+                batch=1,
+                recorded_at=when,
+                reason="",
+                observation=o,
+            )
+            digest = content_hash(content)
+            previous = chain_hash(previous, digest)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO entries (seq, obs_id, action, batch, recorded_at, reason, "
+                    "occurred_on, kind, from_party, to_party, channel, note, source_text, "
+                    "source_links, source_kind, reliability, content_hash, chain_hash, "
+                    "source_published) VALUES (:seq, :id, 'record', 1, :t, '', :d, :k, :f, "
+                    ":to, :c, :n, :st, :sl, :sk, :r, :h, :ch, :sp)"
+                ),
+                {
+                    "seq": seq,
+                    "id": o.id,
+                    "t": when,
+                    "d": o.date.isoformat(),
+                    "k": o.kind,
+                    "f": o.from_party,
+                    "to": o.to_party,
+                    "c": o.channel,
+                    "n": o.note,
+                    "st": o.source.text,
+                    "sl": json.dumps(o.source.links),
+                    "sk": o.source.kind,
+                    "r": o.source.reliability,
+                    "h": digest,
+                    "ch": previous,
+                    "sp": o.source.published.isoformat() if o.source.published else None,
+                },
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO entry_counts (seq, position, category, count) "
+                    "VALUES (:seq, 0, 'women_children', :n)"
+                ),
+                {"seq": seq, "n": o.counts[0].count},
+            )
+    engine.dispose()
+    return made
+
+
+def test_a_ledger_of_schema_0001_upgrades_and_verifies(tmp_path: Path) -> None:
+    from ceasefire.monitor import StoreError
+
+    path = tmp_path / "old.sqlite"
+    made = _legacy_ledger(path)
+    with pytest.raises(StoreError, match="revision 0001_ledger"):
+        Store.open(path)
+    with Store.open(path, create=True) as store:
+        assert store.schema_revision() == "0002_seals"
+        assert [e.obs_id for e in store.entries()] == ["old-3", "old-5", "old-7"]
+        assert store.verify() == []
+        # The keys of the old entries are there: the same rows are held, not recorded again.
+        entries_made, held = store.record_new(made)
+        assert entries_made == [] and held == [1, 2, 3]
+        store.add_categories([], builtin=True)  # declares the built-in ones: a sealed batch
+        assert store.verify() == []
+        anchor = store.anchor()
+        assert anchor.seq == 3 and anchor.batch == len(store.batches())
+        assert store.verify_against(anchor) == []
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        _sql(
+            str(path),
+            "REPLACE INTO categories (id, unit, description, added_at) "
+            "VALUES ('event', 'people', '', 'x')",
+        )
