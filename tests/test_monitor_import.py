@@ -134,7 +134,7 @@ def test_an_id_already_in_the_ledger_is_refused_with_its_line(db: str, tmp_path:
     _refused(
         db,
         again,
-        "again.csv:3: id: duplicate id 'r1': it is already in the ledger",
+        "again.csv:3:13: id: duplicate id 'r1': it is already in the ledger",
         "monitor correct r1",
     )
 

@@ -38,7 +38,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_the_nov2023_record_imports_unchanged_and_verifies(db: str) -> None:
     with new_store(db) as store:
         result = import_csv(store, RECORD)
-        assert result.rows == 49 and result.entries[0].seq == 1 and result.after.seq == 49
+        assert result.rows == 49 and result.entries == range(1, 50) and result.after.seq == 49
         snap, current = store.view()
         assert snap == result.after and len(current) == 49
         hostages = [
@@ -80,7 +80,7 @@ def test_the_database_refuses_update_and_delete_on_every_ledger_table(db: str) -
             c.execute(
                 sa.text(
                     "INSERT INTO entries (seq, obs_id, action, batch, recorded_at, reason, "
-                    "content_hash, chain_hash) VALUES (5, 'x', 'retract', 1, '2099', '', 'h', 'c')"
+                    "content_hash, chain_hash) VALUES (5, 'x', 'retract', 99, '2099', '', 'h', 'c')"
                 )
             )
         assert [e.observation.total() for e in store.entries() if e.observation] == [10]
@@ -240,6 +240,7 @@ def test_a_process_killed_during_a_bulk_import_leaves_the_store_as_before(
     with new_store(db) as store:
         import_csv(store, RECORD)
         before = store.snapshot()
+        before_batches = store.batches()
         before_log = [e.to_dict() for e in store.entries()]
         big = tmp_path / "big.csv"
         _big_csv(big, 40_000)
@@ -265,7 +266,7 @@ def test_a_process_killed_during_a_bulk_import_leaves_the_store_as_before(
         assert store.snapshot() == before
         assert [e.to_dict() for e in store.entries()] == before_log
         assert store.verify() == []
-        assert len(store.batches()) == 1
+        assert store.batches() == before_batches
         # The store is usable at once: a new import goes through.
         small = tmp_path / "small.csv"
         _big_csv(small, 50)

@@ -30,7 +30,7 @@ from ..terminal import Col, Terminal, fitted_table, plural, visible
 from ._compliance import TERMS_BASIS, ComplianceReport, compliance
 from ._csv import import_csv
 from ._errors import MonitorError, StoreError
-from ._export import FORMATS, export, write_atomic
+from ._export import FORMATS, export, read_anchor, write_atomic
 from ._model import KINDS, RELIABILITY, SOURCE_KINDS, UNITS, CategoryDef, Entry, Observation
 from ._report import render_compliance
 from ._scores import Forecast, score_forecast
@@ -532,30 +532,24 @@ def import_command(db: str, allow_duplicates: bool, file: str) -> None:
         markup=False,
     )
     if result.held:
-        entries = sorted({h for _line, h in result.held})
+        one_entry = result.held_entries[0][0] == result.held_entries[-1][1]
         out.print(
-            f"skipped {plural(len(result.held), 'row')} the ledger already holds: "
-            f"{'line' if len(result.held) == 1 else 'lines'} "
-            f"{_spans([line for line, _h in result.held])} of the file, "
-            f"{'entry' if len(entries) == 1 else 'entries'} {_spans(entries)} of the ledger",
+            f"skipped {plural(result.held, 'row')} the ledger already holds: "
+            f"{'line' if result.held == 1 else 'lines'} "
+            f"{_spans(result.held_lines)} of the file, "
+            f"{'entry' if one_entry else 'entries'} {_spans(result.held_entries)} of the ledger",
             markup=False,
         )
     if made:
-        first, last = result.entries[0].seq, result.entries[-1].seq
+        first, last = result.entries[0], result.entries[-1]
         span = f"entry {first}" if first == last else f"entries {first} to {last}"
         out.print(f"{span}; {result.after.label()}", markup=False)
     else:
         out.print(f"nothing written; {result.after.label()}", markup=False)
 
 
-def _spans(numbers: list[int]) -> str:
-    """``1-3, 7, 9-10`` for [1, 2, 3, 7, 9, 10]."""
-    runs: list[list[int]] = []
-    for n in sorted(set(numbers)):
-        if runs and n == runs[-1][1] + 1:
-            runs[-1][1] = n
-        else:
-            runs.append([n, n])
+def _spans(runs: list[tuple[int, int]]) -> str:
+    """``1-3, 7, 9-10`` for [(1, 3), (7, 7), (9, 10)]."""
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
@@ -790,7 +784,8 @@ def export_command(
             snap = store.snapshot(as_of=when, upto=upto)
         else:
             snap, entries = store.view(as_of=when, upto=upto)
-        data = export(entries, snap, fmt, as_of=as_of, full=full)
+        anchor = store.anchor(as_of=when, upto=upto)
+        data = export(entries, snap, fmt, as_of=as_of, full=full, anchor=anchor)
         write_atomic(out, data)
     _console().print(
         f"exported {len(entries)} {'entries' if full else 'observations'} to "
@@ -801,14 +796,37 @@ def export_command(
 
 @monitor_group.command()
 @_db_option
-def verify(db: str) -> None:
-    """Recompute every entry's hash and the chain; exit 1 if anything does not match."""
-    with _errors(), _open(db) as store:
-        problems = store.verify()
-        snap = store.snapshot()
+@click.option(
+    "--against",
+    "against",
+    metavar="ANCHOR",
+    help="also check that nothing up to this anchor was removed or rewritten: the "
+    "`anchor:` a previous verify printed (SEQ:HASH/BATCH:HASH), or a file holding it "
+    "(saved verify output, or an export: JSON, CSV or Parquet)",
+)
+def verify(db: str, against: str | None) -> None:
+    """Recompute every entry's hash, the chain and the seals of batches and categories;
+    exit 1 if anything does not match. Prints the anchor to keep outside the ledger."""
+    with _errors():
+        anchor = read_anchor(against) if against is not None else None
+        with _open(db) as store:
+            problems = store.verify()
+            if anchor is not None:
+                problems += store.verify_against(anchor)
+            snap = store.snapshot()
+            now = store.anchor() if not problems else None
     if problems:
         _fail("ledger verification failed:\n" + "\n".join(f"  {p}" for p in problems), 1)
-    _console().print(f"ledger verified: {snap.label()}", markup=False)
+    out = _console()
+    out.print(f"ledger verified: {snap.label()}", markup=False)
+    if anchor is not None:
+        out.print(f"matches the anchor {anchor.text()}", markup=False)
+    if now is not None:
+        out.print(
+            f"anchor: {now.text()} (keep it outside the ledger; "
+            "`monitor verify --against` it later)",
+            markup=False,
+        )
 
 
 # -------------------------------------------------------------------- compliance

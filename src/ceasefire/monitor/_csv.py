@@ -1,11 +1,17 @@
 """Bulk import of observations from a CSV file: all rows or none.
 
 The whole file is read and checked first: encoding (UTF-8), the header (required
-columns present, no unknown or repeated column), then every row (dates, counts,
-categories, kinds, source kinds, grades, ids). Every problem is reported with the
-file, line, column and field, and what would be right; if there is any, nothing is
-written. Otherwise all rows are recorded in one transaction, so an interrupted
-import (even a killed process) leaves the ledger exactly as it was.
+columns present, no unknown or repeated column), then every row (dates, counts in
+ASCII digits, categories, kinds, source kinds, grades, ids, no control characters).
+Every problem is reported with the file, line, column and field, and what would be
+right; if there is any, nothing is written. Otherwise all rows are recorded in one
+transaction, so an interrupted import (even a killed process) leaves the ledger
+exactly as it was.
+
+The file is streamed, never held whole: read line by line, a slice of rows at a time
+(``SLICE`` rows), once to check it and twice more inside the write transaction (to
+find the rows the ledger holds, then to write the others; see
+``Store.record_stream``). Memory stays flat whatever the number of rows.
 
 The columns are those of the November 2023 record (``examples/nov2023``):
 ``date, day, phase, flow, from_party, to_party, category, count, channel, source,
@@ -24,7 +30,7 @@ import hashlib
 import io
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +45,12 @@ from ._model import (
     RELIABILITY,
     SOURCE_KINDS,
     CategoryDef,
-    Entry,
     Observation,
     Snapshot,
     Source,
     observation_key,
 )
-from ._store import Store, unknown_category
+from ._store import MAX_PROBLEMS, Store, unknown_category
 
 REQUIRED = (
     "date",
@@ -73,21 +78,33 @@ COLUMNS = REQUIRED + OPTIONAL
 CREDITED_NEXT_DAY = "side_channel_credited_to_deal"
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 1_000_000
-_INT = re.compile(r"^[+-]?\d+$")
+SLICE = 1000
+_INT = re.compile(r"^[+-]?[0-9]+$")
+# C0 controls, DEL and C1 controls, line and paragraph separators, bidirectional
+# embeddings, overrides and isolates; free text (note, source) may hold tabs and
+# line breaks.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TEXT_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_FREE_TEXT = ("note", "source")
 _ID = re.compile(OBS_ID)
 WHAT = "import"
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did: the rows read, the entries made, and the rows skipped
-    because the ledger already held them (``held``: the row's line and that entry)."""
+    """What an import did: the rows read, the entries made (their numbers), and the
+    rows skipped because the ledger already held them (``held`` of them: their lines
+    and the entries holding them, each as spans ``(first, last)``)."""
 
     file: str
     file_sha256: str
     rows: int
-    entries: list[Entry]
-    held: list[tuple[int, int]]
+    entries: range
+    held: int
+    held_lines: list[tuple[int, int]]
+    held_entries: list[tuple[int, int]]
     after: Snapshot
     seconds: float
 
@@ -143,7 +160,79 @@ def parse_rows(
 ) -> tuple[list[Observation], list[int]]:
     """Check every row; returns the observations and the line each starts on."""
     problems: list[Problem] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    observations: list[Observation] = []
+    lines: list[int] = []
+    for line, obs in iter_rows(io.StringIO(text, newline=""), name, known, problems, seen_ids={}):
+        observations.append(obs)
+        lines.append(line)
+    if problems:
+        raise MonitorError(WHAT, problems)
+    if not observations:
+        raise MonitorError(WHAT, [Problem(name, 2, None, "", "no rows to import")])
+    return observations, lines
+
+
+def iter_rows(
+    text: Iterator[str] | io.StringIO,
+    name: str,
+    known: dict[str, CategoryDef],
+    problems: list[Problem],
+    seen_ids: dict[str, int] | None = None,
+) -> Iterator[tuple[int, Observation]]:
+    """Check the header, then yield (line, observation) for each good row; the
+    problems found go to ``problems`` (the first ``MAX_PROBLEMS``; then one more that
+    says so). A header that cannot be used raises :class:`MonitorError` at once.
+    ``seen_ids`` (when given) finds ids repeated in the file."""
+    reader = csv.reader(text, strict=True)
+    columns = _header(reader, name)
+    index = {c: i for i, c in enumerate(columns)}
+    rows = 0
+    bad = 0
+    line = 1
+    while True:
+        start = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(name, reader.line_num, None, "", f"not valid CSV: {exc}"))
+            break
+        line = reader.line_num
+        if not values or all(not v.strip() for v in values):
+            continue
+        rows += 1
+        if rows > MAX_ROWS:
+            problems.append(Problem(name, start, None, "", f"more than {MAX_ROWS:,} rows"))
+            break
+        found: list[Problem] = []
+        if len(values) != len(columns):
+            found.append(
+                Problem(
+                    name,
+                    start,
+                    None,
+                    "",
+                    f"{len(values)} values for {len(columns)} columns; "
+                    "quote any value that holds a comma",
+                )
+            )
+            obs = None
+        else:
+            obs = _Row(name, start, values, index, found).observation(known, seen_ids)
+        if found:
+            bad += 1
+            room = MAX_PROBLEMS - len(problems)
+            if room > 0:
+                problems += found[:room]
+            elif room == 0:
+                problems.append(Problem(name, start, None, "", "more problems follow (not listed)"))
+        elif obs is not None:
+            yield start, obs
+
+
+def _header(reader: Any, name: str) -> list[str]:
+    problems: list[Problem] = []
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -192,49 +281,7 @@ def parse_rows(
         )
     if problems:
         raise MonitorError(WHAT, problems)
-
-    index = {c: i for i, c in enumerate(columns)}
-    observations: list[Observation] = []
-    lines: list[int] = []
-    seen_ids: dict[str, int] = {}
-    line = 1
-    while True:
-        start = line + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(Problem(name, reader.line_num, None, "", f"not valid CSV: {exc}"))
-            break
-        line = reader.line_num
-        if not values or all(not v.strip() for v in values):
-            continue
-        if len(observations) + len(problems) >= MAX_ROWS:
-            problems.append(Problem(name, start, None, "", f"more than {MAX_ROWS:,} rows"))
-            break
-        if len(values) != len(columns):
-            problems.append(
-                Problem(
-                    name,
-                    start,
-                    None,
-                    "",
-                    f"{len(values)} values for {len(columns)} columns; "
-                    "quote any value that holds a comma",
-                )
-            )
-            continue
-        row = _Row(name, start, values, index, problems)
-        obs = row.observation(known, seen_ids)
-        if obs is not None:
-            observations.append(obs)
-            lines.append(start)
-    if problems:
-        raise MonitorError(WHAT, problems)
-    if not observations:
-        raise MonitorError(WHAT, [Problem(name, 2, None, "", "no rows to import")])
-    return observations, lines
+    return columns
 
 
 class _Row:
@@ -289,7 +336,11 @@ class _Row:
                 self.fail(column, "a count is required (a whole number, 0 or more)")
             return None
         if not _INT.match(text):
-            self.fail(column, f"{text!r} is not a whole number; counts are integers (0 or more)")
+            digits = "" if text.isascii() else " in ASCII digits (0-9)"
+            self.fail(
+                column,
+                f"{text!r} is not a whole number{digits}; counts are integers (0 or more)",
+            )
             return None
         value = int(text)
         if value < 0:
@@ -306,9 +357,25 @@ class _Row:
             self.fail(column, f"{shown} is not allowed{hint}; use one of: {', '.join(allowed)}")
         return text
 
+    def controls(self) -> None:
+        """Refuse control characters (a NUL, an escape sequence, a bidirectional
+        override) in every value; free text may hold tabs and line breaks."""
+        for column, i in self.index.items():
+            pattern = _TEXT_CONTROL if column in _FREE_TEXT else _CONTROL
+            found = pattern.search(self.values[i])
+            if found is not None:
+                code = ord(found.group())
+                shown = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+                self.fail(
+                    column,
+                    f"control character {shown} at character {found.start() + 1}; "
+                    "a value holds printable text only",
+                )
+
     def observation(
-        self, known: dict[str, CategoryDef], seen_ids: dict[str, int]
+        self, known: dict[str, CategoryDef], seen_ids: dict[str, int] | None
     ) -> Observation | None:
+        self.controls()
         when = self.date("date", required=True)
         kind = self.choice("flow", KINDS)
         category = self.get("category")
@@ -332,7 +399,14 @@ class _Row:
         credited = self.date("credited_on", required=False)
         channel = self.get("channel")
         if credited is None and channel == CREDITED_NEXT_DAY and when is not None:
-            credited = when + dt.timedelta(days=1)
+            if when == dt.date.max:
+                self.fail(
+                    "date",
+                    f"{when} is the calendar's last day: a {CREDITED_NEXT_DAY} row counts "
+                    "toward the next day, which does not exist; give credited_on",
+                )
+            else:
+                credited = when + dt.timedelta(days=1)
         day_text = self.get("day")
         day: int | None = None
         if day_text:
@@ -348,6 +422,8 @@ class _Row:
                     f"{obs_id!r} is not a usable id: letters, digits and . _ : - "
                     "(up to 64, starting with a letter or digit)",
                 )
+            elif seen_ids is None:
+                pass  # the store finds the ids repeated (Store.record_stream)
             elif obs_id in seen_ids:
                 self.fail(
                     "id", f"duplicate id {obs_id!r}; it is already on line {seen_ids[obs_id]}"
@@ -432,52 +508,126 @@ def import_csv(
     Imports are idempotent: a row that repeats an earlier row of the file is refused,
     and a row the ledger already holds (see ``Store.record_new``) is skipped, so that
     importing a file twice, or a file that extends one imported before, records each
-    observation once. ``allow_duplicates`` records every row as it is."""
+    observation once. ``allow_duplicates`` records every row as it is. The file is
+    streamed in slices (see the module's notes): memory does not grow with its rows."""
     started = time.perf_counter()
-    observations, lines, digest = read_observations(path, store.categories())
-    if not allow_duplicates:
-        repeated = repeated_rows(observations, lines, str(path))
-        if repeated:
-            raise MonitorError(WHAT, repeated)
-    ids = [o.id for o in observations if o.id is not None]
-    taken = set(store.existing_ids(ids))
-    if taken and not allow_duplicates:
-        known = store.held()
-        taken -= {o.id for o in observations if o.id in taken and observation_key(o) in known}
-    if taken:
-        raise MonitorError(
-            WHAT,
-            [
-                Problem(
-                    str(path),
-                    line,
-                    None,
-                    "id",
-                    f"duplicate id {o.id!r}: it is already in the ledger; to change that "
-                    f"observation use `ceasefire monitor correct {o.id}`",
-                )
-                for o, line in zip(observations, lines, strict=True)
-                if o.id in taken
-            ],
-        )
-    name = Path(path).name
-    record = store.record if allow_duplicates else store.record_new
-    recorded = record(
-        observations,
+    name = str(path)
+    file = _CsvFile(Path(path), store.categories())
+    rows, digest = file.check()
+    columns = file.columns
+    recorded = store.record_stream(
+        lambda: file.slices(digest),
         origin="import",
-        description=f"import of {name}",
-        file_name=name,
+        description=f"import of {Path(path).name}",
+        file_name=Path(path).name,
         file_sha256=digest,
+        skip_held=not allow_duplicates,
+        where=name,
+        id_column=columns.index("id") + 1 if "id" in columns else None,
         on_row=on_row,
     )
-    made, holders = recorded if isinstance(recorded, tuple) else (recorded, [])
-    held = [(line, h) for line, h in zip(lines, holders, strict=False) if h is not None]
     return ImportResult(
-        file=str(path),
+        file=name,
         file_sha256=digest,
-        rows=len(observations),
-        entries=made,
-        held=held,
+        rows=rows,
+        entries=range(recorded.first, recorded.last + 1) if recorded.made else range(0),
+        held=recorded.held[0],
+        held_lines=recorded.held[1],
+        held_entries=recorded.held[2],
         after=store.snapshot(),
         seconds=time.perf_counter() - started,
     )
+
+
+class _CsvFile:
+    """A CSV file read as a stream of lines: checked once, then read in slices."""
+
+    def __init__(self, path: Path, known: dict[str, CategoryDef]) -> None:
+        self.path = path
+        self.name = str(path)
+        self.known = known
+        self.columns: list[str] = []
+
+    def _open(self) -> Any:
+        try:
+            if not self.path.is_file():
+                if self.path.exists():
+                    raise refuse(WHAT, self.name, "not a file; give the path of a .csv file")
+                raise FileNotFoundError
+            size = self.path.stat().st_size
+            if size > MAX_BYTES:
+                raise refuse(
+                    WHAT, self.name, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,}"
+                )
+            return self.path.open("rb")
+        except FileNotFoundError:
+            raise refuse(WHAT, self.name, "no such file; check the path") from None
+        except OSError as exc:
+            raise refuse(WHAT, self.name, f"cannot read the file: {exc.strerror}") from None
+
+    def _lines(self, raw: Any, sha: Any) -> Iterator[str]:
+        """The file's lines as text (line breaks kept), each checked as UTF-8."""
+        for number, line in enumerate(raw, start=1):
+            data: bytes = line
+            sha.update(data)
+            if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+            try:
+                yield data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                column = len(data[: exc.start].decode("utf-8", "replace")) + 1
+                raise MonitorError(
+                    WHAT,
+                    [
+                        Problem(
+                            self.name,
+                            number,
+                            column,
+                            "",
+                            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded "
+                            "(the file may be in Latin-1 or Windows-1252); save it as UTF-8",
+                        )
+                    ],
+                ) from None
+
+    def check(self) -> tuple[int, str]:
+        """Read and check every row; returns the number of rows and the file's SHA-256."""
+        problems: list[Problem] = []
+        sha = hashlib.sha256()
+        rows = 0
+        with self._open() as raw:
+            lines = self._lines(raw, sha)
+            for _ in iter_rows(lines, self.name, self.known, problems):
+                rows += 1
+            for _ in lines:  # the rest of the file (after too many rows), for the digest
+                pass
+            self.columns = [c.strip() for c in next(csv.reader([_first_line(self.path)]))]
+        if problems:
+            raise MonitorError(WHAT, problems)
+        if rows == 0:
+            raise MonitorError(WHAT, [Problem(self.name, 2, None, "", "no rows to import")])
+        return rows, "sha256:" + sha.hexdigest()
+
+    def slices(self, digest: str) -> Iterator[list[tuple[int, Observation]]]:
+        """The rows again, ``SLICE`` at a time; refused if the file changed since."""
+        problems: list[Problem] = []
+        sha = hashlib.sha256()
+        with self._open() as raw:
+            lines = self._lines(raw, sha)
+            piece: list[tuple[int, Observation]] = []
+            for row in iter_rows(lines, self.name, self.known, problems):
+                piece.append(row)
+                if len(piece) == SLICE:
+                    yield piece
+                    piece = []
+            for _ in lines:
+                pass
+            if piece:
+                yield piece
+        if problems or "sha256:" + sha.hexdigest() != digest:
+            raise refuse(WHAT, self.name, "the file changed while it was imported; try again")
+
+
+def _first_line(path: Path) -> str:
+    with path.open("rb") as file:
+        return file.readline().decode("utf-8", "replace").lstrip("\ufeff")

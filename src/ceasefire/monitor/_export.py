@@ -8,7 +8,8 @@ hash); JSON has it at the top and Parquet in the file's metadata too. In CSV and
 Parquet, text a spreadsheet would run as a formula starts with ``'`` (see
 ``ceasefire.outputs.safe_cell``); JSON holds the text as recorded. The file is
 written to a temporary path beside the target and renamed into place. The same
-snapshot always gives the same bytes.
+snapshot always gives the same bytes. JSON and Parquet also hold the ledger's anchor
+(see ``_model.Anchor``), which ``monitor verify --against FILE`` reads back.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import safe_cell
-from ._model import Entry, Snapshot
+from ._errors import refuse
+from ._model import Anchor, Entry, Snapshot
 
 FORMATS = ("csv", "json", "parquet")
 COLUMNS = (
@@ -122,9 +124,15 @@ def to_csv(entries: Sequence[Entry], snapshot: Snapshot) -> bytes:
 
 
 def to_json(
-    entries: Sequence[Entry], snapshot: Snapshot, *, as_of: str | None, full: bool
+    entries: Sequence[Entry],
+    snapshot: Snapshot,
+    *,
+    as_of: str | None,
+    full: bool,
+    anchor: Anchor | None = None,
 ) -> bytes:
-    document = {
+    document: dict[str, Any] = {"anchor": anchor.text()} if anchor is not None else {}
+    document |= {
         "snapshot": snapshot.to_dict(),
         "as_of": as_of,
         "content": "every entry of the log" if full else "current observations",
@@ -134,7 +142,12 @@ def to_json(
 
 
 def to_parquet(
-    entries: Sequence[Entry], snapshot: Snapshot, *, as_of: str | None, full: bool
+    entries: Sequence[Entry],
+    snapshot: Snapshot,
+    *,
+    as_of: str | None,
+    full: bool,
+    anchor: Anchor | None = None,
 ) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -146,6 +159,7 @@ def to_parquet(
             b"ceasefire.snapshot": json.dumps(snapshot.to_dict()).encode(),
             b"ceasefire.as_of": (as_of or "").encode(),
             b"ceasefire.content": b"entries" if full else b"observations",
+            b"ceasefire.anchor": (anchor.text() if anchor is not None else "").encode(),
         },
     )
     data = [{k: safe_cell(v) for k, v in row.items()} for row in rows(entries, snapshot)]
@@ -162,13 +176,14 @@ def export(
     *,
     as_of: str | None = None,
     full: bool = False,
+    anchor: Anchor | None = None,
 ) -> bytes:
     if fmt == "csv":
         return to_csv(entries, snapshot)
     if fmt == "json":
-        return to_json(entries, snapshot, as_of=as_of, full=full)
+        return to_json(entries, snapshot, as_of=as_of, full=full, anchor=anchor)
     if fmt == "parquet":
-        return to_parquet(entries, snapshot, as_of=as_of, full=full)
+        return to_parquet(entries, snapshot, as_of=as_of, full=full, anchor=anchor)
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -187,3 +202,79 @@ def write_atomic(target: str | Path, data: bytes) -> Path:
         Path(staging).unlink(missing_ok=True)
         raise
     return path
+
+
+MAX_ANCHOR_FILE = 64 * 1024 * 1024
+
+
+def read_anchor(given: str) -> Anchor:
+    """The anchor ``given`` names: written out (``SEQ:HASH[/BATCH:HASH]``, or a snapshot
+    as the monitor prints it), or a file holding one: saved ``monitor verify`` output,
+    an anchor file, or an export (JSON, CSV or Parquet)."""
+    found = Anchor.find(given)
+    if found is not None:
+        return found
+    path = Path(given)
+    if not path.is_file():
+        if ":" in given or "sha256" in given:
+            raise refuse(
+                "anchor",
+                "--against",
+                f"{given!r} is not an anchor; write it as SEQ:sha256:HASH[/BATCH:sha256:HASH] "
+                "as `monitor verify` prints it, or give a file holding one",
+            )
+        raise refuse("anchor", given, "no such file; give an anchor or a file holding one")
+    try:
+        if path.stat().st_size > MAX_ANCHOR_FILE:
+            raise refuse("anchor", given, "larger than 64 MiB; give the anchor or an export")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise refuse("anchor", given, f"cannot read the file: {exc.strerror}") from None
+    anchor = _from_parquet(raw) if raw.startswith(b"PAR1") else _from_text(raw)
+    if anchor is None:
+        raise refuse(
+            "anchor",
+            given,
+            "holds no anchor: give saved `monitor verify` output, an anchor "
+            "(SEQ:sha256:HASH[/BATCH:sha256:HASH]) or a ledger export",
+        )
+    return anchor
+
+
+def _from_parquet(raw: bytes) -> Anchor | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(pa.BufferReader(raw)).metadata or {}
+    except (pa.ArrowException, OSError):
+        return None
+    for key in (b"ceasefire.anchor", b"ceasefire.snapshot"):
+        value = meta.get(key, b"").decode("utf-8", "replace")
+        if key == b"ceasefire.snapshot" and value:
+            try:
+                snap = json.loads(value)
+                return Anchor(int(snap["seq"]), str(snap["chain_hash"]))
+            except (ValueError, KeyError, TypeError):
+                return None
+        if value and (found := Anchor.find(value)) is not None:
+            return found
+    return None
+
+
+def _from_text(raw: bytes) -> Anchor | None:
+    text = raw.decode("utf-8", "replace")
+    found = Anchor.find(text)
+    if found is not None:
+        return found
+    # A CSV export: every row names the snapshot it was taken from.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            seq, head = row.get("snapshot_seq"), row.get("snapshot_hash")
+            if seq and head:
+                return Anchor.find(f"{seq.lstrip(chr(39))}:{head.lstrip(chr(39))}")
+            break
+    except csv.Error:
+        return None
+    return None

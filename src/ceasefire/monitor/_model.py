@@ -321,3 +321,82 @@ def observation_key(observation: Observation) -> str:
 
 def chain_hash(previous: str, content: str) -> str:
     return "sha256:" + hashlib.sha256(f"{previous}\n{content}".encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------- seals
+#
+# Every write (a batch: an import, an addition, a correction, a retraction, categories
+# declared) ends with a seal: the batch's row, the last entry and its chain hash after
+# the batch, and a digest of every category declared, chained to the previous seal. The
+# entry chain covers the entries; the seal chain covers the batches and the categories
+# and ties them to the entries. An anchor (the last entry and its chain hash, the last
+# batch and its seal hash) kept outside the database proves later that nothing up to it
+# was removed or rewritten, even by someone who can rewrite the database and knows the
+# hash formulas.
+
+SEAL_GENESIS = "sha256:" + hashlib.sha256(b"ceasefire ledger seals").hexdigest()
+_HASH = r"sha256:[0-9a-f]{64}"
+_ANCHOR = re.compile(rf"\b(\d{{1,18}}):({_HASH})(?:/(\d{{1,18}}):({_HASH}))?")
+_SNAPSHOT = re.compile(rf"ledger snapshot (\d{{1,18}}) \(({_HASH})\)")
+
+
+def categories_digest(rows: list[tuple[str, str, str, str]]) -> str:
+    """The digest of the declared categories: (id, unit, description, added_at) each."""
+    return content_hash({"categories": [list(r) for r in sorted(rows)]})
+
+
+def seal_content(
+    *,
+    batch: dict[str, Any],
+    head_seq: int,
+    head_hash: str,
+    categories: int,
+    categories_hash: str,
+) -> dict[str, Any]:
+    """What a seal hashes: the batch's row, the entry chain after it, the categories."""
+    return {
+        "batch": {
+            k: batch[k]
+            for k in (
+                "id",
+                "recorded_at",
+                "origin",
+                "description",
+                "file_name",
+                "file_sha256",
+                "entries",
+            )
+        },
+        "head_seq": head_seq,
+        "head_hash": head_hash,
+        "categories": categories,
+        "categories_hash": categories_hash,
+    }
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A point of the ledger to keep outside it: the last entry and its chain hash, and
+    (where known) the last batch and its seal hash. Written ``SEQ:HASH/BATCH:HASH``."""
+
+    seq: int
+    chain_hash: str
+    batch: int | None = None
+    seal_hash: str | None = None
+
+    def text(self) -> str:
+        head = f"{self.seq}:{self.chain_hash}"
+        return head if self.batch is None else f"{head}/{self.batch}:{self.seal_hash}"
+
+    @classmethod
+    def find(cls, text: str) -> Anchor | None:
+        """The first anchor written in ``text`` (``SEQ:HASH[/BATCH:HASH]``), or else the
+        first snapshot as the monitor prints it (``ledger snapshot SEQ (HASH)``)."""
+        found = _ANCHOR.search(text)
+        if found is not None:
+            batch = int(found[3]) if found[3] else None
+            return cls(int(found[1]), found[2], batch, found[4])
+        snap = _SNAPSHOT.search(text)
+        if snap is not None:
+            return cls(int(snap[1]), snap[2])
+        return None

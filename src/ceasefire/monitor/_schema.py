@@ -1,11 +1,14 @@
 """The ledger's tables (SQLAlchemy Core), as the migrations create them.
 
-Four append-only tables: ``batches`` (one per write: who/what wrote, from which
+Six append-only tables: ``batches`` (one per write: who/what wrote, from which
 file), ``categories`` (what counts may be recorded, and their unit), ``entries``
-(one per observation recorded, corrected or retracted) and ``entry_counts`` (the
-counts of an entry, one row per category). Triggers installed by the migrations
-refuse UPDATE and DELETE on all four, on SQLite and on PostgreSQL alike; see
-``migrations/versions/v0001_ledger.py``. ``tests/test_monitor_store.py`` checks that
+(one per observation recorded, corrected or retracted), ``entry_counts`` (the
+counts of an entry, one row per category), ``seals`` (one per batch, written last:
+the entry chain after it and the categories, chained from seal to seal) and
+``observation_keys`` (what each entry's observation says, as a hash, for idempotent
+imports). Triggers installed by the migrations refuse UPDATE and DELETE on all six,
+and on SQLite a row that would replace another (``REPLACE INTO``), on SQLite and on
+PostgreSQL alike; see ``migrations/versions/``. ``tests/test_monitor_store.py`` checks that
 these definitions and the migrations agree.
 """
 
@@ -115,4 +118,27 @@ entry_counts = sa.Table(
     sa.CheckConstraint("high IS NULL OR high >= count", name="entry_counts_high"),
 )
 
-APPEND_ONLY = ("batches", "categories", "entries", "entry_counts")
+seals = sa.Table(
+    "seals",
+    metadata,
+    sa.Column(
+        "batch", sa.Integer, sa.ForeignKey("batches.id"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("head_seq", sa.Integer, nullable=False),
+    sa.Column("head_hash", sa.String(71), nullable=False),
+    sa.Column("categories", sa.Integer, nullable=False),
+    sa.Column("categories_hash", sa.String(71), nullable=False),
+    sa.Column("seal_hash", sa.String(71), nullable=False, unique=True),
+)
+
+observation_keys = sa.Table(
+    "observation_keys",
+    metadata,
+    sa.Column(
+        "seq", sa.Integer, sa.ForeignKey("entries.seq"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("key", sa.String(71), nullable=False),
+    sa.Index("observation_keys_key", "key"),
+)
+
+APPEND_ONLY = ("batches", "categories", "entries", "entry_counts", "seals", "observation_keys")

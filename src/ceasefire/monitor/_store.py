@@ -37,30 +37,51 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+)
 
 from ._errors import MonitorError, StoreError
 from ._model import (
     BUILTIN_CATEGORIES,
     GENESIS,
+    SEAL_GENESIS,
     UNITS,
+    Anchor,
     CategoryDef,
     CountValue,
     Entry,
     Observation,
     Snapshot,
     Source,
+    categories_digest,
     chain_hash,
     content_hash,
     entry_content,
     observation_key,
+    seal_content,
 )
-from ._schema import batches, categories, entries, entry_counts
+from ._schema import (
+    APPEND_ONLY,
+    batches,
+    categories,
+    entries,
+    entry_counts,
+    observation_keys,
+    seals,
+)
 
 DEFAULT_DB = "ceasefire-ledger.sqlite"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 60.0
 _PG_LOCK_KEY = 7_262_023  # advisory lock serialising schema migrations on PostgreSQL
+MAX_SEQ = 2**62  # entry numbers beyond this mean "all of them" (no integer overflow)
+SQLITE_HEADER = b"SQLite format 3\x00"
+STEP = 1000  # rows per statement and per slice of an import
 
 
 def utc_now() -> dt.datetime:
@@ -135,6 +156,158 @@ class BatchInfo:
     entries: int
 
 
+MAX_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a write of many rows did: the entries made (``first`` to ``last``), and the
+    rows skipped because the ledger held them (their lines and the entries holding
+    them, each as spans ``(first, last)``)."""
+
+    made: int
+    first: int
+    last: int
+    held: tuple[int, list[tuple[int, int]], list[tuple[int, int]]]
+
+
+def spans(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive numbers in ascending ``numbers``: [1, 2, 3, 7] -> (1, 3), (7, 7)."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        elif not runs or n > runs[-1][1]:
+            runs.append((n, n))
+    return runs
+
+
+class _ImportRows:
+    """The rows of a write of many, in a temporary table of its transaction (gone when
+    it ends): their line, content key and id, and the entry that holds each one."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        drop = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE ceasefire_import (line INTEGER PRIMARY KEY, "
+            f"key VARCHAR(71) NOT NULL, obs_id VARCHAR(64), held INTEGER){drop}"
+        )
+        conn.exec_driver_sql("CREATE INDEX ceasefire_import_key ON ceasefire_import (key)")
+        conn.exec_driver_sql("CREATE INDEX ceasefire_import_id ON ceasefire_import (obs_id)")
+
+    def add(self, piece: Sequence[tuple[int, Observation]]) -> None:
+        if piece:
+            self.conn.execute(
+                sa.text("INSERT INTO ceasefire_import (line, key, obs_id) VALUES (:l, :k, :i)"),
+                [{"l": line, "k": observation_key(o), "i": o.id} for line, o in piece],
+            )
+
+    def problems(self, where: str, id_column: int | None, *, skip_held: bool) -> list[Any]:
+        from ..scenario import Problem
+
+        found: list[Any] = []
+        for line, obs_id, first in self.conn.execute(
+            sa.text(
+                "SELECT r.line, r.obs_id, min(f.line) FROM ceasefire_import r "
+                "JOIN ceasefire_import f ON f.obs_id = r.obs_id AND f.line < r.line "
+                f"GROUP BY r.line, r.obs_id ORDER BY r.line LIMIT {MAX_PROBLEMS}"
+            )
+        ):
+            found.append(
+                Problem(
+                    where,
+                    line,
+                    id_column,
+                    "id",
+                    f"duplicate id {obs_id!r}; it is already on line {first}",
+                )
+            )
+        if skip_held:
+            for line, first in self.conn.execute(
+                sa.text(
+                    "SELECT r.line, min(f.line) FROM ceasefire_import r "
+                    "JOIN ceasefire_import f ON f.key = r.key AND f.line < r.line "
+                    f"GROUP BY r.line ORDER BY r.line LIMIT {MAX_PROBLEMS}"
+                )
+            ):
+                found.append(
+                    Problem(
+                        where,
+                        line,
+                        None,
+                        "",
+                        f"repeats line {first} (same date, flow, parties, channel, "
+                        "category, count, source and note); a file lists each observation "
+                        "once. If both happened, tell them apart in the note, or import with "
+                        "--allow-duplicates",
+                    )
+                )
+            self.conn.execute(
+                sa.text(
+                    "UPDATE ceasefire_import SET held = (SELECT min(o.seq) FROM "
+                    "observation_keys o WHERE o.key = ceasefire_import.key)"
+                )
+            )
+        for line, obs_id in self.conn.execute(
+            sa.text(
+                "SELECT r.line, r.obs_id FROM ceasefire_import r WHERE r.held IS NULL "
+                "AND r.obs_id IS NOT NULL AND EXISTS (SELECT 1 FROM entries e "
+                "WHERE e.obs_id = r.obs_id AND e.action = 'record') "
+                f"ORDER BY r.line LIMIT {MAX_PROBLEMS}"
+            )
+        ):
+            found.append(
+                Problem(
+                    where,
+                    line,
+                    id_column,
+                    "id",
+                    f"duplicate id {obs_id!r}: it is already in the ledger; to change that "
+                    f"observation use `ceasefire monitor correct {obs_id}`",
+                )
+            )
+        found.sort(key=lambda p: p.line or 0)
+        return found
+
+    def count_new(self) -> int:
+        query = "SELECT count(*) FROM ceasefire_import WHERE held IS NULL"
+        return int(self.conn.execute(sa.text(query)).scalar() or 0)
+
+    def held_spans(self) -> tuple[int, list[tuple[int, int]], list[tuple[int, int]]]:
+        count = self.conn.execute(
+            sa.text("SELECT count(*) FROM ceasefire_import WHERE held IS NOT NULL")
+        ).scalar()
+        lines = spans(
+            r[0]
+            for r in self.conn.execute(
+                sa.text("SELECT line FROM ceasefire_import WHERE held IS NOT NULL ORDER BY line")
+            )
+        )
+        held = spans(
+            r[0]
+            for r in self.conn.execute(
+                sa.text(
+                    "SELECT DISTINCT held FROM ceasefire_import WHERE held IS NOT NULL "
+                    "ORDER BY held"
+                )
+            )
+        )
+        return int(count or 0), lines, held
+
+    def new_lines(self, lo: int, hi: int) -> set[int]:
+        return {
+            r[0]
+            for r in self.conn.execute(
+                sa.text(
+                    "SELECT line FROM ceasefire_import WHERE line BETWEEN :lo AND :hi "
+                    "AND held IS NULL"
+                ),
+                {"lo": lo, "hi": hi},
+            )
+        }
+
+
 class Store:
     """An open ledger. Use :meth:`open` (or :func:`open_store`) and close it when done."""
 
@@ -166,6 +339,7 @@ class Store:
                 raise StoreError(
                     f"no ledger at {path}; create one with `ceasefire monitor init --db {path}`"
                 )
+            _check_sqlite_file(path)
             if create:
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +434,8 @@ class Store:
                     yield conn
         except OperationalError as exc:
             raise _operational(exc, self) from None
+        except DatabaseError as exc:
+            raise _unusable(exc, self) from None
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -272,6 +448,8 @@ class Store:
                     yield conn
         except OperationalError as exc:
             raise _operational(exc, self) from None
+        except DatabaseError as exc:
+            raise _unusable(exc, self) from None
 
     # ------------------------------------------------------------ categories
 
@@ -321,6 +499,16 @@ class Store:
                         for d in new
                     ],
                 )
+                batch = self._open_batch(
+                    conn,
+                    "init",
+                    f"categories declared: {', '.join(d.id for d in new)}"[:4000],
+                    None,
+                    None,
+                    0,
+                    now,
+                )
+                self._seal(conn, batch)
         return [d.id for d in new]
 
     def categories(self) -> dict[str, CategoryDef]:
@@ -345,45 +533,6 @@ class Store:
         An observation without an id gets ``obs-<entry number>``. An id already in the
         ledger, or given twice, is refused.
         """
-        made, _held = self._record(
-            observations, origin, description, file_name, file_sha256, on_row, skip_held=False
-        )
-        return made
-
-    def record_new(
-        self,
-        observations: Sequence[Observation],
-        *,
-        origin: str = "import",
-        description: str = "",
-        file_name: str | None = None,
-        file_sha256: str | None = None,
-        on_row: Callable[[int], None] | None = None,
-    ) -> tuple[list[Entry], list[int | None]]:
-        """Record those of ``observations`` that the ledger does not hold yet, in one
-        transaction (so that importing a file twice records it once).
-
-        An observation is held when some entry of the log (a record or a correction,
-        since superseded or retracted too) has the same content: date, kind, parties,
-        channel, counts, credit, day, phase, note and source; its id aside. Returns the
-        entries made and, for each of ``observations``, the entry that held it (``None``
-        for those recorded now). Nothing is written when every one is held.
-        """
-        return self._record(
-            observations, origin, description, file_name, file_sha256, on_row, skip_held=True
-        )
-
-    def _record(
-        self,
-        observations: Sequence[Observation],
-        origin: str,
-        description: str,
-        file_name: str | None,
-        file_sha256: str | None,
-        on_row: Callable[[int], None] | None,
-        *,
-        skip_held: bool,
-    ) -> tuple[list[Entry], list[int | None]]:
         ids = [o.id for o in observations if o.id is not None]
         twice = sorted({i for i in ids if ids.count(i) > 1}) if len(ids) != len(set(ids)) else []
         if twice:
@@ -392,14 +541,6 @@ class Store:
             )
         self._check_categories(observations)
         with self._write() as conn:
-            held: list[int | None] = [None] * len(observations)
-            if skip_held:
-                known = self._held(conn)
-                held = [known.get(observation_key(o)) for o in observations]
-                observations = [o for o, h in zip(observations, held, strict=True) if h is None]
-                if not observations:
-                    return [], held
-                ids = [o.id for o in observations if o.id is not None]
             taken = self._existing_ids(conn, ids)
             if taken:
                 raise MonitorError(
@@ -412,24 +553,104 @@ class Store:
                     ],
                 )
             rows = [(o.id, "record", None, o, "") for o in observations]
-            made = self._append(
+            return self._append(
                 conn, rows, origin, description, file_name, file_sha256, on_row=on_row
             )
-            return made, held
 
-    def held(self) -> dict[str, int]:
-        """The content key (``observation_key``) of every observation the log holds
-        (records and corrections, superseded ones too), each with its first entry."""
+    def record_new(
+        self,
+        observations: Sequence[Observation],
+        *,
+        origin: str = "import",
+        description: str = "",
+        file_name: str | None = None,
+        file_sha256: str | None = None,
+    ) -> tuple[list[Entry], list[int | None]]:
+        """Record those of ``observations`` that the ledger does not hold yet, in one
+        transaction (so that importing a file twice records it once).
+
+        An observation is held when some entry of the log (a record or a correction,
+        since superseded or retracted too) has the same content: date, kind, parties,
+        channel, counts, credit, day, phase, note and source; its id aside. Returns the
+        entries made and, for each of ``observations``, the entry that held it (``None``
+        for those recorded now). Nothing is written when every one is held.
+        """
+        self._check_categories(observations)
+        rows = list(enumerate(observations, start=1))
+        result = self.record_stream(
+            lambda: iter([rows]),
+            origin=origin,
+            description=description,
+            file_name=file_name,
+            file_sha256=file_sha256,
+        )
+        made = self.entries(upto=result.last)[result.first - 1 :] if result.made else []
         with self._read() as conn:
-            return self._held(conn)
+            found: dict[str, int] = {}
+            keys = [observation_key(o) for o in observations]
+            for start in range(0, len(keys), STEP):
+                query = (
+                    sa.select(observation_keys.c.key, sa.func.min(observation_keys.c.seq))
+                    .where(observation_keys.c.key.in_(keys[start : start + STEP]))
+                    .group_by(observation_keys.c.key)
+                )
+                found.update({r[0]: r[1] for r in conn.execute(query)})
+        first = result.first if result.made else MAX_SEQ
+        held = [found[k] if k in found and found[k] < first else None for k in keys]
+        return made, held
 
-    def _held(self, conn: Connection) -> dict[str, int]:
-        """The content key of every observation the log holds, with its first entry."""
-        known: dict[str, int] = {}
-        for e in self._entries(conn, sa.select(entries).where(entries.c.action != "retract")):
-            if e.observation is not None:
-                known.setdefault(observation_key(e.observation), e.seq)
-        return known
+    def record_stream(
+        self,
+        slices: Callable[[], Iterator[Sequence[tuple[int, Observation]]]],
+        *,
+        origin: str = "import",
+        description: str = "",
+        file_name: str | None = None,
+        file_sha256: str | None = None,
+        skip_held: bool = True,
+        where: str = "",
+        id_column: int | None = None,
+        on_row: Callable[[int], None] | None = None,
+    ) -> Recorded:
+        """Record observations read in slices, in one transaction, in bounded memory.
+
+        ``slices()`` yields (line, observation) slices; it is called twice inside the
+        transaction (once to find the rows held, once to write), and must give the same
+        rows both times. With ``skip_held`` a row the ledger holds (see
+        :meth:`record_new`) is skipped and a row that repeats an earlier row is refused;
+        an id the ledger has recorded for other content is refused. Problems name
+        ``where`` and the row's line; nothing is written if there is any.
+        """
+        with self._write() as conn:
+            rows = _ImportRows(conn)
+            for piece in slices():
+                rows.add(piece)
+            problems = rows.problems(where, id_column, skip_held=skip_held)
+            if problems:
+                raise MonitorError("import", problems[:MAX_PROBLEMS])
+            count = rows.count_new()
+            held = rows.held_spans()
+            if count == 0:
+                return Recorded(0, 0, 0, held)
+            now = self._now(conn)
+            batch = self._open_batch(conn, origin, description, file_name, file_sha256, count, now)
+            seq, previous = self._last(conn)
+            first = seq + 1
+            written = 0
+            for piece in slices():
+                keep = rows.new_lines(piece[0][0], piece[-1][0]) if piece else set()
+                chunk = [(o.id, "record", None, o, "") for line, o in piece if line in keep]
+                seq, previous = self._write_entries(conn, chunk, batch, now, seq, previous)
+                written += len(chunk)
+                if on_row is not None and chunk:
+                    on_row(written)
+            if written != count:
+                raise MonitorError(
+                    "import",
+                    [_plain(f"{where}: the file changed while it was imported; try again")],
+                )
+            self._seal(conn, batch)
+            return Recorded(count, first, seq, held)
 
     def correct(
         self,
@@ -552,6 +773,72 @@ class Store:
         now = stamp(self._clock())
         return max(now, latest or "", latest_batch or "")
 
+    def _last(self, conn: Connection) -> tuple[int, str]:
+        last = conn.execute(
+            sa.select(entries.c.seq, entries.c.chain_hash).order_by(entries.c.seq.desc()).limit(1)
+        ).first()
+        return (last.seq, last.chain_hash) if last is not None else (0, GENESIS)
+
+    def _open_batch(
+        self,
+        conn: Connection,
+        origin: str,
+        description: str,
+        file_name: str | None,
+        file_sha256: str | None,
+        count: int,
+        now: str,
+    ) -> dict[str, Any]:
+        batch_id = (conn.execute(sa.select(sa.func.max(batches.c.id))).scalar() or 0) + 1
+        row = {
+            "id": batch_id,
+            "recorded_at": now,
+            "origin": origin,
+            "description": description,
+            "file_name": file_name,
+            "file_sha256": file_sha256,
+            "entries": count,
+        }
+        conn.execute(batches.insert(), row)
+        return row
+
+    def _seal(self, conn: Connection, batch: dict[str, Any]) -> None:
+        """Close ``batch``: its row, the entry chain after it and the categories, chained
+        to the previous seal (the last statement of every write)."""
+        seq, head = self._last(conn)
+        cats = [
+            (r.id, r.unit, r.description, r.added_at)
+            for r in conn.execute(
+                sa.select(
+                    categories.c.id,
+                    categories.c.unit,
+                    categories.c.description,
+                    categories.c.added_at,
+                )
+            )
+        ]
+        previous = conn.execute(
+            sa.select(seals.c.seal_hash).order_by(seals.c.batch.desc()).limit(1)
+        ).scalar()
+        content = seal_content(
+            batch=batch,
+            head_seq=seq,
+            head_hash=head,
+            categories=len(cats),
+            categories_hash=categories_digest(cats),
+        )
+        conn.execute(
+            seals.insert(),
+            {
+                "batch": batch["id"],
+                "head_seq": seq,
+                "head_hash": head,
+                "categories": len(cats),
+                "categories_hash": content["categories_hash"],
+                "seal_hash": chain_hash(previous or SEAL_GENESIS, content_hash(content)),
+            },
+        )
+
     def _append(
         self,
         conn: Connection,
@@ -563,27 +850,33 @@ class Store:
         *,
         on_row: Callable[[int], None] | None = None,
     ) -> list[Entry]:
-        last = conn.execute(
-            sa.select(entries.c.seq, entries.c.chain_hash).order_by(entries.c.seq.desc()).limit(1)
-        ).first()
-        seq, previous = (last.seq, last.chain_hash) if last is not None else (0, GENESIS)
-        batch_id = (conn.execute(sa.select(sa.func.max(batches.c.id))).scalar() or 0) + 1
         now = self._now(conn)
-        conn.execute(
-            batches.insert(),
-            {
-                "id": batch_id,
-                "recorded_at": now,
-                "origin": origin,
-                "description": description,
-                "file_name": file_name,
-                "file_sha256": file_sha256,
-                "entries": len(rows),
-            },
-        )
+        batch = self._open_batch(conn, origin, description, file_name, file_sha256, len(rows), now)
+        seq, previous = self._last(conn)
         made: list[Entry] = []
+        for start in range(0, len(rows), STEP):
+            chunk = rows[start : start + STEP]
+            seq, previous = self._write_entries(conn, chunk, batch, now, seq, previous, made)
+            if on_row is not None:
+                on_row(start + len(chunk))
+        self._seal(conn, batch)
+        return made
+
+    def _write_entries(
+        self,
+        conn: Connection,
+        rows: Sequence[tuple[str | None, str, int | None, Observation | None, str]],
+        batch: dict[str, Any],
+        now: str,
+        seq: int,
+        previous: str,
+        made: list[Entry] | None = None,
+    ) -> tuple[int, str]:
+        """Write ``rows`` as the entries after ``seq``; returns the last one's number and
+        chain hash. The entries are kept in ``made`` when given."""
         entry_rows: list[dict[str, Any]] = []
         count_rows: list[dict[str, Any]] = []
+        key_rows: list[dict[str, Any]] = []
         for obs_id, action, supersedes, observation, reason in rows:
             seq += 1
             oid = obs_id or f"obs-{seq}"
@@ -594,30 +887,30 @@ class Store:
                 obs_id=oid,
                 action=action,
                 supersedes=supersedes,
-                batch=batch_id,
+                batch=batch["id"],
                 recorded_at=now,
                 reason=reason,
                 observation=observation,
             )
             digest = content_hash(content)
-            chained = chain_hash(previous, digest)
-            previous = chained
-            made.append(
-                Entry(
-                    seq,
-                    oid,
-                    action,
-                    supersedes,
-                    batch_id,
-                    now,
-                    reason,
-                    observation,
-                    digest,
-                    chained,
-                )
+            previous = chain_hash(previous, digest)
+            entry = Entry(
+                seq,
+                oid,
+                action,
+                supersedes,
+                batch["id"],
+                now,
+                reason,
+                observation,
+                digest,
+                previous,
             )
-            entry_rows.append(_entry_row(made[-1]))
+            if made is not None:
+                made.append(entry)
+            entry_rows.append(_entry_row(entry))
             if observation is not None:
+                key_rows.append({"seq": seq, "key": observation_key(observation)})
                 count_rows += [
                     {
                         "seq": seq,
@@ -629,19 +922,19 @@ class Store:
                     }
                     for i, c in enumerate(observation.counts)
                 ]
-        step = 1000
         try:
-            for start in range(0, len(entry_rows), step):
-                conn.execute(entries.insert(), entry_rows[start : start + step])
-                if on_row is not None:
-                    on_row(min(start + step, len(entry_rows)))
-            for start in range(0, len(count_rows), step):
-                conn.execute(entry_counts.insert(), count_rows[start : start + step])
+            for table, data in (
+                (entries, entry_rows),
+                (entry_counts, count_rows),
+                (observation_keys, key_rows),
+            ):
+                for start in range(0, len(data), STEP):
+                    conn.execute(table.insert(), data[start : start + STEP])
         except IntegrityError as exc:
             raise MonitorError(
                 "write", [_plain(f"the database refused the write: {_first_line(exc)}")]
             ) from None
-        return made
+        return seq, previous
 
     # ------------------------------------------------------------------ reads
 
@@ -700,7 +993,7 @@ class Store:
             if bound is not None:
                 query = query.where(entries.c.recorded_at <= bound)
             if upto is not None:
-                query = query.where(entries.c.seq <= upto)
+                query = query.where(entries.c.seq <= min(upto, MAX_SEQ))
             row = conn.execute(query.order_by(entries.c.seq.desc()).limit(1)).first()
         if row is None:
             return Snapshot(0, GENESIS, None)
@@ -717,20 +1010,252 @@ class Store:
         ]
 
     def verify(self) -> list[str]:
-        """Recompute every content hash and the chain; list what does not match."""
-        problems: list[str] = []
-        previous = GENESIS
-        for expected_seq, entry in enumerate(self.entries(), start=1):
-            if entry.seq != expected_seq:
-                problems.append(f"entry {expected_seq} is missing (found {entry.seq} next)")
-            digest = content_hash(entry.content())
-            if digest != entry.content_hash:
-                problems.append(f"entry {entry.seq}: content does not match its hash")
-            chained = chain_hash(previous, digest)
-            if chained != entry.chain_hash:
-                problems.append(f"entry {entry.seq}: chain hash does not match")
-            previous = entry.chain_hash
+        """Check the ledger against itself; list what does not match.
+
+        The tables and their triggers must all be there; every entry's content must
+        match its hash and the chain, with no entry missing (a gap is reported once, as
+        the entry numbers absent); every batch must have its seal, the seals must chain,
+        and each must match its batch's row, its entries and the entry chain after it;
+        the last seal must name the last entry and the categories as declared now."""
+        missing = self._missing_tables()
+        if missing:
+            return [
+                f"table {t} is missing (dropped?): the ledger cannot be verified; restore "
+                "the database from a copy"
+                for t in missing
+            ]
+        gone = self._missing_triggers()
+        problems = (
+            [
+                f"triggers dropped ({len(gone)}): {', '.join(gone)}; the database no longer "
+                "refuses changes to the ledger"
+            ]
+            if gone
+            else []
+        )
+        with self._read() as conn:
+            problems += self._verify_entries(conn)
+            problems += self._verify_seals(conn)
         return problems
+
+    def _missing_tables(self) -> list[str]:
+        with self._read() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+        return [t for t in APPEND_ONLY if t not in present]
+
+    def _missing_triggers(self) -> list[str]:
+        with self._read() as conn:
+            if self.dialect == "sqlite":
+                query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                wanted = [
+                    *(f"{t}_no_{a}" for t in APPEND_ONLY for a in ("update", "delete")),
+                    *(f"{t}_no_replace" for t in APPEND_ONLY),
+                    "entries_in_order",
+                ]
+            else:
+                query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+                wanted = [
+                    *(f"{t}_no_{a}" for t in APPEND_ONLY for a in ("change", "truncate")),
+                    "entries_in_order",
+                ]
+            present = {r[0] for r in conn.execute(sa.text(query))}
+        return [t for t in wanted if t not in present]
+
+    def _verify_entries(self, conn: Connection) -> list[str]:
+        problems: list[str] = []
+        previous: str | None = GENESIS
+        expected = 1
+        last = conn.execute(sa.select(sa.func.max(entries.c.seq))).scalar() or 0
+        keys = {
+            r[0]: r[1]
+            for r in conn.execute(sa.select(observation_keys.c.seq, observation_keys.c.key))
+        }
+        for start in range(1, last + 1, 10 * STEP):
+            query = sa.select(entries).where(
+                entries.c.seq >= start, entries.c.seq < start + 10 * STEP
+            )
+            for entry in read_entries(conn, query):
+                if entry.seq != expected:
+                    problems.append(_gap(expected, entry.seq - 1))
+                    previous = None  # the chain cannot be followed across a gap
+                digest = content_hash(entry.content())
+                if digest != entry.content_hash:
+                    problems.append(f"entry {entry.seq}: content does not match its hash")
+                if previous is not None and chain_hash(previous, digest) != entry.chain_hash:
+                    problems.append(f"entry {entry.seq}: chain hash does not match")
+                key = observation_key(entry.observation) if entry.observation else None
+                if keys.pop(entry.seq, None) != key:
+                    problems.append(f"entry {entry.seq}: its observation key does not match")
+                previous = entry.chain_hash
+                expected = entry.seq + 1
+        if keys:
+            problems.append(f"observation keys of entries not in the ledger: {_spans(keys)}")
+            # (the entries themselves are reported above, once per gap)
+        return problems
+
+    def _verify_seals(self, conn: Connection) -> list[str]:
+        problems: list[str] = []
+        chain: dict[int, str] = {
+            r[0]: r[1] for r in conn.execute(sa.select(entries.c.seq, entries.c.chain_hash))
+        }
+        per_batch: dict[int, int] = {
+            r[0]: r[1]
+            for r in conn.execute(
+                sa.select(entries.c.batch, sa.func.count()).group_by(entries.c.batch)
+            )
+        }
+        sealed = {r.batch: r for r in conn.execute(sa.select(seals))}
+        rows = conn.execute(sa.select(batches).order_by(batches.c.id)).mappings().all()
+        previous = SEAL_GENESIS
+        head = 0
+        last_seal = None
+        for expected, b in enumerate(rows, start=1):
+            if b["id"] != expected:
+                problems.append(_gap(expected, b["id"] - 1, "batch"))
+            seal = sealed.pop(b["id"], None)
+            if seal is None:
+                problems.append(f"batch {b['id']} has no seal (its write never finished?)")
+                continue
+            content = seal_content(
+                batch=dict(b),
+                head_seq=seal.head_seq,
+                head_hash=seal.head_hash,
+                categories=seal.categories,
+                categories_hash=seal.categories_hash,
+            )
+            if chain_hash(previous, content_hash(content)) != seal.seal_hash:
+                problems.append(
+                    f"batch {b['id']}: its row or its seal does not match the seal chain"
+                )
+            previous = seal.seal_hash
+            if per_batch.get(b["id"], 0) != b["entries"]:
+                problems.append(
+                    f"batch {b['id']} wrote {b['entries']} entries; the ledger holds "
+                    f"{per_batch.get(b['id'], 0)} of them"
+                )
+            if seal.head_seq > 0 and chain.get(seal.head_seq, seal.head_hash) != seal.head_hash:
+                problems.append(
+                    f"batch {b['id']}: its seal names entry {seal.head_seq} with another "
+                    "chain hash; the entries does not match what was sealed (rewritten, and "
+                    "the chain recomputed?)"
+                )
+            head = max(head, seal.head_seq)
+            last_seal = seal
+        for batch in sorted(sealed):
+            problems.append(f"seal of batch {batch}, which is not in the ledger")
+        last = max(chain, default=0)
+        if head > last:
+            problems.append(
+                f"{_gap(last + 1, head)} (the seal of the last batch names entry {head})"
+            )
+        elif last > head:
+            problems.append(f"entries {head + 1}-{last} are not sealed by any batch")
+        if last_seal is not None:
+            cats = [
+                (r.id, r.unit, r.description, r.added_at)
+                for r in conn.execute(sa.select(categories))
+            ]
+            if categories_digest(cats) != last_seal.categories_hash:
+                problems.append(
+                    f"categories: {len(cats)} declared now do not match the "
+                    f"{last_seal.categories} sealed by the last batch (changed or removed)"
+                )
+        elif chain:
+            problems.append("the ledger holds entries but no batch")
+        return problems
+
+    def anchor(
+        self, *, as_of: dt.date | dt.datetime | str | None = None, upto: int | None = None
+    ) -> Anchor:
+        """The anchor of the ledger (as known at ``as_of`` / up to entry ``upto``): the
+        last entry and its chain hash, the last batch and its seal hash."""
+        snap = self.snapshot(as_of=as_of, upto=upto)
+        with self._read() as conn:
+            query = sa.select(seals.c.batch, seals.c.seal_hash)
+            if as_of is not None or upto is not None:
+                query = query.where(seals.c.head_seq <= snap.seq)
+                bound = as_of_stamp(as_of)
+                if bound is not None:
+                    query = query.join(batches, batches.c.id == seals.c.batch).where(
+                        batches.c.recorded_at <= bound
+                    )
+            row = conn.execute(query.order_by(seals.c.batch.desc()).limit(1)).first()
+        if row is None:
+            return Anchor(snap.seq, snap.chain_hash)
+        return Anchor(snap.seq, snap.chain_hash, row.batch, row.seal_hash)
+
+    def verify_against(self, anchor: Anchor) -> list[str]:
+        """Check that the ledger still holds, unchanged, everything up to ``anchor``: the
+        entry chain recomputed from the entries' content reaches the anchor's hash at
+        its entry, and the seal chain recomputed from the batches reaches its seal."""
+        missing = self._missing_tables()
+        if missing:
+            return [f"table {t} is missing (dropped?)" for t in missing]
+        problems: list[str] = []
+        with self._read() as conn:
+            last = conn.execute(sa.select(sa.func.max(entries.c.seq))).scalar() or 0
+            if last < anchor.seq:
+                problems.append(
+                    f"the anchor names entry {anchor.seq}; the ledger ends at entry {last}: "
+                    f"{_gap(last + 1, anchor.seq)} (removed)"
+                )
+            else:
+                previous = GENESIS
+                expected = 1
+                for start in range(1, anchor.seq + 1, 10 * STEP):
+                    query = sa.select(entries).where(
+                        entries.c.seq >= start,
+                        entries.c.seq < min(start + 10 * STEP, anchor.seq + 1),
+                    )
+                    for entry in read_entries(conn, query):
+                        if entry.seq != expected:
+                            break
+                        previous = chain_hash(previous, content_hash(entry.content()))
+                        expected += 1
+                if expected != anchor.seq + 1:
+                    problems.append(
+                        f"the anchor names entry {anchor.seq}; {_gap(expected, expected)} "
+                        "of the ledger is gone"
+                    )
+                elif previous != anchor.chain_hash:
+                    problems.append(
+                        f"entry {anchor.seq}: the chain recomputed from the entries does not "
+                        f"reach the anchor's {anchor.chain_hash}: entries up to {anchor.seq} "
+                        "were changed since the anchor was taken"
+                    )
+            if anchor.batch is not None:
+                problems += self._seals_against(conn, anchor.batch, anchor.seal_hash or "")
+        return problems
+
+    def _seals_against(self, conn: Connection, batch: int, seal_hash: str) -> list[str]:
+        sealed = {r.batch: r for r in conn.execute(sa.select(seals).where(seals.c.batch <= batch))}
+        rows = (
+            conn.execute(sa.select(batches).where(batches.c.id <= batch).order_by(batches.c.id))
+            .mappings()
+            .all()
+        )
+        if len(rows) < batch or len(sealed) < batch:
+            return [
+                f"the anchor names batch {batch}; the ledger holds {len(rows)} of the batches "
+                f"up to it and {len(sealed)} of their seals (removed)"
+            ]
+        previous = SEAL_GENESIS
+        for b in rows:
+            seal = sealed[b["id"]]
+            content = seal_content(
+                batch=dict(b),
+                head_seq=seal.head_seq,
+                head_hash=seal.head_hash,
+                categories=seal.categories,
+                categories_hash=seal.categories_hash,
+            )
+            previous = chain_hash(previous, content_hash(content))
+        if previous != seal_hash:
+            return [
+                f"batch {batch}: the seal chain recomputed from the batches does not reach "
+                f"the anchor's {seal_hash}: batches or categories up to it were changed"
+            ]
+        return []
 
     def _log_query(
         self, as_of: dt.date | dt.datetime | str | None, upto: int | None
@@ -740,24 +1265,11 @@ class Store:
         if bound is not None:
             query = query.where(entries.c.recorded_at <= bound)
         if upto is not None:
-            query = query.where(entries.c.seq <= upto)
+            query = query.where(entries.c.seq <= min(upto, MAX_SEQ))
         return query
 
     def _entries(self, conn: Connection, query: sa.Select[Any]) -> list[Entry]:
-        rows = conn.execute(query.order_by(entries.c.seq)).mappings().all()
-        if not rows:
-            return []
-        lo, hi = rows[0]["seq"], rows[-1]["seq"]
-        counts: dict[int, list[CountValue]] = {}
-        for c in conn.execute(
-            sa.select(entry_counts)
-            .where(entry_counts.c.seq >= lo, entry_counts.c.seq <= hi)
-            .order_by(entry_counts.c.seq, entry_counts.c.position)
-        ).mappings():
-            counts.setdefault(c["seq"], []).append(
-                CountValue(category=c["category"], count=c["count"], low=c["low"], high=c["high"])
-            )
-        return [_entry_from_row(r, counts.get(r["seq"], [])) for r in rows]
+        return read_entries(conn, query)
 
 
 def open_store(
@@ -768,6 +1280,58 @@ def open_store(
 ) -> Store:
     """Open the ledger at ``db``; see :meth:`Store.open`."""
     return Store.open(db, create=create, clock=clock)
+
+
+def read_entries(conn: Connection, query: sa.Select[Any]) -> list[Entry]:
+    """The entries ``query`` (a SELECT of the entries' columns) finds, with their counts,
+    in entry order."""
+    rows = conn.execute(query.order_by(sa.column("seq"))).mappings().all()
+    if not rows:
+        return []
+    lo, hi = rows[0]["seq"], rows[-1]["seq"]
+    counts: dict[int, list[CountValue]] = {}
+    for c in conn.execute(
+        sa.text(
+            "SELECT seq, category, count, low, high FROM entry_counts "
+            "WHERE seq >= :lo AND seq <= :hi ORDER BY seq, position"
+        ),
+        {"lo": lo, "hi": hi},
+    ).mappings():
+        counts.setdefault(c["seq"], []).append(
+            CountValue.model_construct(
+                category=c["category"], count=c["count"], low=c["low"], high=c["high"]
+            )
+        )
+    return [_entry_from_row(r, counts.get(r["seq"], [])) for r in rows]
+
+
+def _gap(first: int, last: int, what: str = "entry") -> str:
+    """``entry 20 is missing`` / ``entries 47-49 are missing``."""
+    if first == last:
+        return f"{what} {first} is missing"
+    return f"{'entries' if what == 'entry' else what + 'es'} {first}-{last} are missing"
+
+
+def _spans(numbers: Iterable[int]) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans(sorted(numbers)))
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that exists and is not a SQLite database (before SQLite opens it)."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder; give the path of a ledger file")
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} is not a SQLite database (it does not start with the SQLite header); "
+            "give the path of a ledger file, or a new path for `ceasefire monitor init`"
+        )
 
 
 def resolve(log: Sequence[Entry]) -> list[Entry]:
@@ -815,6 +1379,13 @@ def _operational(exc: OperationalError, store: Store) -> StoreError:
             "nothing was written, try again",
             bad_input=False,
         )
+    return StoreError(f"cannot use {store.describe()}: {text}", bad_input=False)
+
+
+def _unusable(exc: DatabaseError, store: Store) -> StoreError:
+    text = _first_line(exc)
+    if "not a database" in text:
+        return StoreError(f"{store.url.database} is not a SQLite database ({text})")
     return StoreError(f"cannot use {store.describe()}: {text}", bad_input=False)
 
 
