@@ -787,9 +787,10 @@ def export_command(
         anchor = store.anchor(as_of=when, upto=upto)
         data = export(entries, snap, fmt, as_of=as_of, full=full, anchor=anchor)
         write_atomic(out, data)
+    n = len(entries)
+    count = plural(n, "entry", "entries") if full else plural(n, "observation")
     _console().print(
-        f"exported {len(entries)} {'entries' if full else 'observations'} to "
-        f"{out} from {snap.label()}",
+        f"exported {count} to {out} from {snap.label()}",
         markup=False,
     )
 

@@ -1130,7 +1130,8 @@ class Store:
             previous = seal.seal_hash
             if per_batch.get(b["id"], 0) != b["entries"]:
                 problems.append(
-                    f"batch {b['id']} wrote {b['entries']} entries; the ledger holds "
+                    f"batch {b['id']} wrote {b['entries']} "
+                    f"{'entry' if b['entries'] == 1 else 'entries'}; the ledger holds "
                     f"{per_batch.get(b['id'], 0)} of them"
                 )
             if seal.head_seq > 0 and chain.get(seal.head_seq, seal.head_hash) != seal.head_hash:

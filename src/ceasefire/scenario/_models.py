@@ -221,7 +221,8 @@ class Agreement(_Sourced):
         daily = self.batches.daily
         if daily is not None and len(daily) != self.initial_days:
             raise ValueError(
-                f"batches.daily has {len(daily)} entries but initial_days is "
+                f"batches.daily has {len(daily)} {'entry' if len(daily) == 1 else 'entries'} "
+                f"but initial_days is "
                 f"{self.initial_days}; give one batch per initial day"
             )
         return self
