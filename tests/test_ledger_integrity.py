@@ -8,7 +8,11 @@ table is reported, not a traceback; one missing entry is reported as one gap."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -250,6 +254,24 @@ def test_verify_against_an_anchor_kept_outside_the_ledger(ledger: str, tmp_path:
     code, _, err = _verify(ledger, "--against", anchor)
     assert code == 1
     assert "the anchor names entry 49" in err
+
+
+def test_verify_output_saved_from_a_narrow_terminal_is_an_anchor(
+    ledger: str, tmp_path: Path
+) -> None:
+    # A hash is never broken across lines, whatever the width: the saved output of
+    # `monitor verify > anchor.txt` must be usable as --against later.
+    env = {**os.environ, "COLUMNS": "60"}
+    command = [sys.executable, "-m", "ceasefire", "monitor", "verify", "--db", ledger]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    anchor = _anchor(out.stdout)
+    assert re.fullmatch(r"49:sha256:[0-9a-f]{64}/\d+:sha256:[0-9a-f]{64}", anchor)
+    saved = tmp_path / "anchor.txt"
+    saved.write_text(out.stdout, encoding="utf-8")
+    code, text, err = _verify(ledger, "--against", str(saved))
+    assert code == 0, err
+    assert f"matches the anchor {anchor}" in text
 
 
 def test_verify_against_an_anchor_finds_a_recomputed_chain(ledger: str) -> None:

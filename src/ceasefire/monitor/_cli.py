@@ -818,16 +818,17 @@ def verify(db: str, against: str | None) -> None:
             now = store.anchor() if not problems else None
     if problems:
         _fail("ledger verification failed:\n" + "\n".join(f"  {p}" for p in problems), 1)
+    # Hashes are never broken across lines (soft wrap): saved output is an anchor file.
     out = _console()
-    out.print(f"ledger verified: {snap.label()}", markup=False)
+    out.print(f"ledger verified: {snap.label()}", markup=False, soft_wrap=True)
     if anchor is not None:
-        out.print(f"matches the anchor {anchor.text()}", markup=False)
+        out.print(f"matches the anchor {anchor.text()}", markup=False, soft_wrap=True)
     if now is not None:
         out.print(
-            f"anchor: {now.text()} (keep it outside the ledger; "
-            "`monitor verify --against` it later)",
+            "keep this anchor outside the ledger, and `monitor verify --against` it later:",
             markup=False,
         )
+        out.print(f"anchor: {now.text()}", markup=False, soft_wrap=True)
 
 
 # -------------------------------------------------------------------- compliance
