@@ -309,15 +309,23 @@ def rank_bucket(
     """Rank the bucket of ``members[m]`` (once per index); returns the bucket."""
     k = bucket(own[members[m]], sf[slot], sf[slot + 1], n)
     if ranked[k] == 0:
-        ranked[k] = 1
-        for i in range(start[k], start[k + 1]):
-            values[i] = own[members[i]]
-        if start[k + 1] - start[k] > 1:
-            sort_bucket(values, members, start[k], start[k + 1])
+        fill_bucket(own, members, start, values, ranked, k)
     return k
 
 
-@inline
+@kernel
+def fill_bucket(own: F64, members: I64, start: I64, values: F64, ranked: I64, k: int) -> None:
+    """Rank bucket ``k``: its values read, sorted by value, then place (a call, not
+    inlined: it runs once per bucket and index, and inlining its sort at every read
+    would multiply the compile time)."""
+    ranked[k] = 1
+    for i in range(start[k], start[k + 1]):
+        values[i] = own[members[i]]
+    if start[k + 1] - start[k] > 1:
+        sort_bucket(values, members, start[k], start[k + 1])
+
+
+@kernel
 def sort_bucket(values: F64, members: I64, first: int, stop: int) -> None:
     """Sort ``first..stop-1`` by value, then place: insertion for a few (the usual
     bucket), a heap sort for many (a cluster of values), so never quadratic."""
@@ -340,7 +348,7 @@ def sort_bucket(values: F64, members: I64, first: int, stop: int) -> None:
         sift_down(values, members, first, 0, end)
 
 
-@inline
+@kernel
 def sift_down(values: F64, members: I64, base: int, root: int, size: int) -> None:
     while True:
         child = 2 * root + 1
@@ -354,13 +362,13 @@ def sift_down(values: F64, members: I64, base: int, root: int, size: int) -> Non
         root = child
 
 
-@inline
+@kernel
 def before(values: F64, members: I64, i: int, j: int) -> bool:
     """Entry i ranks before entry j: a smaller value, or the same and an earlier place."""
     return bool(values[i] < values[j] or (values[i] == values[j] and members[i] < members[j]))
 
 
-@inline
+@kernel
 def swap(values: F64, members: I64, i: int, j: int) -> None:
     values[i], values[j] = values[j], values[i]
     members[i], members[j] = members[j], members[i]
