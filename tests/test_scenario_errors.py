@@ -340,3 +340,51 @@ def test_not_utf8_names_line_and_column_of_the_first_bad_byte(tmp_path: Path, bo
     assert (p.line, p.column) == (2, len("name: caf") + 1)
     path.write_bytes(bom + "n\xe9: 1\n".encode("latin-1"))
     assert (refused(path).problems[0].line, refused(path).problems[0].column) == (1, 2)
+
+
+FEATURES = NOV2023.parent.parent / "tests" / "data" / "ensemble_features.yaml"
+PAUSE_DAY_PRIOR = "{kind: truncated_normal, mean: 4, sd: 3, low: -4}"
+
+
+@pytest.mark.parametrize(
+    "distribution",
+    [
+        "{kind: truncated_normal, mean: 4, sd: 9223372036854775807, low: -4}",
+        "{kind: truncated_normal, mean: 4, sd: 1e11, high: 5}",
+        "{kind: uniform, low: -1e300, high: 1e300}",
+        "{kind: beta, a: 2, b: 2, low: 0, high: 1e13}",
+        "{kind: categorical, values: [1.0, 1e15]}",
+    ],
+)
+def test_a_value_prior_that_can_draw_past_the_value_limit_is_refused(
+    tmp_path: Path, distribution: str
+) -> None:
+    """Found by tests/test_fuzz: `check` accepted these, then `run --draw` and `ensemble`
+    crashed with a pydantic ValidationError (a drawn value over 1e12)."""
+    text = FEATURES.read_text(encoding="utf-8")
+    assert text.count(PAUSE_DAY_PRIOR) == 1
+    text = text.replace(PAUSE_DAY_PRIOR, distribution)
+    p = refused(write(tmp_path, text)).problems[0]
+    assert p.field.startswith("priors[") and p.field.endswith("].distribution")
+    assert (
+        "draws can fall outside -1,000,000,000,000..1,000,000,000,000, the range of a value"
+        in p.message
+    )
+    assert p.line == line_of(text, distribution)
+
+
+def test_an_open_truncated_normal_draws_finite_numbers() -> None:
+    """The lowest uniform (0.0) gave -inf on a truncated normal open below; the highest
+    one a double can hold stays finite too. Every draw lies in the support `check` bounds."""
+    import numpy as np
+
+    from ceasefire.ensemble._draws import quantile
+    from ceasefire.scenario import TruncatedNormal
+
+    extremes = np.array([0.0, 2.0**-53, 0.5, 1.0 - 2.0**-53])
+    for low, high in ((None, None), (-4.0, None), (None, 5.0), (3.0, None)):
+        dist = TruncatedNormal(kind="truncated_normal", mean=4.0, sd=3.0, low=low, high=high)
+        bottom, top = dist.support()
+        assert np.isfinite([bottom, top]).all()
+        drawn = quantile(dist, extremes)
+        assert np.isfinite(drawn).all() and (drawn >= bottom).all() and (drawn <= top).all()

@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._base import MAX_COUNT, MAX_DAYS, Id, _Model, _Sourced
+from ._base import MAX_COUNT, MAX_DAYS, MAX_REAL, Id, _Model, _Sourced
 
 WholeNumber = Annotated[int, Strict()]
 
@@ -174,6 +174,10 @@ class Uniform(_Model):
         return (self.low, self.high)
 
 
+TAIL_SDS = 40.0
+"""Where a truncated normal without ``low`` or ``high`` ends, in standard deviations."""
+
+
 class TruncatedNormal(_Model):
     """Real numbers: normal (``mean``, ``sd``) restricted to ``low``..``high``."""
 
@@ -212,8 +216,11 @@ class TruncatedNormal(_Model):
         return False
 
     def support(self) -> tuple[float, float]:
-        low = -math.inf if self.low is None else self.low
-        high = math.inf if self.high is None else self.high
+        """low..high; an open end at ``TAIL_SDS`` standard deviations from the mean, past
+        anything a uniform of double precision reaches (about 11), so that every draw is
+        finite and ``check`` can bound it."""
+        low = self.mean - TAIL_SDS * self.sd if self.low is None else self.low
+        high = self.mean + TAIL_SDS * self.sd if self.high is None else self.high
         return (low, high)
 
 
@@ -261,10 +268,11 @@ DISTRIBUTION_KINDS = (
 class _Prior(_Sourced):
     distribution: Distribution
 
-    # Whether the target holds whole numbers, the range its values must stay in, and
-    # what it is called in messages.
+    # Whether the target holds whole numbers, the range its values must stay in (by
+    # default a real number's, as the scenario's limits declare), and what it is called
+    # in messages.
     integer_target: ClassVar[bool] = False
-    bounds: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    bounds: ClassVar[tuple[float, float]] = (-MAX_REAL, MAX_REAL)
     what: ClassVar[str] = "number"
 
     @model_validator(mode="after")
