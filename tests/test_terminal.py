@@ -87,18 +87,27 @@ def test_ensemble_shows_names_as_data(tmp_path: Path) -> None:
 def test_ledger_cells_and_score_keys_are_data(tmp_path: Path) -> None:
     with open(RECORD, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    rows[3]["from_party"] = "[/] \x1b]0;owned\x07 :israel:"
     record = tmp_path / "record.csv"
-    with open(record, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+
+    def write(from_party: str) -> None:
+        rows[3]["from_party"] = from_party
+        with open(record, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
     db = str(tmp_path / "l.sqlite")
     init_cli(db)
+    # A control character never reaches the ledger from a CSV file (refused at its cell)...
+    write("[/] \x1b]0;owned\x07 :israel:")
+    refused = cli("monitor", "import", "--db", db, str(record))
+    assert refused.returncode == 2 and "control character \\x1b" in refused.stderr
+    # ... and markup and emoji codes are stored and shown as the text they are.
+    write("[/] [bold]x :israel:")
     assert cli("monitor", "import", "--db", db, str(record)).returncode == 0
     listed = cli("monitor", "list", "--db", db, "--all")
     assert listed.returncode == 0, listed.stderr
-    assert "[/] \\x1b]0;owned\\x07 :israel:" in listed.stdout
+    assert "[/] [bold]x :israel:" in listed.stdout
     _assert_data_shown_as_is(listed.stdout + listed.stderr)
 
     saved = tmp_path / "forecast.json"
