@@ -261,6 +261,32 @@ def test_a_worker_that_cannot_load_the_batch_names_the_fix(
     assert len(run_ensemble(load_scenario(NOV2023), 100, seed=0, backend=cluster)) == 100
 
 
+class Writable:
+    """A batch function that reports whether the arrays it carries are writable where
+    it runs (pickled by value, so the workers need not import this test module)."""
+
+    def __init__(self) -> None:
+        self.arrays = [np.arange(1 << 17, dtype=np.int64), np.zeros(1 << 17)]
+
+    def __call__(self, first: int, count: int) -> dict[str, Any]:
+        return {"writable": np.array([all(a.flags.writeable for a in self.arrays)] * count)}
+
+
+@needs_ray
+def test_a_worker_gets_writable_arrays(cluster: RayBackend) -> None:
+    """Ray hands an object's arrays from its store read-only, and numba compiles the
+    kernel anew for read-only arrays (minutes, in every worker, though the disk cache
+    holds it): the batch function's arrays reach the worker writable."""
+    import ray.cloudpickle
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        results = list(cluster.map(Writable(), [(0, 3), (3, 3)]))
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert [r["writable"].tolist() for r in results] == [[True] * 3, [True] * 3]
+
+
 @needs_ray
 def test_negotiation_mode_runs_on_ray_too(cluster: RayBackend) -> None:
     """The December scenario (talks, then the pause they agree): the same batch function

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import importlib
 import logging
 import os
+import pickle
 import re
 import signal
 import socket
@@ -207,9 +209,29 @@ def _worker_info() -> WorkerInfo:
     return (socket.gethostname(), os.getpid(), __version__)
 
 
-def _ray_batch(fn: BatchFn, first: int, count: int) -> tuple[WorkerInfo, dict[str, NDArray[Any]]]:
-    """The Ray task: one batch, on whichever worker Ray picks."""
+# The batch function a Ray worker last unpickled, by the SHA-256 of its pickle.
+_LOADED: dict[bytes, BatchFn] = {}
+
+
+def _ray_batch(blob: bytes, first: int, count: int) -> tuple[WorkerInfo, dict[str, NDArray[Any]]]:
+    """The Ray task: one batch, on whichever worker Ray picks. The batch function comes
+    as a pickle (protocol 4) rather than as an object, because Ray gives the arrays of an
+    object from its store read-only, and numba compiles the kernel anew (minutes, in
+    every worker) for read-only arrays; unpickled here, they are the worker's own."""
+    key = hashlib.sha256(blob).digest()
+    fn = _LOADED.get(key)
+    if fn is None:
+        _LOADED.clear()
+        try:
+            fn = _LOADED[key] = pickle.loads(blob)
+        except Exception as exc:  # a module or version this worker does not have
+            raise _LoadError(f"{type(exc).__name__}: {exc}") from None
     return _worker_info(), dict(fn(first, count))
+
+
+class _LoadError(RuntimeError):
+    """A Ray worker could not unpickle the batch function (the cluster's fault, not the
+    batch's)."""
 
 
 def check_worker(info: WorkerInfo, version: str = __version__) -> None:
@@ -371,7 +393,8 @@ class RayBackend:
         try:
             task = ray.remote(num_cpus=1, max_retries=3)(_ray_batch)
             limit = self.max_in_flight or 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
-            shared = ray.put(fn)  # sent once; each task receives it from the object store
+            # Sent once; each task receives it from the object store (see _ray_batch).
+            shared = ray.put(ray.cloudpickle.dumps(fn, protocol=4))
             todo = deque(ranges)
             while todo or pending:
                 while todo and len(pending) < limit:  # keep the cluster busy
@@ -382,7 +405,7 @@ class RayBackend:
                 except ray.exceptions.RayError as exc:
                     cause = getattr(exc, "cause", None)
                     if isinstance(exc, ray.exceptions.RayTaskError) and not isinstance(
-                        cause, ray.exceptions.RayError
+                        cause, (ray.exceptions.RayError, _LoadError)
                     ):
                         raise  # the batch function's own error (also an instance of its type)
                     raise BackendError(_cluster_error(exc)) from exc
