@@ -116,7 +116,7 @@ def test_horizon_before_start(tmp_path: Path) -> None:
 
 def test_empty_file(tmp_path: Path) -> None:
     p = refused(write(tmp_path, "")).problems[0]
-    assert "the file is empty" in p.message and "version: 1" in p.message
+    assert "the file is empty" in p.message and "version: 2" in p.message
 
 
 def test_comment_only_file_is_empty(tmp_path: Path) -> None:
@@ -185,7 +185,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
 def test_unsupported_version(tmp_path: Path) -> None:
     text = replace_once("version: 1\n", "version: 7\n")
     p = refused(write(tmp_path, text)).problems[0]
-    assert p.field == "version" and "reads version 1" in p.message
+    assert p.field == "version" and "reads versions 1 and 2" in p.message
 
 
 def test_unknown_event_kind(tmp_path: Path) -> None:
@@ -307,7 +307,7 @@ def test_version_is_the_whole_number_1(tmp_path: Path, written: str, said: str) 
     text = replace_once("version: 1\n", f"version: {written}\n")
     problems = refused(write(tmp_path, text)).problems
     p = next(p for p in problems if p.field == "version")
-    assert said in p.message and "`version: 1`" in p.message
+    assert said in p.message and "`version: 2`" in p.message
     assert "not supported" not in p.message
     assert (p.line, p.column) == (line_of(text, "version:"), 1)
 

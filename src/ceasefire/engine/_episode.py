@@ -89,6 +89,12 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> PlanArrays:
         reach,
         len(plan.mediators),
         *_combinations(plan),
+        plan.handovers,
+        plan.handover_counter,
+        plan.groups,
+        plan.group_rate,
+        plan.xdated,
+        plan.postpone,
     )
 
 
@@ -169,6 +175,12 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros(2 * n_p + 2 * n_p * n_c + n_p * plan.issue_columns.shape[1]),
         np.full((2, n_days + 1), np.nan),
         np.full(2, -1, dtype=np.int64),
+        np.zeros(plan.handovers.shape[0], dtype=np.int64),
+        np.zeros(plan.xdated.shape[0], dtype=np.int64),
+        np.full(n_days + 1, -1, dtype=np.int64),
+        np.zeros(n_days + 1, dtype=np.int64),
+        np.zeros((n_p, n_c, n_k), dtype=np.int64),
+        np.zeros(n_c + 1, dtype=np.int64),
     )
 
 
@@ -224,6 +236,12 @@ def reset_state(
         st.relay[m] = relay[m]
     st.cost[:] = 0.0
     st.pending_day[:] = -1
+    st.pending_h[:] = -1
+    st.pending_moved[:] = 0
+    for h in range(st.handover_day.size):
+        st.handover_day[h] = plan.handovers[h, 0]
+    for r in range(st.xdated_day.size):
+        st.xdated_day[r] = plan.xdated[r, 0]
     st.released[:] = 0
     st.side_released[:] = 0
     st.extensions[:] = -1

@@ -13,22 +13,28 @@ can happen any more (``quiet``), the rest of the horizon is days of fighting
 3. while neither a pause nor talks are on, talks open on their date (``open_talks``);
 4. the day is a day of pause or of fighting (``record_day``);
 5. side channels make the releases dated that day (``side_channels``);
-6. during a pause, the day's batch is asked for: the holder releases captives of the
-   eligible categories in its reach, or the day is a breach (``ask_for_batch``);
-   during talks, the day's acts (``talk``, in ``_negotiation``);
-7. hand-overs the mediator has verified bring the counter-releases by ratio
-   (``verify_handovers``);
+6. while the agreement is in force, its dated hand-overs of the day, each with its own
+   composition (``dated_handovers``); else, during a pause, the day's batch is asked
+   for: the holder releases captives of the eligible categories in its reach, or the
+   day is a breach (``ask_for_batch``); during talks, the day's acts (``talk``, in
+   ``_negotiation``);
+7. hand-overs the mediator has verified bring the counter-releases, by the terms or by
+   the hand-over's own (``verify_handovers``); then the counter-releases the terms fix
+   on the day (``dated_counter_releases``); a postponement moves either to its later
+   day;
 8. on the last paid-for day, the extension rule: the holder offers the next batch it is
    able and willing to give, the other side accepts if it values the extension above
-   resuming fighting; otherwise the pause ends (``end_of_period``).
+   resuming fighting; otherwise the pause ends (``end_of_period``); a one-off exchange
+   ends when its last hand-over is made (``exchange_done``).
 
 The functions are plain Python over the flat state of ``_state`` (arrays with named
 slots). A single run calls them as they are, with the event log on (``_episode``); an
 ensemble calls the same functions compiled by numba, many episodes in parallel, with
 the log off (``ceasefire.ensemble``). Random draws come only from the episode's own
 stream, in a fixed order: per pause day one for a delayed hand-over and ``1 +
-cure_attempts`` for the batch (when it can be made), as many for each verified
-hand-over with counter-releases due, one per act of the talks.
+cure_attempts`` for the batch (when it can be made; with dated hand-overs, the same on
+each hand-over's day only), as many for each verified hand-over with counter-releases
+due and for each dated counter-release, one per act of the talks.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from ._log import (
     IN_FORCE,
     PAIRS,
     PAUSE_END,
+    POSTPONED,
     REFUSAL,
     RELEASE_BATCH,
     SIDE_RELEASE,
@@ -66,6 +73,7 @@ from ._plan import (
     AG_BSPLIT,
     AG_CATS,
     AG_CURES,
+    AG_DATED,
     AG_DAYS,
     AG_HAS_EXT,
     AG_HOLDER,
@@ -74,6 +82,7 @@ from ._plan import (
     AG_MEDIATOR,
     AG_NB,
     AG_NX,
+    AG_ONE_OFF,
     AG_OTHER,
     AG_PER_STEP,
     AG_START,
@@ -122,6 +131,7 @@ from ._state import (
     S_FIGHTING_DAYS,
     S_GRANTED,
     S_HELD,
+    S_IN_FORCE,
     S_NEXT_TALKS,
     S_PAUSE,
     S_PAUSE_DAYS,
@@ -170,13 +180,18 @@ def run_episode(plan: PlanArrays, st: State) -> None:
             open_talks(plan, st)
         record_day(plan, st)
         side_channels(plan, st)
-        if si[S_PAUSE] == 1:
+        if si[S_IN_FORCE] == 1 and st.ag[AG_DATED] == 1:
+            dated_handovers(plan, st)
+        elif si[S_PAUSE] == 1:
             ask_for_batch(plan, st)
         elif si[S_TALKS] == 1:
             talk(plan, st)
         verify_handovers(plan, st)
+        dated_counter_releases(plan, st)
         if si[S_PAUSE] == 1 and si[S_DUE_LEN] == 0:
             end_of_period(plan, st)
+        elif si[S_IN_FORCE] == 1 and st.ag[AG_ONE_OFF] == 1 and exchange_done(plan, st):
+            end_pause(plan, st, END_COMPLETED, -1, 0, 0, 0)
     finish(plan, st)
 
 
@@ -190,7 +205,7 @@ def quiet(plan: PlanArrays, st: State) -> bool:
     for its verification, no dated event or side channel ahead."""
     si = st.si
     day = si[S_DAY]
-    if si[S_PAUSE] == 1 or si[S_TALKS] == 1 or si[S_NEXT_TALKS] >= day:
+    if si[S_PAUSE] == 1 or si[S_IN_FORCE] == 1 or si[S_TALKS] == 1 or si[S_NEXT_TALKS] >= day:
         return False
     if si[S_AGREEMENT] != NO_AGREEMENT and si[S_STARTED] == 0 and st.ag[AG_START] >= day:
         return False
@@ -260,6 +275,10 @@ def start_pause(plan: PlanArrays, st: State) -> None:
     """The agreement comes into force: the pause begins with its initial batches."""
     si, ag, due = st.si, st.ag, st.due
     si[S_STARTED] = 1
+    si[S_IN_FORCE] = 1
+    if ag[AG_ONE_OFF] == 1:  # a one-off exchange: its hand-overs, without a pause
+        log(st, IN_FORCE, si[S_AGREEMENT], 0, 0, 0, 0)
+        return
     si[S_PAUSE] = 1
     si[S_GRANTED] = ag[AG_DAYS]
     si[S_HELD] = 0
@@ -365,48 +384,279 @@ def ask_for_batch(plan: PlanArrays, st: State) -> None:
 
 @inline
 def verify_handovers(plan: PlanArrays, st: State) -> None:
-    """Hand-overs verified today bring the counter-releases by ratio, after the same
-    eligibility check and refusal draws for the other side."""
+    """Hand-overs verified today bring their counter-releases (by the terms, or by the
+    hand-over's own), after the same eligibility check and refusal draws for the other
+    side; a postponement of the other side's releases moves them to its later day."""
     si, ag = st.si, st.ag
     if si[S_AGREEMENT] == NO_AGREEMENT:
         return
-    hold, reach, order = st.hold, st.reach, plan.order
-    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
-    n_c = hold.shape[1]
+    other = ag[AG_OTHER]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
-    xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
-    ratio = ag[AG_CATS + 2 * n_c :]
     pending, released = st.pending, st.work
     for v in range(si[S_PENDING]):
         if st.pending_day[v] != si[S_DAY]:
             continue
-        st.pending_day[v] = -1
-        total, due = 0, 0
+        total = 0
         for j in range(nb):
             released[j] = pending[v, cats[j]]
             total += released[j]
-            due += ratio[cats[j]] * released[j]
-        row = log(st, VERIFIED, total, 0, 0, 0, 0)
-        pairs(st, row, cats, released, nb)
-        have = eligible(hold, reach, order, other, xcats, nx)
-        if have < due:
-            breach(plan, st, other, SHORT_COUNTER, have, due)
+        if st.pending_moved[v] == 0:
+            row = log(st, VERIFIED, total, 0, 0, 0, 0)
+            pairs(st, row, cats, released, nb)
+        until = postponement(plan, si[S_DAY], other)
+        if until >= 0:
+            st.pending_day[v] = until
+            st.pending_moved[v] = 1
+            log(st, POSTPONED, other, COUNTER, st.pending_h[v], until, 0)
             continue
-        if due == 0 or not willing(plan, st, other, COUNTER):
+        st.pending_day[v] = -1
+        h = st.pending_h[v]
+        if h >= 0 and plan.handover_counter[h, 0] == 1:
+            due = fixed_counter(plan, st, plan.handover_counter[h])
+        else:
+            due = counter_by_terms(plan, st, released)
+        if due <= 0 or not willing(plan, st, other, COUNTER):
             continue
-        counter = st.work2
-        allocate(hold, reach, order, other, xcats, nx, due, ag[AG_XSPLIT] == 1, counter, st.work3)
-        mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
-        for j in range(nx):
-            if counter[j]:
-                take(hold, reach, order, other, xcats[j], counter[j])
-                st.released[other, xcats[j]] += counter[j]
-                flow(st, mode, COUNTER_FLOW, DEAL_CHANNEL, other, holder, xcats[j], counter[j])
-        si[S_VERSION] += 1
-        row = log(st, COUNTER_RELEASE, other, holder, due, 0, 0)
-        pairs(st, row, xcats, counter, nx)
-        if row >= 0:
-            flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
+        counter_release(plan, st, due, 0)
+
+
+@inline
+def dated_counter_releases(plan: PlanArrays, st: State) -> None:
+    """The counter-releases the scenario's terms fix on today's date (tied to no
+    hand-over), while its agreement is in force: the eligibility check and refusal
+    draws as for any counter-release; a postponement moves them to its later day."""
+    si = st.si
+    xdated = plan.xdated
+    if si[S_IN_FORCE] == 0 or si[S_AGREEMENT] != SCENARIO_AGREEMENT:
+        return
+    other = st.ag[AG_OTHER]
+    for r in range(xdated.shape[0]):
+        if st.xdated_day[r] != si[S_DAY]:
+            continue
+        until = postponement(plan, si[S_DAY], other)
+        if until >= 0:
+            st.xdated_day[r] = until
+            log(st, POSTPONED, other, COUNTER, -2 - r, until, 0)
+            continue
+        due = fixed_counter(plan, st, xdated[r])
+        if due > 0 and willing(plan, st, other, COUNTER):
+            counter_release(plan, st, due, 1)
+        if si[S_IN_FORCE] == 0:
+            return
+
+
+@kernel
+def counter_by_terms(plan: PlanArrays, st: State, released: I64) -> int:
+    """The counter-releases the terms owe for ``released`` (``released[j]`` of the j-th
+    batch category), worked out into ``st.counter`` on a copy of the other side's
+    holdings (``st.hold2``): the ratios, drawn from the exchange's categories together,
+    then (the scenario's own agreement) each list of the per-category terms, each on
+    what the lists before it left. Their total; -1 after a breach (a list with fewer in
+    reach than it owes)."""
+    si, ag = st.si, st.ag
+    other = ag[AG_OTHER]
+    n_c = st.hold.shape[1]
+    cats, nb = ag[AG_CATS:], ag[AG_NB]
+    ratio = ag[AG_CATS + 2 * n_c :]
+    start_counter(st, other)
+    due = 0
+    for j in range(nb):
+        due += ratio[cats[j]] * released[j]
+    total = draw_list(plan, st, ag[AG_CATS + n_c :], ag[AG_NX], due, ag[AG_XSPLIT] == 1)
+    if total < 0 or si[S_AGREEMENT] != SCENARIO_AGREEMENT:
+        return total
+    groups, rate = plan.groups, plan.group_rate
+    for g in range(groups.shape[0]):
+        owed = 0.0
+        for j in range(nb):
+            owed += rate[g, cats[j]] * released[j]
+        got = draw_list(
+            plan, st, groups[g, 2:], groups[g, 1], int(np.floor(owed + 0.5)), groups[g, 0] == 1
+        )
+        if got < 0:
+            return -1
+        total += got
+    return total
+
+
+@kernel
+def fixed_counter(plan: PlanArrays, st: State, counts: I64) -> int:
+    """Counter-releases of fixed counts (``counts[1 + c]`` of category c), worked out into
+    ``st.counter``: their total; -1 after a breach (a category with fewer in reach)."""
+    ag = st.ag
+    other = ag[AG_OTHER]
+    n_c = st.hold.shape[1]
+    xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
+    hold2, reach, order = st.hold2, st.reach, plan.order
+    start_counter(st, other)
+    due, have, short = 0, 0, False
+    for j in range(nx):
+        c = xcats[j]
+        k = counts[1 + c]
+        if k:
+            there = in_reach(hold2, reach, order, other, c)
+            due += k
+            have += min(there, k)
+            short = short or there < k
+    if short:
+        breach(plan, st, other, SHORT_COUNTER, have, due)
+        return -1
+    for j in range(nx):
+        c = xcats[j]
+        k = counts[1 + c]
+        if k:
+            take(hold2, reach, order, other, c, k)
+            st.counter[c] = k
+    return due
+
+
+@inline
+def start_counter(st: State, other: int) -> None:
+    """A counter-release is worked out from scratch, on a copy of the holdings."""
+    hold, hold2 = st.hold, st.hold2
+    for c in range(hold.shape[1]):
+        st.counter[c] = 0
+        for k in range(hold.shape[2]):
+            hold2[other, c, k] = hold[other, c, k]
+
+
+@kernel
+def draw_list(plan: PlanArrays, st: State, cats: I64, n: int, due: int, proportional: bool) -> int:
+    """``due`` counter-releases from the categories ``cats[:n]`` (in order, or in
+    proportion to what is in reach), on the copy of the holdings, into ``st.counter``;
+    ``due``, or -1 after a breach (fewer in reach)."""
+    other = st.ag[AG_OTHER]
+    hold2, reach, order = st.hold2, st.reach, plan.order
+    have = eligible(hold2, reach, order, other, cats, n)
+    if have < due:
+        breach(plan, st, other, SHORT_COUNTER, have, due)
+        return -1
+    if due == 0:
+        return 0
+    drawn = st.work2
+    allocate(hold2, reach, order, other, cats, n, due, proportional, drawn, st.work3)
+    for j in range(n):
+        if drawn[j]:
+            take(hold2, reach, order, other, cats[j], drawn[j])
+            st.counter[cats[j]] += drawn[j]
+    return due
+
+
+@kernel
+def counter_release(plan: PlanArrays, st: State, due: int, dated: int) -> None:
+    """The counter-releases worked out (``st.counter``) are made: taken from the other
+    side's holdings, in the order of the exchange's categories, to the holder."""
+    si, ag = st.si, st.ag
+    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
+    hold, reach, order = st.hold, st.reach, plan.order
+    n_c = hold.shape[1]
+    xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
+    counter = st.work2
+    mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
+    for j in range(nx):
+        counter[j] = st.counter[xcats[j]]
+        if counter[j]:
+            take(hold, reach, order, other, xcats[j], counter[j])
+            st.released[other, xcats[j]] += counter[j]
+            flow(st, mode, COUNTER_FLOW, DEAL_CHANNEL, other, holder, xcats[j], counter[j])
+    si[S_VERSION] += 1
+    row = log(st, COUNTER_RELEASE, other, holder, due, dated, 0)
+    pairs(st, row, xcats, counter, nx)
+    if row >= 0:
+        flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
+
+
+@kernel
+def postponement(plan: PlanArrays, day: int, party: int) -> int:
+    """The day to which ``party``'s releases due on ``day`` are postponed (-1: none)."""
+    moves = plan.postpone
+    for j in range(moves.shape[0]):
+        if moves[j, 0] == party and moves[j, 1] == day:
+            return int(moves[j, 2])
+    return -1
+
+
+@inline
+def dated_handovers(plan: PlanArrays, st: State) -> None:
+    """The dated hand-overs of today (a day of the pause passes either way), each made
+    unless the holder's releases of the day are postponed."""
+    si = st.si
+    if si[S_PAUSE] == 1:
+        si[S_DUE_HEAD] += 1
+        si[S_DUE_LEN] -= 1
+    holder = st.ag[AG_HOLDER]
+    for h in range(plan.handovers.shape[0]):
+        if st.handover_day[h] != si[S_DAY]:
+            continue
+        until = postponement(plan, si[S_DAY], holder)
+        if until >= 0:
+            st.handover_day[h] = until
+            log(st, POSTPONED, holder, BATCH, h, until, 0)
+            continue
+        hand_over(plan, st, h)
+        if si[S_IN_FORCE] == 0:
+            return
+
+
+@kernel
+def hand_over(plan: PlanArrays, st: State, h: int) -> None:
+    """Dated hand-over ``h``: a drawn delay, then a breach if the holder has fewer of a
+    category in reach than the hand-over names, else its refusal draws (and cures);
+    its captives, in the order named, wait for the mediator's verification."""
+    si, ag = st.si, st.ag
+    hold, reach, order = st.hold, st.reach, plan.order
+    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
+    row_h = plan.handovers[h]
+    n = row_h[1]
+    cats, batch = st.tb_reach, st.work
+    delayed = next_double(st.rng) < st.agf[0]
+    due, have, short = 0, 0, False
+    for j in range(n):
+        cats[j], batch[j] = row_h[2 + 2 * j], row_h[3 + 2 * j]
+        there = in_reach(hold, reach, order, holder, cats[j])
+        due += batch[j]
+        have += min(there, batch[j])
+        short = short or there < batch[j]
+    if short:
+        breach(plan, st, holder, SHORT_BATCH, have, due)
+        return
+    if not willing(plan, st, holder, BATCH):
+        return
+    if delayed:
+        si[S_DELAYS] += 1
+        log(st, DELAY, -1, holder, 0, 0, 0)
+    mode = PAUSE if si[S_PAUSE] == 1 else FIGHTING
+    for j in range(n):
+        take(hold, reach, order, holder, cats[j], batch[j])
+        st.released[holder, cats[j]] += batch[j]
+        flow(st, mode, RELEASE_FLOW, DEAL_CHANNEL, holder, other, cats[j], batch[j])
+    si[S_VERSION] += 1
+    row = log(st, RELEASE_BATCH, holder, other, due, h + 1, 0)
+    pairs(st, row, cats, batch, n)
+    if row >= 0:
+        flow_values(plan, st, row, other, cats, batch, n, holder, cats, batch, n)
+    v = si[S_PENDING]
+    si[S_PENDING] = v + 1
+    st.pending_day[v] = si[S_DAY] + (st.relay[ag[AG_MEDIATOR]] if ag[AG_MEDIATOR] >= 0 else 0)
+    st.pending_h[v] = h
+    pending = st.pending
+    for c in range(pending.shape[1]):
+        pending[v, c] = 0
+    for j in range(n):
+        pending[v, cats[j]] += batch[j]
+
+
+@kernel
+def exchange_done(plan: PlanArrays, st: State) -> bool:
+    """Whether a one-off exchange has made its last hand-over and dated release."""
+    day = st.si[S_DAY]
+    for h in range(st.handover_day.size):
+        if st.handover_day[h] > day:
+            return False
+    for r in range(st.xdated_day.size):  # noqa: SIM110 - a loop numba compiles
+        if st.xdated_day[r] > day:
+            return False
+    return True
 
 
 @inline
@@ -532,6 +782,7 @@ def end_pause(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int,
     """The pause ends: fighting resumes the next day; talks may restart."""
     si = st.si
     si[S_PAUSE] = 0
+    si[S_IN_FORCE] = 0
     set_ending(si, reason, by)
     log(st, PAUSE_END, reason, by, x, y, z)
     talks = plan.talks

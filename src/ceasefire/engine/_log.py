@@ -49,7 +49,8 @@ F64 = NDArray[np.float64]
     ACCEPT_OFFER,
     TEXT,
     TEXT_ANSWER,
-) = range(27)
+    POSTPONED,
+) = range(28)
 
 KIND, DAY = 0, 1
 INTS = 8  # integer arguments, columns 2..9

@@ -60,8 +60,10 @@ NONE = -1
     AG_MAX_DAYS,
     AG_CURES,
     AG_START,
+    AG_DATED,  # 1: dated hand-overs instead of daily batches
+    AG_ONE_OFF,  # 1: a one-off exchange, without a pause
     AG_CATS,
-) = range(16)
+) = range(18)
 SPLITS = ("in_order", "proportional")
 BATCH_SPLITS = ("front_loaded", "even")
 
@@ -104,6 +106,12 @@ class Plan:
     template: I64  # a deal's agreement vector but for days, batches and ratios
     flow_categories: I64  # categories an outcome moves, in value-sum order
     flow_to_holder: I64  # [flow category]: 1 if the template's holder receives it
+    handovers: I64  # [h, (day, pairs, (category, count)...)]: dated hand-overs
+    handover_counter: I64  # [h, (has its own, count by category...)]
+    groups: I64  # [g, (split, n, categories...)]: the terms' counter-release lists
+    group_rate: F64  # [g, category released]: counter-releases per captive from list g
+    xdated: I64  # [r, (day, count by category...)]: counter-releases fixed on dates
+    postpone: I64  # [j, (party, from day, until day, event)]
 
 
 @dataclass
@@ -141,6 +149,11 @@ def _categories(s: Scenario) -> list[str]:
             add(c)
         for c in s.agreement.exchange.ratios:
             add(c)
+        for c, counter_terms in s.agreement.exchange.terms.items():
+            add(c)
+            for t in counter_terms:
+                for x in t.from_:
+                    add(x)
     for e in s.events:
         add(getattr(e, "category", None))
     for sc in s.side_channels:
@@ -211,6 +224,7 @@ def build_plan(s: Scenario) -> Plan:
     if s.agreement is not None:
         agreement = agreement_vector(s.agreement, pi, ci, mi, n_c, (s.agreement.start - start).days)
         due = np.array(initial_batches(s.agreement), dtype=np.int64)
+    dated = _dated(s, pi, ci, n_c)
 
     n = s.negotiation
     talks = np.full(7, NONE, dtype=np.int64)
@@ -339,7 +353,65 @@ def build_plan(s: Scenario) -> Plan:
         template=template,
         flow_categories=np.array(flow_categories, dtype=np.int64),
         flow_to_holder=np.array(flow_to_holder, dtype=np.int64),
+        **dated,
     )
+
+
+def _dated(s: Scenario, pi: dict[str, int], ci: dict[str, int], n_c: int) -> dict[str, Any]:
+    """The version-2 clauses as arrays: dated hand-overs and their own counter-releases,
+    the terms' counter-release lists (one per list and split, its rate for each category
+    released), counter-releases fixed on dates, and postponements."""
+    a, start = s.agreement, s.calendar.start
+    handovers = np.zeros((0, 2 + 2 * n_c), dtype=np.int64)
+    own = np.zeros((0, 1 + n_c), dtype=np.int64)
+    groups = np.zeros((0, 2 + n_c), dtype=np.int64)
+    rates = np.zeros((0, n_c))
+    xdated = np.zeros((0, 1 + n_c), dtype=np.int64)
+    rows: list[tuple[int, int, int, int]] = []
+    if a is not None:
+        dated = a.batches.dated or []
+        handovers = np.zeros((len(dated), 2 + 2 * n_c), dtype=np.int64)
+        own = np.zeros((len(dated), 1 + n_c), dtype=np.int64)
+        for h, ho in enumerate(dated):
+            handovers[h, 0] = (ho.date - start).days
+            handovers[h, 1] = len(ho.releases)
+            for j, (c, n) in enumerate(ho.releases.items()):
+                handovers[h, 2 + 2 * j] = ci[c]
+                handovers[h, 3 + 2 * j] = n
+            if ho.counter is not None:
+                own[h, 0] = 1
+                for c, n in ho.counter.items():
+                    own[h, 1 + ci[c]] += n
+        lists: dict[tuple[tuple[str, ...], str], int] = {}
+        for terms in a.exchange.terms.values():
+            for t in terms:
+                lists.setdefault((tuple(t.from_), t.split), len(lists))
+        groups = np.zeros((len(lists), 2 + n_c), dtype=np.int64)
+        rates = np.zeros((len(lists), n_c))
+        for (cats, split), g in lists.items():
+            groups[g, 0] = SPLITS.index(split)
+            groups[g, 1] = len(cats)
+            groups[g, 2 : 2 + len(cats)] = [ci[c] for c in cats]
+        for c, terms in a.exchange.terms.items():
+            for t in terms:
+                rates[lists[tuple(t.from_), t.split], ci[c]] += t.per_captive
+        xdated = np.zeros((len(a.exchange.dated), 1 + n_c), dtype=np.int64)
+        for r, release in enumerate(a.exchange.dated):
+            xdated[r, 0] = (release.date - start).days
+            for c, n in release.releases.items():
+                xdated[r, 1 + ci[c]] += n
+    for j, e in enumerate(s.events):
+        if isinstance(e, DelayEvent) and e.until is not None and e.party is not None:
+            rows.append((pi[e.party], (e.date - start).days, (e.until - start).days, j))
+    postpone = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+    return {
+        "handovers": handovers,
+        "handover_counter": own,
+        "groups": groups,
+        "group_rate": rates,
+        "xdated": xdated,
+        "postpone": postpone,
+    }
 
 
 def _extension(vector: I64, rule: Any) -> None:
@@ -373,6 +445,8 @@ def agreement_vector(
     _extension(v, a.extension)
     v[AG_CURES] = a.cure_attempts
     v[AG_START] = start_day
+    v[AG_DATED] = int(a.batches.dated is not None)
+    v[AG_ONE_OFF] = int(a.kind == "exchange")
     for j, c in enumerate(a.batches.categories):
         v[AG_CATS + j] = ci[c]
     for j, c in enumerate(a.exchange.categories):

@@ -138,9 +138,20 @@ class Summary:
     talk_rounds: int = 0
     fighting_cost: dict[str, float] = field(default_factory=dict)
     draw: int | None = None  # the ensemble draw this episode ran on (None: the file's values)
+    # Version 2 (left out of ``to_dict`` when unset, so version-1 outputs stay as they were):
+    # "exchange" for a one-off exchange without a pause; remains returned, by releasing
+    # party and category (categories marked ``deceased``, also counted in ``released``);
+    # postponements carried out (date due, date made, party, what).
+    agreement_kind: str | None = None
+    remains: dict[str, dict[str, int]] = field(default_factory=dict)
+    postponed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        for key in ("agreement_kind", "remains", "postponed"):
+            if not out[key]:
+                del out[key]
+        return out
 
     @property
     def extension_count(self) -> int:

@@ -27,7 +27,11 @@ def split_batches(total: int, days: int, rule: str) -> list[int]:
 
 
 def initial_batches(agreement: Agreement) -> list[int]:
+    """The batches due on the initial days: with dated hand-overs (version 2) none is
+    due by the day (each pause day still passes), so all are 0."""
     b = agreement.batches
+    if b.dated is not None:
+        return [0] * agreement.initial_days
     if b.daily is not None:
         return list(b.daily)
     assert b.total is not None

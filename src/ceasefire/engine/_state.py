@@ -58,8 +58,9 @@ from numpy.typing import NDArray
     S_SECOND_DAY,  # the day of a round on which the second mover acts
     S_N_ROUNDS_A,  # rounds that fit in the first mover's deadline
     S_N_ROUNDS_B,  # and in the second mover's
-) = range(42)
-N_SI = 42
+    S_IN_FORCE,  # the agreement is being carried out (its pause, or its one-off exchange)
+) = range(43)
+N_SI = 43
 
 # Real scalars (sf). Those from F_KEPT on describe the table and outlive an episode
 # with it (``_negotiation.table``).
@@ -161,6 +162,12 @@ class PlanArrays(NamedTuple):
     combo_head: I64  # [combination]: its first category (-1: the template's order)
     grid_ratio_h: F64  # [j, outcome]: its ratio for the template's j-th category
     flow_x: I64  # [flow]: its place among the template's exchange categories (-1: none)
+    handovers: I64  # [h, (day, pairs, (category, count)...)]: dated hand-overs, in order
+    handover_counter: I64  # [h, (has its own, count by category...)]: their own counter
+    groups: I64  # [g, (split, n, categories...)]: counter-release lists of the terms
+    group_rate: F64  # [g, category released]: counter-releases per captive, from list g
+    xdated: I64  # [r, (day, count by category...)]: counter-releases fixed on dates
+    postpone: I64  # [j, (party, from day, until day, event)]: postponements
 
 
 class State(NamedTuple):
@@ -209,3 +216,9 @@ class State(NamedTuple):
     tb_key_f: F64  # and each party's day values, pressure, flow values and issue weights
     aspiration: F64  # [side, k]: a side's aspiration in round k (NaN: not yet worked out)
     aspiration_rounds: I64  # [side]: the rounds of the talks ``aspiration`` is for (-1: none)
+    handover_day: I64  # [h]: the day dated hand-over h is due (postponements move it)
+    xdated_day: I64  # [r]: the day dated counter-release r is due
+    pending_h: I64  # [v]: the dated hand-over a verification is for (-1: a daily batch)
+    pending_moved: I64  # [v]: 1 once verified, its counter-releases postponed
+    hold2: I64  # scratch: the counter-releaser's holdings while its releases are worked out
+    counter: I64  # scratch: a counter-release by category

@@ -46,6 +46,7 @@ from ._state import (
     S_PAUSE_DAYS,
     S_PAUSE_END,
     S_PAUSE_START,
+    S_STARTED,
     S_TALK_ROUNDS,
     State,
 )
@@ -57,8 +58,14 @@ VIA = ("offer", "mediator_text")
 FLOWS = ("day", "release", "counter_release", "side_channel_release")
 
 
-def _fmt(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {c}" for c, n in counts.items() if n) or "none"
+def _fmt(counts: dict[str, int], remains: frozenset[str] = frozenset()) -> str:
+    """Counts by category; categories of remains (``deceased``) are named as such."""
+    return (
+        ", ".join(
+            f"{n} {c}" + (" (remains)" if c in remains else "") for c, n in counts.items() if n
+        )
+        or "none"
+    )
 
 
 def _days(n: int) -> str:
@@ -85,6 +92,8 @@ class Decoder:
         self.first_deal: date | None = None
         self.detail = ""
         self.today = self.s.calendar.start
+        self.remains = frozenset(c.id for c in self.s.categories if c.deceased)
+        self.postponed: list[dict[str, Any]] = []
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -155,15 +164,9 @@ class Decoder:
         elif kind == L.DELAY:
             self.delay(a[0], a[1])
         elif kind == L.IN_FORCE:
-            a_ = self.agreement()
-            self.note(
-                "agreement_in_force",
-                self.sides,
-                f"agreement in force through {self.mediator_name(a_.mediator)}: "
-                f"{_days(a_.initial_days)}, "
-                f"batches {initial_batches(a_)} of {', '.join(a_.batches.categories)}",
-            )
-            self.note("pause_start", self.sides, f"pause begins for {_days(a_.initial_days)}")
+            self.in_force()
+        elif kind == L.POSTPONED:
+            self.postponement(a[0], a[1], a[2], a[3])
         elif kind in (L.SIDE_RELEASE, L.SIDE_SHORTFALL):
             self.side_channel(kind, a[0], a[1])
         elif kind == L.REFUSAL:
@@ -184,10 +187,15 @@ class Decoder:
         elif kind in (L.RELEASE_BATCH, L.COUNTER_RELEASE):
             giver, taker = self.party(a[0]), self.party(a[1])
             counts = self.pairs(row)
+            how = ""
+            if kind == L.RELEASE_BATCH and a[3]:
+                how = " in the hand-over dated today"
+            elif kind == L.COUNTER_RELEASE and a[3]:
+                how = ", fixed by the terms for this date"
             self.note(
                 "release_batch" if kind == L.RELEASE_BATCH else "counter_release",
                 (giver, taker, self.agreement().mediator),
-                f"{self.names[giver]} releases {a[2]} ({_fmt(counts)})",
+                f"{self.names[giver]} releases {a[2]} ({_fmt(counts, self.remains)}){how}",
                 counts=counts,
                 values={p: f[j] for j, p in enumerate(self.sides)},
             )
@@ -203,13 +211,55 @@ class Decoder:
             self.extension(kind, a, row, f)
         elif kind == L.PAUSE_END:
             self.detail = self.end_detail(a[0], a[1], a[2], a[3], a[4])
-            self.note("pause_end", self.sides, f"pause ends: {self.detail}")
-            self.note("fighting_resumed", self.sides, "fighting resumes the next day")
+            if self.one_off():
+                self.note("exchange_end", self.sides, f"one-off exchange ends: {self.detail}")
+            else:
+                self.note("pause_end", self.sides, f"pause ends: {self.detail}")
+                self.note("fighting_resumed", self.sides, "fighting resumes the next day")
         elif kind == L.EPISODE_END:
             reason = REASONS[a[0]]
             self.note("episode_end", (), f"episode ends: {reason} ({END_REASONS[reason]})")
         else:
             self.talks(kind, a, f)
+
+    def one_off(self) -> bool:
+        """Whether the agreement in force is a one-off exchange (no pause)."""
+        return self.a is not None and self.a.kind == "exchange"
+
+    def in_force(self) -> None:
+        a = self.agreement()
+        through = f"through {self.mediator_name(a.mediator)}"
+        dated = a.batches.dated
+        if dated is not None:
+            dates = ", ".join(h.date.isoformat() for h in dated)
+            what = f"dated hand-overs on {dates}"
+        else:
+            what = f"batches {initial_batches(a)} of {', '.join(a.batches.categories)}"
+        if self.one_off():
+            self.note("agreement_in_force", self.sides, f"one-off exchange {through}: {what}")
+            return
+        self.note(
+            "agreement_in_force",
+            self.sides,
+            f"agreement in force {through}: {_days(a.initial_days)}, {what}",
+        )
+        self.note("pause_start", self.sides, f"pause begins for {_days(a.initial_days)}")
+
+    def postponement(self, party: int, what: int, index: int, until: int) -> None:
+        """A party's releases due today moved to a later day (``index``: the dated
+        hand-over; -1 daily, below -1 a dated counter-release)."""
+        who = self.party(party)
+        later = (self.s.calendar.start + timedelta(days=until)).isoformat()
+        if what == 0:
+            thing = "hand-over"
+        elif index < -1:
+            thing = "counter-release fixed for today"
+        else:
+            thing = "counter-releases for the verified hand-over"
+        self.postponed.append(
+            {"due": self.today.isoformat(), "made": later, "party": who, "what": thing}
+        )
+        self.note("postponed", (who,), f"{self.names[who]}'s {thing} postponed to {later}")
 
     def flow(self, a: list[int]) -> None:
         mode, what, channel, src, dst = a[0], a[1], a[2], a[3], a[4]
@@ -307,6 +357,8 @@ class Decoder:
 
     def end_detail(self, reason: int, by: int, x: int, y: int, z: int) -> str:
         if reason == END_COMPLETED:
+            if self.one_off():
+                return "its last hand-over is made"
             return "the initial period is complete"
         if reason == END_CAP:
             return f"the pause has reached its cap of {_days(x)}"
@@ -539,14 +591,20 @@ class Decoder:
         categories = self.plan.categories
         pause_start = iso(int(si[S_PAUSE_START]))
         a = s.agreement
+        one_off = a is not None and a.kind == "exchange" and bool(si[S_STARTED])
         agreement_date = (
             self.deals[0]["date"]
             if self.deals
             else (a.signed or a.start).isoformat()
-            if a is not None and pause_start is not None
+            if a is not None and (pause_start is not None or one_off)
             else None
         )
         side_by = {categories[c]: int(side[c]) for c in range(side.size) if side[c]}
+        remains = {
+            p: {c: int(released[i, categories.index(c)]) for c in sorted(self.remains)}
+            for i, p in enumerate(self.plan.parties)
+        }
+        remains = {p: {c: n for c, n in v.items() if n} for p, v in remains.items()}
         return Summary(
             scenario=s.name,
             scenario_hash=content_hash(s),
@@ -554,7 +612,7 @@ class Decoder:
             package_version=__version__,
             calendar_start=start.isoformat(),
             horizon=horizon.isoformat(),
-            agreement_reached=pause_start is not None or bool(self.deals),
+            agreement_reached=pause_start is not None or bool(self.deals) or one_off,
             agreement_date=agreement_date,
             pause_start=pause_start,
             pause_end=iso(int(si[S_PAUSE_END])),
@@ -582,4 +640,7 @@ class Decoder:
             agreements=self.deals,
             talk_rounds=int(si[S_TALK_ROUNDS]),
             fighting_cost={p: round(float(st.cost[i]), 6) for i, p in enumerate(self.plan.parties)},
+            agreement_kind="exchange" if one_off else None,
+            remains={p: v for p, v in remains.items() if v},
+            postponed=self.postponed,
         )

@@ -300,7 +300,10 @@ def _walk(obj: object, path: str, out: list[tuple[str, str, str, str]]) -> None:
         item = ", ".join(
             f"{name} {getattr(obj, name)}"
             for name in _ITEM_FIELDS
-            if name in fields and getattr(obj, name) is not None
+            if name in fields
+            and getattr(obj, name) is not None
+            # a field left at its default names nothing (an agreement's kind "pause")
+            and (fields[name].is_required() or getattr(obj, name) != fields[name].default)
         )
         for kind in ("source", "assumption"):
             value = getattr(obj, kind, None)

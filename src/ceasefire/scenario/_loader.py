@@ -25,7 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ._errors import Problem, ScenarioError
-from ._models import SCHEMA_VERSION, Scenario
+from ._models import SCHEMA_VERSION, VERSIONS, Scenario
 from ._priors import DISTRIBUTION_KINDS, PRIOR_TARGETS
 from ._references import check_references
 
@@ -99,7 +99,16 @@ class _Builder:
                 f"tag {node.tag!r} is not accepted; only plain strings, numbers, "
                 "booleans, null and dates are",
             )
-        return self._constructor.construct_object(node)
+        try:
+            return self._constructor.construct_object(node)
+        except ValueError as e:  # a date that does not exist, such as 2025-02-30
+            if node.tag == _CORE + "timestamp":
+                raise _Refused(
+                    node,
+                    f"{node.value} is not a date that exists ({e}); write a real "
+                    "calendar date as YYYY-MM-DD",
+                ) from None
+            raise _Refused(node, f"{node.value!r} cannot be read: {e}") from None
 
     def _mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
         if node.tag != _CORE + "map":
@@ -354,7 +363,7 @@ def _tag_problem(loc: Loc, kind: str, given: Any) -> tuple[Loc, str]:
 def validate(data: Any, positions: Positions, filename: str) -> Scenario:
     """Validate parsed data against the models and the cross-references."""
     version = data.get("version") if isinstance(data, dict) else None
-    if type(version) is int and version != SCHEMA_VERSION:  # other types: the model says
+    if type(version) is int and version not in VERSIONS:  # other types: the model says
         line, col = _position(positions, ("version",))
         raise ScenarioError(
             [
@@ -364,7 +373,7 @@ def validate(data: Any, positions: Positions, filename: str) -> Scenario:
                     col,
                     "version",
                     f"version {version} is not supported by this release; "
-                    f"it reads version {SCHEMA_VERSION}",
+                    f"it reads versions {', '.join(map(str, VERSIONS[:-1]))} and {VERSIONS[-1]}",
                 )
             ]
         )
@@ -409,12 +418,34 @@ def content_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's canonical JSON: the same content gives the same hash,
     whatever the file's format, key order or comments."""
     canonical = json.dumps(
-        scenario.model_dump(mode="json"),
+        _without_unset_v2(scenario.model_dump(mode="json")),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """The dump without the version-2 fields left at their defaults, so that a file's
+    hash does not change with a release that adds them (a version-1 file keeps its
+    hash)."""
+    for category in data.get("categories", []):
+        if category.get("deceased") is False:
+            del category["deceased"]
+    a = data.get("agreement")
+    if a is not None:
+        if a.get("kind") == "pause":
+            del a["kind"]
+        if a["batches"].get("dated", 0) is None:
+            del a["batches"]["dated"]
+        for key in ("terms", "dated"):
+            if not a["exchange"].get(key, True):
+                del a["exchange"][key]
+    for event in data.get("events", []):
+        if event.get("until", 0) is None:
+            del event["until"]
+    return data
 
 
 def json_schema() -> dict[str, Any]:

@@ -50,7 +50,10 @@ from ._base import (
 )
 from ._priors import Prior
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What each version of the format added (a file of an earlier version that uses one is
+# refused, naming the version it needs). Version 1 files load unchanged.
+VERSIONS = (1, 2)
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -102,6 +105,11 @@ class Category(_Model):
     id: Id
     name: Name
     description: Text | None = None
+    deceased: bool = Field(
+        default=False,
+        description="version 2: the category counts the remains of deceased captives "
+        "(returned, not released alive); outputs name them as remains",
+    )
 
 
 class Holding(_Sourced):
@@ -133,8 +141,38 @@ class Mediator(_Sourced):
     )
 
 
+class Handover(_Sourced):
+    """Version 2: one dated hand-over, with its own composition (counts by category, in
+    the order they are handed over) and, where the terms give no rule for it, its own
+    counter-releases."""
+
+    date: Day = Field(description="the day of the hand-over (calendar date)")
+    releases: dict[Id, PositiveCount] = Field(
+        min_length=1,
+        max_length=MAX_CATEGORIES,
+        description="captives handed over, by category, in order",
+    )
+    counter: dict[Id, Count] | None = Field(
+        default=None,
+        max_length=MAX_CATEGORIES,
+        description="the counter-releases for this hand-over, by category, instead of the "
+        "exchange's ratios and terms (for a total that no whole ratio gives; {} for none)",
+    )
+
+
+class DatedRelease(_Sourced):
+    """Version 2: a counter-release fixed by the terms on a date, tied to no hand-over."""
+
+    date: Day = Field(description="the day of the release (calendar date)")
+    releases: dict[Id, PositiveCount] = Field(
+        min_length=1, max_length=MAX_CATEGORIES, description="released, by category"
+    )
+
+
 class Batches(_Sourced):
-    """The holder's side of the initial phase: who releases what, over the initial days."""
+    """The holder's side of the initial phase: who releases what, over the initial days:
+    daily batches (`total` with `split`, or `daily`), or, in version 2, `dated`
+    hand-overs."""
 
     releaser: Id = Field(description="the party releasing captives in the daily batches")
     categories: list[Id] = Field(
@@ -153,12 +191,53 @@ class Batches(_Sourced):
         description="front_loaded: ceil(total/days) a day, the remainder on the last day; "
         "even: as equal as possible, larger batches first",
     )
+    dated: list[Handover] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_DAYS,
+        description="version 2: dated hand-overs, each with its own composition "
+        "(instead of daily batches)",
+    )
 
     @model_validator(mode="after")
     def _total_or_daily(self) -> Batches:
-        if (self.total is None) == (self.daily is None):
-            raise ValueError("give exactly one of `total` (with `split`) or `daily`")
+        given = [self.total is not None, self.daily is not None, self.dated is not None]
+        if sum(given) != 1:
+            raise ValueError(
+                "give exactly one of `total` (with `split`), `daily` or `dated` (version 2)"
+            )
+        if self.dated is not None:
+            days = [h.date for h in self.dated]
+            if days != sorted(days) or len(set(days)) != len(days):
+                raise ValueError(
+                    "dated hand-overs must be in date order, one per date "
+                    "(list a day's categories together in its `releases`)"
+                )
         return self
+
+
+Split = Literal["in_order", "proportional"]
+PerCaptive = Annotated[float, Field(gt=0, le=MAX_RATIO, allow_inf_nan=False)]
+
+
+class CounterTerm(_Model):
+    """Version 2: per captive of a category, this many counter-releases from these lists."""
+
+    per_captive: PerCaptive = Field(
+        description="counter-releases per captive released (need not be whole: a "
+        "hand-over's total from this list is rounded to the nearest, halves up)"
+    )
+    from_: list[Id] = Field(
+        alias="from",
+        min_length=1,
+        max_length=MAX_CATEGORIES,
+        description="the counter-releaser's categories they are drawn from, in order",
+    )
+    split: Split = Field(
+        default="in_order",
+        description="in_order: exhaust the first category before the next; "
+        "proportional: in proportion to what remains in each (largest remainder)",
+    )
 
 
 class Exchange(_Sourced):
@@ -169,13 +248,37 @@ class Exchange(_Sourced):
         min_length=1, description="categories the counter-releases are drawn from"
     )
     ratios: dict[Id, Ratio] = Field(
-        description="counter-releases per captive released, by category of the captive"
+        default_factory=dict,
+        description="counter-releases per captive released, by category of the captive, "
+        "all drawn from `categories` together (a category with neither a ratio nor "
+        "terms brings no counter-release)",
     )
-    split: Literal["in_order", "proportional"] = Field(
+    split: Split = Field(
         default="in_order",
         description="in_order: exhaust the first category before the next; "
         "proportional: in proportion to what remains in each (largest remainder)",
     )
+    terms: dict[Id, list[CounterTerm]] = Field(
+        default_factory=dict,
+        max_length=MAX_CATEGORIES,
+        description="version 2: per category of the captive released, counter-releases "
+        "from named lists (e.g. per female soldier 30 from one list and 20 from another), "
+        "instead of a ratio",
+    )
+    dated: list[DatedRelease] = Field(
+        default_factory=list,
+        max_length=MAX_DAYS,
+        description="version 2: counter-releases fixed on dates, tied to no hand-over",
+    )
+
+    @model_validator(mode="after")
+    def _ratio_or_terms(self) -> Exchange:
+        both = sorted(set(self.ratios) & set(self.terms))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)}: give a category either a ratio or terms, not both"
+            )
+        return self
 
 
 class ExtensionRule(_Sourced):
@@ -192,12 +295,20 @@ class ExtensionRule(_Sourced):
 
 
 class Agreement(_Sourced):
-    """The agreement in force: an initial phase of daily batches, then extensions."""
+    """The agreement in force: an initial phase of daily batches, then extensions; or
+    (version 2, ``kind: exchange``) a one-off exchange without a pause."""
 
+    kind: Literal["pause", "exchange"] = Field(
+        default="pause",
+        description="pause: a pause in fighting with its hand-overs; exchange (version 2): "
+        "a one-off exchange of dated hand-overs without a pause",
+    )
     mediator: Id
     signed: Day | None = None
-    start: Day = Field(description="first day of the pause")
-    initial_days: PositiveDays
+    start: Day = Field(description="first day of the pause (of the exchange)")
+    initial_days: Days = Field(
+        default=0, description="days of the initial pause (none for a one-off exchange)"
+    )
     batches: Batches
     exchange: Exchange
     extension: ExtensionRule | None = None
@@ -218,6 +329,23 @@ class Agreement(_Sourced):
 
     @model_validator(mode="after")
     def _daily_matches_days(self) -> Agreement:
+        if self.kind == "pause" and self.initial_days == 0:
+            raise ValueError("a pause needs `initial_days` (1 or more)")
+        if self.kind == "exchange":
+            if self.initial_days:
+                raise ValueError(
+                    "a one-off exchange has no pause: leave out `initial_days` "
+                    "(or write `kind: pause`)"
+                )
+            if self.batches.dated is None:
+                raise ValueError("a one-off exchange needs dated hand-overs (`batches.dated`)")
+            if self.extension is not None:
+                raise ValueError("a one-off exchange has no pause to extend: leave out `extension`")
+        if self.batches.dated is not None and self.extension is not None:
+            raise ValueError(
+                "an extension rule after dated hand-overs is not supported yet: give the "
+                "initial days as daily batches (`total` or `daily`), or no `extension`"
+            )
         daily = self.batches.daily
         if daily is not None and len(daily) != self.initial_days:
             raise ValueError(
@@ -282,13 +410,28 @@ class ValueEvent(_Sourced):
 
 
 class DelayEvent(_Sourced):
-    """A recorded hold-up of a day's hand-over (no change to counts)."""
+    """A recorded hold-up of a day's hand-over (no change to counts); with `until`
+    (version 2), a postponement: what `party` was due to release that day under the
+    deal (its dated hand-over, or its counter-releases) is made on `until` instead."""
 
     kind: Literal["delay"]
     date: Day
     party: Id | None = None
     hours: float | None = Field(default=None, ge=0, le=24 * MAX_DAYS)
+    until: Day | None = Field(
+        default=None,
+        description="version 2: the later day the party's releases due on `date` are made",
+    )
     description: Text | None = None
+
+    @model_validator(mode="after")
+    def _postponement(self) -> DelayEvent:
+        if self.until is not None:
+            if self.party is None:
+                raise ValueError("a postponement (`until`) needs the `party` whose releases move")
+            if self.until <= self.date:
+                raise ValueError(f"`until` {self.until} must be after the date {self.date}")
+        return self
 
 
 class PressureEvent(_Sourced):
@@ -526,7 +669,10 @@ class Scenario(_Model):
         json_schema_extra={"$comment": "ceasefire scenario file"},
     )
 
-    version: Literal[1] = Field(description="scenario format version")
+    version: Literal[1, 2] = Field(
+        description="scenario format version: 1, or 2 for dated hand-overs, counter-release "
+        "terms, dated counter-releases, postponements, one-off exchanges and remains"
+    )
     name: Name
     description: Text | None = None
     calendar: Calendar

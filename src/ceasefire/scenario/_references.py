@@ -6,9 +6,9 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 
-from ._models import Scenario
+from ._models import Agreement, DelayEvent, Scenario
 from ._priors import (
     HoldingPrior,
     IssueWeightPrior,
@@ -219,6 +219,117 @@ def _priors(
     return problems
 
 
+def _priced(agr: Agreement, c: str) -> bool:
+    """Whether the terms say what a captive of batch category ``c`` brings."""
+    if c in agr.exchange.ratios or c in agr.exchange.terms:
+        return True
+    dated = agr.batches.dated
+    return dated is not None and all(h.counter is not None for h in dated if c in h.releases)
+
+
+def _version_2(s: Scenario) -> list[Problem]:
+    """Version-2 clauses in a file that says `version: 1`."""
+    found: list[tuple[Loc, str]] = []
+    for i, c in enumerate(s.categories):
+        if c.deceased:
+            found.append((("categories", i, "deceased"), "`deceased`"))
+    a = s.agreement
+    if a is not None:
+        if a.kind != "pause":
+            found.append((("agreement", "kind"), "a one-off exchange (`kind: exchange`)"))
+        if a.batches.dated is not None:
+            found.append((("agreement", "batches", "dated"), "dated hand-overs"))
+        if a.exchange.terms:
+            found.append((("agreement", "exchange", "terms"), "counter-release `terms`"))
+        if a.exchange.dated:
+            found.append((("agreement", "exchange", "dated"), "dated counter-releases"))
+    for i, e in enumerate(s.events):
+        if isinstance(e, DelayEvent) and e.until is not None:
+            found.append((("events", i, "until"), "a postponement (`until`)"))
+    return [
+        (loc, f"{what} needs `version: 2` (this file says `version: 1`); write `version: 2`")
+        for loc, what in found
+    ]
+
+
+def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Problem]:
+    """The version-2 clauses of the agreement: hand-overs and dated counter-releases on
+    days the agreement is carried out, of the categories it names; terms for categories
+    released, from the counter-releaser's categories; postponements of a party's
+    releases that are due."""
+    a = s.agreement
+    assert a is not None
+    problems: list[Problem] = []
+    batch_cats, counter_cats = set(a.batches.categories), set(a.exchange.categories)
+    last = a.start + timedelta(days=a.initial_days - 1) if a.kind == "pause" else s.calendar.horizon
+    span = (
+        f"the pause ({a.start} to {last})"
+        if a.kind == "pause"
+        else f"the exchange's days ({a.start} to the horizon {last})"
+    )
+
+    def on_a_day(loc: Loc, day: date, what: str) -> None:
+        if not a.start <= day <= last:
+            problems.append(
+                (loc, f"{what} on {day} falls outside {span}; move it inside, or widen the pause")
+            )
+
+    def named(loc: Loc, counts: Iterable[str], allowed: set[str], where: str) -> None:
+        for c in counts:
+            category((*loc, c), c)
+            if c not in allowed:
+                problems.append(
+                    ((*loc, c), f"{c!r} is not among the categories of {where}; add it there")
+                )
+
+    for i, h in enumerate(a.batches.dated or []):
+        at: Loc = ("agreement", "batches", "dated", i)
+        on_a_day((*at, "date"), h.date, "a hand-over")
+        named((*at, "releases"), h.releases, batch_cats, "agreement.batches.categories")
+        if h.counter is not None:
+            named((*at, "counter"), h.counter, counter_cats, "agreement.exchange.categories")
+    for i, r in enumerate(a.exchange.dated):
+        at = ("agreement", "exchange", "dated", i)
+        on_a_day((*at, "date"), r.date, "a dated counter-release")
+        named((*at, "releases"), r.releases, counter_cats, "agreement.exchange.categories")
+    released = set(a.batches.categories)
+    if a.batches.dated is not None:
+        released = {c for h in a.batches.dated for c in h.releases}
+    for c, terms in a.exchange.terms.items():
+        at = ("agreement", "exchange", "terms", c)
+        category(at, c)
+        if c in {x.id for x in s.categories} and c not in released:
+            problems.append(
+                (at, f"terms for {c!r}, a category the agreement never releases; remove them")
+            )
+        for j, t in enumerate(terms):
+            named((*at, j, "from"), t.from_, counter_cats, "agreement.exchange.categories")
+    holder, counter = a.batches.releaser, a.exchange.releaser
+    due_days = {h.date for h in a.batches.dated or []}
+    for i, e in enumerate(s.events):
+        if not isinstance(e, DelayEvent) or e.until is None:
+            continue
+        at = ("events", i)
+        if e.party not in (holder, counter):
+            problems.append(
+                (
+                    (*at, "party"),
+                    f"a postponement moves the releases of a party to the agreement "
+                    f"({holder!r} or {counter!r}), not {e.party!r}",
+                )
+            )
+        elif e.party == holder and e.date not in due_days:
+            problems.append(
+                (
+                    (*at, "date"),
+                    f"no hand-over of {holder!r} is dated {e.date}: a postponement "
+                    "moves a dated hand-over (`agreement.batches.dated`)",
+                )
+            )
+        on_a_day((*at, "until"), e.until, "a postponed release")
+    return problems
+
+
 def check_references(s: Scenario) -> list[Problem]:
     """Return every cross-reference problem in ``s`` (empty when the file is sound)."""
     parties = [p.id for p in s.parties]
@@ -226,7 +337,7 @@ def check_references(s: Scenario) -> list[Problem]:
     categories = [c.id for c in s.categories]
     mediators = [m.id for m in s.mediators]
     custodians = parties + groups
-    problems: list[Problem] = []
+    problems: list[Problem] = [] if s.version >= 2 else _version_2(s)
 
     problems += _duplicates("party", parties, ("parties",))
     problems += _duplicates("group", groups, ("groups",))
@@ -305,14 +416,20 @@ def check_references(s: Scenario) -> list[Problem]:
         for c in agr.exchange.ratios:
             category(("agreement", "exchange", "ratios", c), c)
         for c in agr.batches.categories:
-            if c in categories and c not in agr.exchange.ratios:
+            if c in categories and not _priced(agr, c):
                 problems.append(
                     (
                         ("agreement", "exchange", "ratios"),
                         f"no ratio for batch category {c!r}; give how many counter-releases "
-                        "each captive of that category brings",
+                        "each captive of that category brings"
+                        + (
+                            " (a ratio, `terms`, or a `counter` on each hand-over of it)"
+                            if s.version >= 2
+                            else ""
+                        ),
                     )
                 )
+        problems += _dated_terms(s, category)
         for p in agr.refusal_probability:
             party(("agreement", "refusal_probability", p), p)
         if agr.mediator in mediators:
