@@ -969,6 +969,12 @@ def _print_compliance(report: ComplianceReport) -> None:
             console.print(f"{d.date} ({_agreement_day(d.pause_day)}): {note}", markup=False)
     for u in report.unmatched:
         console.print(f"left out: {u}", markup=False)
+    for lt in report.late:
+        console.print(
+            f"late: {lt.count} counter-releases owed on {lt.due_on}, made on {lt.made_on} "
+            f"({lt.days} days late)",
+            markup=False,
+        )
     console.print(f"verdict: {'compliant' if report.compliant else 'not compliant'}", markup=False)
 
 

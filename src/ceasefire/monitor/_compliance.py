@@ -13,8 +13,12 @@ numbers days from the scenario's calendar instead ("run day").
 
 What the counter-party owes on a day has one basis, named in ``basis``: ``terms`` when
 the holder's releases were the ones the terms schedule (so the schedule's
-counter-releases are owed), ``releases made`` when they were not (then the terms' ratio
-applied to the releases made is owed). The counter-release status and the ratio status
+counter-releases are owed), ``releases made`` when they were not (then the terms applied
+to the releases made are owed: the ratios, the per-category terms, a dated hand-over's
+own counter-releases, and those the terms fix on the date). The schedule is the terms'
+own: postponements the scenario records (delay events with ``until``) are departures to
+report, not terms, so they are left out of it. A shortfall made good on a later day is
+reported as made late (``late``), with the number of days. The counter-release status and the ratio status
 are both stated against that one figure, so a row never reads "short by 20" for the
 counter-releases next to "kept" for the ratio.
 
@@ -26,6 +30,7 @@ original strings stay in the ledger untouched.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -33,8 +38,8 @@ from typing import Any
 
 from ..engine import Episode
 from ..engine import run as run_episode
-from ..scenario import Scenario, content_hash
-from ._model import DISPUTE_KINDS, RELEASE_KINDS, Entry, Observation, Snapshot
+from ..scenario import Agreement, DelayEvent, Scenario, content_hash
+from ._model import DISPUTE_KINDS, RELEASE_KINDS, START_KINDS, Entry, Observation, Snapshot
 
 DEAL = "deal"
 TERMS_BASIS = "terms"
@@ -128,6 +133,16 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Late:
+    """Counter-releases owed on ``due_on`` and made on ``made_on``."""
+
+    due_on: str
+    made_on: str
+    count: int
+    days: int
+
+
+@dataclass(frozen=True)
 class ComplianceReport:
     scenario: str
     scenario_hash: str
@@ -141,6 +156,7 @@ class ComplianceReport:
     days: list[DayCompliance]
     totals: Totals
     unmatched: list[str]
+    late: list[Late] = field(default_factory=list)
 
     @property
     def compliant(self) -> bool:
@@ -149,10 +165,13 @@ class ComplianceReport:
             and self.totals.counter_status == "met"
             and self.totals.ratio_status == "kept"
             and all(d.categories_kept for d in self.days)
+            and not self.late
         )
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        if not self.late:  # left out when there is none (the output of earlier releases)
+            del out["late"]
         out["snapshot"] = self.snapshot.to_dict()
         out["compliant"] = self.compliant
         return out
@@ -192,6 +211,55 @@ def due_schedule(episode: Episode, holder: str, counter: str) -> dict[str, dict[
             day["release"][row.category] += row.count
         elif row.flow == "counter_release" and row.from_party == counter:
             day["counter"][row.category] += row.count
+    return out
+
+
+def terms_schedule(scenario: Scenario) -> Scenario:
+    """The scenario without its postponements: what the terms alone schedule."""
+    events = [e for e in scenario.events if not (isinstance(e, DelayEvent) and e.until)]
+    if len(events) == len(scenario.events):
+        return scenario
+    return scenario.model_copy(update={"events": events})
+
+
+def owed_for(agreement: Agreement, day: str, counts: dict[str, int]) -> int:
+    """Counter-releases the terms owe on ``day`` for the releases ``counts`` (by
+    category): the ratios, each list of the per-category terms (rounded to the nearest,
+    halves up, as the engine does), or instead a dated hand-over's own counter-releases;
+    and the counter-releases the terms fix on that date."""
+    x = agreement.exchange
+    own = next((h for h in agreement.batches.dated or [] if h.date.isoformat() == day), None)
+    if own is not None and own.counter is not None:
+        owed = sum(own.counter.values()) if sum(counts.values()) else 0
+    else:
+        owed = sum(x.ratios.get(c, 0) * n for c, n in counts.items())
+        lists: dict[tuple[tuple[str, ...], str], float] = {}
+        for c, terms in x.terms.items():
+            for t in terms:
+                key = (tuple(t.from_), t.split)
+                lists[key] = lists.get(key, 0.0) + t.per_captive * counts.get(c, 0)
+        owed += sum(math.floor(v + 0.5) for v in lists.values())
+    return owed + sum(sum(r.releases.values()) for r in x.dated if r.date.isoformat() == day)
+
+
+def _late(days: list[DayCompliance]) -> list[Late]:
+    """Shortfalls of counter-releases made good on later days, first owed first made."""
+    open_: list[list[Any]] = []  # [date, count still open]
+    out: list[Late] = []
+    for d in days:
+        extra = d.counter_done - d.counter_owed
+        if extra < 0:
+            open_.append([d.date, -extra])
+            continue
+        while extra > 0 and open_:
+            due_on, left = open_[0]
+            made = min(left, extra)
+            gap = (dt.date.fromisoformat(d.date) - dt.date.fromisoformat(due_on)).days
+            out.append(Late(due_on=due_on, made_on=d.date, count=made, days=gap))
+            extra -= made
+            open_[0][1] -= made
+            if open_[0][1] == 0:
+                open_.pop(0)
     return out
 
 
@@ -257,9 +325,8 @@ def compliance(
     counter = agreement.exchange.releaser
     eligible = list(agreement.batches.categories)
     counter_eligible = list(agreement.exchange.categories)
-    ratios = dict(agreement.exchange.ratios)
     names = PartyNames(scenario)
-    episode = run_episode(scenario, seed=seed)
+    episode = run_episode(terms_schedule(scenario), seed=seed)
     due = due_schedule(episode, holder, counter)
 
     deal: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -284,7 +351,7 @@ def compliance(
             disputes[day].append(_cite(e))
         elif o.kind == "extension":
             extensions[day].append(_cite(e))
-        elif o.kind == "pause_start":
+        elif o.kind in START_KINDS:
             pause_start.append(o)
         if o.kind not in RELEASE_KINDS:
             continue
@@ -349,7 +416,7 @@ def compliance(
         counter_total = sum(counter_done[d].values())
         counted_by_cat = dict(deal[d])
         counted_by_cat[first] = counted_by_cat.get(first, 0) + credited
-        expected = sum(ratios.get(cat, 0) * n for cat, n in counted_by_cat.items())
+        expected = owed_for(agreement, d, counted_by_cat)
         expected_all += expected
         terms_ratio = _ratio(expected, counted)
         basis = _basis(due_release, counted, due_counter, expected)
@@ -403,6 +470,16 @@ def compliance(
             )
         )
 
+    late = _late(days)
+    for lt in late:
+        for x in days:
+            if x.date == lt.due_on:
+                x.notes.append(f"{lt.count} of the counter-releases owed made late, on {lt.made_on}")
+            elif x.date == lt.made_on:
+                x.notes.append(
+                    f"{lt.count} of these counter-releases were owed on {lt.due_on} "
+                    f"({lt.days} days late)"
+                )
     total_due = sum(x.due for x in days)
     total_counted = sum(x.counted for x in days)
     total_counter_due = sum(x.counter_due for x in days)
@@ -451,4 +528,5 @@ def compliance(
         days=days,
         totals=totals,
         unmatched=unmatched,
+        late=late,
     )

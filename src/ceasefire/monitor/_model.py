@@ -39,8 +39,19 @@ KINDS = (
     "dispute",
     "claim",
     "statement",
+    # the January 2025 record's flows (README-jan2025.md)
+    "ceasefire_start",
+    "phase_end",
+    "aid_cumulative",
+    "resolution",
+    "status_report",
+    "talks",
+    "aid_halt",
+    "hostilities_resumed",
 )
 DISPUTE_KINDS = ("dispute", "claim")
+# Kinds that mark the start of a pause (a ceasefire), and a mediated settlement.
+START_KINDS = ("pause_start", "ceasefire_start")
 
 SOURCE_KINDS = {
     "official": "a government or party body",
@@ -103,6 +114,14 @@ Kind = Literal[
     "dispute",
     "claim",
     "statement",
+    "ceasefire_start",
+    "phase_end",
+    "aid_cumulative",
+    "resolution",
+    "status_report",
+    "talks",
+    "aid_halt",
+    "hostilities_resumed",
 ]
 SourceKind = Literal["official", "mediator", "media", "anonymous"]
 Grade = Literal["A", "B", "C", "D", "E", "F"]

@@ -211,6 +211,22 @@ def render_compliance(report: ComplianceReport) -> str:
                 + esc(f"{t.pause_days_due} under the terms as carried out by the engine"),
             ),
             ("extensions", esc(f"observed {ext_obs}; engine {ext_due}")),
+            *(
+                [
+                    (
+                        "made late",
+                        esc(
+                            "; ".join(
+                                f"{lt.count} owed on {lt.due_on}, made on {lt.made_on} "
+                                f"({lt.days} days late)"
+                                for lt in report.late
+                            )
+                        ),
+                    )
+                ]
+                if report.late
+                else []
+            ),
             ("delays", str(t.delays)),
             ("disputes and claims", str(t.disputes)),
             ("released outside the deal (not counted)", str(t.side_channel)),

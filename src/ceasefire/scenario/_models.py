@@ -223,6 +223,11 @@ PerCaptive = Annotated[float, Field(gt=0, le=MAX_RATIO, allow_inf_nan=False)]
 class CounterTerm(_Model):
     """Version 2: per captive of a category, this many counter-releases from these lists."""
 
+    # `from` in files; `from_` in Python (a dump read back as either)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
+    )
+
     per_captive: PerCaptive = Field(
         description="counter-releases per captive released (need not be whole: a "
         "hand-over's total from this list is rounded to the nearest, halves up)"

@@ -1,0 +1,372 @@
+"""Version 2 of the scenario format: real agreements as they are written.
+
+Dated hand-overs with their own composition, counter-release terms per category from
+named lists, counter-releases fixed on dates, postponements, remains, one-off exchanges;
+the January 2025 agreement reproduced from its sourced record; version-1 files refused
+when they use a version-2 clause.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ceasefire import load_scenario, run
+from ceasefire.ensemble import run_draw, run_ensemble
+from ceasefire.scenario import Scenario, ScenarioError
+
+from conftest import ROOT
+from helpers import revalidated, with_agreement
+
+JAN2025 = ROOT / "scenarios" / "gaza-2025-01-phase1.yaml"
+RECORD = ROOT / "examples" / "jan2025" / "jan2025-ceasefire-phase1.csv"
+
+
+def by_date(rows: list[Any], flow: str, party: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        if r.flow == flow and r.from_party == party:
+            out[r.date][r.category] += r.count
+    return {d: dict(v) for d, v in out.items()}
+
+
+def record(flow: str, channel: str = "deal") -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    with RECORD.open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["flow"] == flow and r["channel"] == channel:
+                out[r["date"]][r["category"]] += int(r["count"])
+    return {d: dict(v) for d, v in out.items()}
+
+
+@pytest.fixture(scope="module")
+def jan() -> Scenario:
+    return load_scenario(JAN2025)
+
+
+def test_jan2025_hand_overs_are_the_records_date_by_date(jan: Scenario) -> None:
+    """Each hand-over's composition by category, living and remains, on its date."""
+    episode = run(jan, seed=0)
+    assert by_date(episode.ledger, "release", "hamas") == record("hostages_released")
+    assert episode.summary.remains == {"hamas": {"deceased": 8}}
+    assert episode.summary.pause_days == 42
+    assert episode.summary.breaches == []
+
+
+def test_jan2025_counter_releases_total_the_records_on_each_date(jan: Scenario) -> None:
+    episode = run(jan, seed=0)
+    made = {
+        d: sum(v.values()) for d, v in by_date(episode.ledger, "counter_release", "israel").items()
+    }
+    expected = {d: sum(v.values()) for d, v in record("prisoners_released").items()}
+    assert made == expected
+    assert sum(made.values()) == 1778
+
+
+def test_jan2025_first_three_exchanges_come_from_the_agreed_per_captive_terms(
+    jan: Scenario,
+) -> None:
+    """90, 200 and 110 are the 30 per civilian and 50 per female soldier (30 + 20) and
+    30 per man of the terms, applied to each hand-over's composition: no hand-over of
+    those dates carries its own counter-releases."""
+    a = jan.agreement
+    assert a is not None and a.batches.dated is not None
+    rate = {c: sum(t.per_captive for t in terms) for c, terms in a.exchange.terms.items()}
+    episode = run(jan, seed=0)
+    made = by_date(episode.ledger, "counter_release", "israel")
+    for h in a.batches.dated[:3]:
+        assert h.counter is None
+        owed = sum(rate[c] * n for c, n in h.releases.items())
+        assert sum(made[h.date.isoformat()].values()) == owed
+    # the female soldiers' 50 come 30 from the life list and 20 from the long one
+    assert made["2025-01-25"] == {"prisoners_life": 4 * 30, "prisoners_long": 4 * 20}
+
+
+def test_a_term_moves_the_counter_releases_as_it_implies(jan: Scenario) -> None:
+    a = jan.agreement
+    assert a is not None
+    terms = dict(a.exchange.terms)
+    more = [
+        t.model_copy(update={"per_captive": t.per_captive + 10}) for t in terms["female_soldiers"]
+    ]
+    changed = revalidated(
+        with_agreement(jan, exchange={"terms": {**terms, "female_soldiers": more}})
+    )
+    before = by_date(run(jan, seed=0).ledger, "counter_release", "israel")
+    after = by_date(run(changed, seed=0).ledger, "counter_release", "israel")
+    # 25 January: 4 female soldiers, each 10 more from each of the two lists
+    assert sum(after["2025-01-25"].values()) - sum(before["2025-01-25"].values()) == 4 * 10 * 2
+    # 19 January (civilian women only) is unchanged
+    assert after["2025-01-19"] == before["2025-01-19"]
+
+
+def test_the_postponement_moves_the_withheld_release(jan: Scenario) -> None:
+    """Without the recorded postponement, the 602 owed for the six of 22 February are
+    made that day; with it, on 27 February, and the summary names the move."""
+    events = [e for e in jan.events if getattr(e, "until", None) is None]
+    on_time = run(jan.model_copy(update={"events": events}), seed=0)
+    late = run(jan, seed=0)
+    made_on_time = by_date(on_time.ledger, "counter_release", "israel")
+    made_late = by_date(late.ledger, "counter_release", "israel")
+    assert sum(made_on_time["2025-02-22"].values()) == 602
+    assert "2025-02-22" not in made_late
+    assert sum(made_late["2025-02-27"].values()) == sum(made_on_time["2025-02-27"].values()) + 602
+    assert late.summary.postponed == [
+        {
+            "due": "2025-02-22",
+            "made": "2025-02-27",
+            "party": "israel",
+            "what": "counter-releases for the verified hand-over",
+        }
+    ]
+    assert any(t.kind == "postponed" for t in late.transcript)
+
+
+def test_a_short_pool_is_a_breach_on_the_hand_overs_day(jan: Scenario) -> None:
+    """A hand-over the holder cannot make in full is a breach that day (not a smaller
+    hand-over): the pause ends there."""
+    holdings = [
+        h.model_copy(update={"count": 2}) if h.category == "female_soldiers" else h
+        for h in jan.holdings
+    ]
+    episode = run(jan.model_copy(update={"holdings": holdings}), seed=0)
+    assert episode.summary.end_reason == "breach"
+    assert episode.summary.end_date == "2025-01-25"
+    assert episode.summary.breaches[0]["party"] == "hamas"
+
+
+def test_ensemble_equals_single_runs_on_jan2025_with_risk(jan: Scenario) -> None:
+    """Run for run, the compiled ensemble and the single run agree on the new clauses,
+    with refusals, cures and drawn delays at play (so the draws' order matters)."""
+    risky = revalidated(
+        with_agreement(
+            jan,
+            refusal_probability={"hamas": 0.05, "israel": 0.05},
+            cure_attempts=1,
+            delay_probability=0.3,
+        )
+    )
+    result = run_ensemble(risky, 200, seed=4)
+    fields = ("pause_days", "released", "end_reason", "end_date", "ended_by", "delays")
+    reasons = set()
+    for i in range(200):
+        single = run_draw(risky, 4, i).summary
+        got = result.episode(i)
+        for name in fields:
+            assert getattr(single, name) == got[name], (i, name)
+        reasons.add(single.end_reason)
+    assert reasons == {"breach", "terms_completed"}
+
+
+# -- small scenarios written from the docs ------------------------------------------------
+
+BASE: dict[str, Any] = {
+    "version": 2,
+    "name": "a small exchange",
+    "calendar": {"start": "2024-03-01", "horizon": "2024-03-20"},
+    "parties": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}],
+    "categories": [
+        {"id": "held_by_a", "name": "held by A"},
+        {"id": "remains", "name": "remains held by A", "deceased": True},
+        {"id": "held_by_b", "name": "held by B"},
+        {"id": "other_list", "name": "another list held by B"},
+    ],
+    "holdings": [
+        {"holder": "a", "category": "held_by_a", "custody": "a", "count": 10},
+        {"holder": "a", "category": "remains", "custody": "a", "count": 2},
+        {"holder": "b", "category": "held_by_b", "custody": "b", "count": 100},
+        {"holder": "b", "category": "other_list", "custody": "b", "count": 100},
+    ],
+    "mediators": [{"id": "m", "name": "M", "channels": [["a", "b"]]}],
+    "agreement": {
+        "mediator": "m",
+        "start": "2024-03-05",
+        "initial_days": 5,
+        "batches": {
+            "releaser": "a",
+            "categories": ["held_by_a", "remains"],
+            "dated": [
+                {"date": "2024-03-05", "releases": {"held_by_a": 3}},
+                {"date": "2024-03-08", "releases": {"held_by_a": 1, "remains": 2}},
+            ],
+        },
+        "exchange": {
+            "releaser": "b",
+            "categories": ["held_by_b", "other_list"],
+            "terms": {
+                "held_by_a": [
+                    {"per_captive": 2.5, "from": ["held_by_b"]},
+                    {"per_captive": 1, "from": ["other_list"]},
+                ],
+                "remains": [{"per_captive": 1.5, "from": ["held_by_b"]}],
+            },
+        },
+    },
+    "values": {
+        "units": "points",
+        "parties": {
+            "a": {"receive": {"held_by_b": 1, "other_list": 1}, "give": {"held_by_a": 1}},
+            "b": {"receive": {"held_by_a": 1}, "give": {"held_by_b": 1, "other_list": 1}},
+        },
+    },
+}
+
+
+def scenario(**agreement: Any) -> Scenario:
+    data = {**BASE, "agreement": {**BASE["agreement"], **agreement}}
+    return Scenario.model_validate(data)
+
+
+def test_non_whole_rates_round_each_lists_total_halves_up() -> None:
+    episode = run(scenario(), seed=0)
+    made = by_date(episode.ledger, "counter_release", "b")
+    # 3 x 2.5 = 7.5 -> 8 from held_by_b, 3 x 1 from other_list
+    assert made["2024-03-05"] == {"held_by_b": math.floor(3 * 2.5 + 0.5), "other_list": 3}
+    # 1 x 2.5 + 2 x 1.5 = 5.5 -> 6 from held_by_b (one list, summed before rounding)
+    assert made["2024-03-08"] == {"held_by_b": math.floor(2.5 + 2 * 1.5 + 0.5), "other_list": 1}
+    assert episode.summary.remains == {"a": {"remains": 2}}
+    released = [t for t in episode.transcript if t.kind == "release_batch"]
+    assert "2 remains (remains)" in released[-1].text
+
+
+def test_a_one_off_exchange_has_no_pause_and_says_so() -> None:
+    one_off = scenario(kind="exchange", initial_days=0)
+    episode = run(one_off, seed=0)
+    s = episode.summary
+    assert s.pause_days == 0 and s.pause_start is None
+    assert s.agreement_kind == "exchange" and s.agreement_reached
+    assert s.end_reason == "terms_completed" and s.end_date == "2024-03-08"
+    kinds = [t.kind for t in episode.transcript]
+    assert "pause_start" not in kinds and "fighting_resumed" not in kinds
+    texts = " ".join(t.text for t in episode.transcript)
+    assert "one-off exchange" in texts and "1 days" not in texts
+    assert {r.mode for r in episode.ledger} == {"fighting"}
+    # the hand-overs and counter-releases are made all the same
+    assert sum(s.released["a"].values()) == 6
+    assert "agreement_kind" not in run(scenario(), seed=0).summary.to_dict()
+
+
+def test_dated_counter_releases_are_made_on_their_date() -> None:
+    s = scenario(
+        exchange={
+            **BASE["agreement"]["exchange"],
+            "dated": [{"date": "2024-03-06", "releases": {"other_list": 7}}],
+        }
+    )
+    made = by_date(run(s, seed=0).ledger, "counter_release", "b")
+    assert made["2024-03-06"] == {"other_list": 7}
+
+
+# -- refusals ------------------------------------------------------------------------------
+
+
+def refused(tmp_path: Path, text: str) -> list[Any]:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(path)
+    return e.value.problems
+
+
+def jan_text(old: str, new: str) -> str:
+    text = JAN2025.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_a_version_1_file_with_a_version_2_clause_is_refused_at_the_clause(
+    tmp_path: Path,
+) -> None:
+    text = jan_text("version: 2\n", "version: 1\n")
+    problems = refused(tmp_path, text)
+    messages = " | ".join(p.message for p in problems)
+    assert "needs `version: 2`" in messages
+    at = {(p.field, p.line) for p in problems}
+    assert ("agreement.batches.dated", line_of(text, "    dated:")) in at
+    assert ("categories[3].deceased", line_of(text, "deceased: true")) in at
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "said"),
+    [
+        (
+            "      - date: 2025-02-27\n        releases: {deceased: 4}",
+            "      - date: 2025-03-04\n        releases: {deceased: 4}",
+            "agreement.batches.dated[9].date",
+            "outside the pause",
+        ),
+        (
+            "        - per_captive: 30\n          from: [prisoners_long]",
+            "        - per_captive: 30\n          from: [foreign_thai]",
+            "agreement.exchange.terms.men[0].from.foreign_thai",
+            "not among the categories of agreement.exchange.categories",
+        ),
+        (
+            "    until: 2025-02-27",
+            "    until: 2025-03-10",
+            "events[3].until",
+            "outside the pause",
+        ),
+        (
+            "        releases: {men: 6}\n        counter: {prisoners_mixed: 602}",
+            "        releases: {men: 6}\n        counter: {foreign_thai: 602}",
+            "agreement.batches.dated[8].counter.foreign_thai",
+            "not among the categories",
+        ),
+        (
+            "  - kind: delay\n    date: 2025-02-22\n    party: israel",
+            "  - kind: delay\n    date: 2025-02-23\n    party: hamas",
+            "events[3].date",
+            "no hand-over of 'hamas' is dated 2025-02-23",
+        ),
+    ],
+)
+def test_wrong_clauses_are_refused_where_they_are(
+    tmp_path: Path, old: str, new: str, field: str, said: str
+) -> None:
+    text = jan_text(old, new)
+    problems = refused(tmp_path, text)
+    hit = [p for p in problems if p.field == field]
+    assert hit, [(p.field, p.message) for p in problems]
+    assert said in hit[0].message and hit[0].line is not None
+
+
+def test_terms_for_a_category_never_released_are_refused(tmp_path: Path) -> None:
+    text = jan_text(
+        "      men:\n        - per_captive: 30",
+        "      foreign_thai:\n        - per_captive: 1\n          from: [prisoners_long]\n"
+        "      men:\n        - per_captive: 30",
+    )
+    problems = refused(tmp_path, text)
+    assert any(
+        p.field == "agreement.exchange.terms.foreign_thai" and "never releases" in p.message
+        for p in problems
+    )
+
+
+def test_an_impossible_date_is_refused_at_its_place(tmp_path: Path) -> None:
+    text = jan_text("  start: 2025-01-19\n", "  start: 2025-02-30\n")
+    problems = refused(tmp_path, text)
+    assert problems[0].line == line_of(text, "start: 2025-02-30")
+    assert "2025-02-30 is not a date that exists" in problems[0].message
+
+
+def test_version_1_scenarios_keep_their_hash() -> None:
+    """The version-2 fields at their defaults leave a version-1 file's hash as it was
+    (the golden fixtures hold the hashes of before)."""
+    from ceasefire.scenario import content_hash
+
+    s = load_scenario(ROOT / "scenarios" / "gaza-2023-11-truce.yaml")
+    again = Scenario.model_validate(s.model_dump())
+    assert content_hash(again) == content_hash(s)
+    assert np.all([c.deceased is False for c in s.categories])
