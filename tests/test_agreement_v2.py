@@ -370,3 +370,45 @@ def test_version_1_scenarios_keep_their_hash() -> None:
     again = Scenario.model_validate(s.model_dump())
     assert content_hash(again) == content_hash(s)
     assert np.all([c.deceased is False for c in s.categories])
+
+
+# -- monitoring the January 2025 record -----------------------------------------------------
+
+
+def test_jan2025_record_against_its_terms_shows_only_the_late_release(tmp_path: Path) -> None:
+    """Imported as it is, the record's one departure from the terms is the release
+    withheld on 22 February and made on 27 February; every hand-over and every other
+    counter-release is as the terms have it, and nothing is reported short overall."""
+    import json
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "ceasefire", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    db = str(tmp_path / "ledger.sqlite")
+    vocabulary = ROOT / "examples" / "jan2025" / "vocabulary.yaml"
+    cli("monitor", "init", "--db", db, "--scenario", str(JAN2025), "--vocabulary", str(vocabulary))
+    cli("monitor", "import", "--db", db, str(RECORD))
+    report = json.loads(cli("monitor", "compliance", "--db", db, str(JAN2025), "--json"))
+    assert report["late"] == [
+        {"due_on": "2025-02-22", "made_on": "2025-02-27", "count": 602, "days": 5}
+    ]
+    assert not report["compliant"]
+    t = report["totals"]
+    assert (t["status"], t["counter_status"], t["ratio_status"]) == ("met", "met", "kept")
+    assert t["counted"] == t["due"] == 33 and t["counter_done"] == t["counter_owed"] == 1778
+    days = {d["date"]: d for d in report["days"]}
+    short = {d for d, v in days.items() if v["counter_status"].startswith(("short", "above"))}
+    assert short == {"2025-02-22", "2025-02-27"}
+    assert all(v["status"] in ("met", "none due") for v in days.values())
+    assert all(v["categories_kept"] for v in days.values())
+    assert days["2025-01-19"]["side_channel"] == {}
+    assert days["2025-01-30"]["side_channel"] == {"foreign_thai": 5}
