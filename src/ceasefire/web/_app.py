@@ -1,0 +1,304 @@
+"""The web app: Starlette routes, Jinja2 templates (autoescaped), htmx from the app itself.
+
+Pages: the list of reachable scenarios; a scenario (its terms in a form, the single run
+and a small ensemble of the design against the file's, its problems at line:column, its
+source); the replay of a design's single run, day by day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ceasefire.scenario import Problem, Scenario, ScenarioError, load_scenario
+
+from ._library import Library, Loc, Term, bundled_folder, changes_from, scenario_terms
+from ._results import MAX_EPISODES, Ensembles, days, histograms, single_run
+from ._security import (
+    CSRF_FIELD,
+    AccessToken,
+    BodyLimit,
+    Headers,
+    check_csrf,
+    is_loopback,
+    new_token,
+)
+
+HERE = Path(__file__).parent
+HTMX = "vendor/htmx-2.0.11.min.js"
+BODY_LIMIT = 64 * 1024
+DEFAULT_EPISODES = 2_000
+MAX_SOURCE_LINES = 5_000
+
+
+@dataclass
+class ServeConfig:
+    """What the app may reach and how it is protected."""
+
+    scenario_dirs: list[Path] = field(default_factory=list)
+    db: Path | None = None
+    host: str = "127.0.0.1"
+    token: str | None = None
+    body_limit: int = BODY_LIMIT
+    bundled: bool = True
+
+
+def _int(value: Any, default: int, lo: int, hi: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return default
+    return min(max(number, lo), hi)
+
+
+def _kept(form: dict[str, str], **extra: object) -> dict[str, str]:
+    """The fields that make a design (terms, seed, episodes), for links between pages."""
+    keep = {k: v for k, v in form.items() if (k.startswith("t.") or k in ("seed", "n"))}
+    keep.update({k: str(v) for k, v in extra.items()})
+    return {k: v for k, v in keep.items() if len(k) <= 200 and len(v) <= 40}
+
+
+def number(value: float) -> str:
+    text = f"{value:.4g}"
+    return "0" if text == "-0" else text
+
+
+def value_label(key: str, names: dict[str, str]) -> str:
+    """A value's key as words: ``israel`` -> ``Israel``, ``hamas_aspiration`` ->
+    ``Hamas aspiration``."""
+    if key in names:
+        return names[key]
+    for pid in sorted(names, key=len, reverse=True):
+        if key.startswith(pid + "_"):
+            return f"{names[pid]} {key[len(pid) + 1 :].replace('_', ' ')}"
+    return key.replace("_", " ")
+
+
+def _source(path: Path, problems: list[Problem]) -> list[tuple[int, str, bool]]:
+    try:
+        text = path.read_bytes()[: 2 * 1024 * 1024].decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    marked = {p.line for p in problems if p.line is not None}
+    lines = text.splitlines()[:MAX_SOURCE_LINES]
+    return [(i, line, i in marked) for i, line in enumerate(lines, start=1)]
+
+
+class App:
+    """The pages and their state: the library, the ensembles, the CSRF token."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.library = Library(bundled_folder() if config.bundled else None, config.scenario_dirs)
+        self.ensembles = Ensembles()
+        self.csrf = new_token()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters["q"] = lambda s: quote(str(s), safe="")
+        self.env.filters["label"] = value_label
+        self.env.filters["number"] = number
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.update(csrf=self.csrf, csrf_field=CSRF_FIELD, htmx=HTMX)
+        return HTMLResponse(self.env.get_template(template).render(**context), status)
+
+    def _path(self, request: Request) -> tuple[str, str, Path]:
+        key, name = request.path_params["key"], request.path_params["name"]
+        path = self.library.resolve(key, name)
+        if path is None:
+            raise HTTPException(404, f"No scenario {name!r} in the folders this app serves.")
+        return key, name, path
+
+    # -- pages -------------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        def listing() -> list[dict[str, Any]]:
+            out = []
+            for folder in self.library.folders.values():
+                files = []
+                for name in self.library.files(folder):
+                    try:
+                        title, problems = load_scenario(folder.path / name).name, 0
+                    except ScenarioError as error:
+                        title, problems = "", len(error.problems)
+                    files.append({"name": name, "title": title, "problems": problems})
+                out.append({"folder": folder, "files": files})
+            return out
+
+        folders = await run_in_threadpool(listing)
+        return self.render("index.html", folders=folders, db=self.config.db)
+
+    async def scenario(self, request: Request) -> Response:
+        key, name, path = self._path(request)
+        form = dict(request.query_params)
+        context = await run_in_threadpool(self.design, path, form)
+        return self.render("scenario.html", key=key, name=name, **context)
+
+    async def run_design(self, request: Request) -> Response:
+        key, name, path = self._path(request)
+        async with request.form(max_files=0, max_fields=500) as data:
+            form = {k: v for k, v in data.items() if isinstance(v, str)}
+        check_csrf(request, form, self.csrf)
+        context = await run_in_threadpool(self.design, path, form)
+        if request.headers.get("hx-request") == "true":
+            template = "results.html"
+        else:
+            template = "scenario.html"
+        response = self.render(template, key=key, name=name, **context)
+        response.headers["hx-push-url"] = f"/s/{quote(key)}/{quote(name)}?{context['query']}"
+        return response
+
+    async def replay(self, request: Request) -> Response:
+        key, name, path = self._path(request)
+        form = dict(request.query_params)
+        context = await run_in_threadpool(self.replay_context, path, form)
+        return self.render("replay.html", key=key, name=name, **context)
+
+    # -- work (in a thread) ------------------------------------------------------------
+
+    def _load(
+        self, path: Path, form: dict[str, str]
+    ) -> tuple[Scenario | None, Scenario | None, list[Term], dict[Loc, Any], list[Problem]]:
+        """The file's scenario, the edited design (None when refused), the terms, the
+        changes and the problems."""
+        try:
+            base = load_scenario(path)
+        except ScenarioError as error:
+            return None, None, [], {}, error.problems
+        terms = scenario_terms(base)
+        changes = changes_from(form, terms)
+        if not changes:
+            return base, base, terms, {}, []
+        try:
+            return base, load_scenario(path, changes), terms, changes, []
+        except ScenarioError as error:
+            return base, None, terms, changes, error.problems
+
+    def design(self, path: Path, form: dict[str, str]) -> dict[str, Any]:
+        base, edited, terms, changes, problems = self._load(path, form)
+        seed = _int(form.get("seed"), 0, 0, 2**32 - 1)
+        n = _int(form.get("n"), DEFAULT_EPISODES, 100, MAX_EPISODES)
+        context: dict[str, Any] = {
+            "scenario": base,
+            "problems": problems,
+            "source": _source(path, problems),
+            "terms": terms,
+            "values": {t.field: form.get(t.field, str(t.value)) for t in terms},
+            "changed": [(t, changes[t.loc]) for t in terms if t.loc in changes],
+            "seed": seed,
+            "n": n,
+            "query": urlencode(_kept(form, seed=seed, n=n)),
+            "episode": None,
+            "base_episode": None,
+            "ensemble": None,
+            "base_ensemble": None,
+            "compiling": False,
+            "error": None,
+            "names": {},
+            "histograms": [],
+        }
+        if base is None:
+            return context
+        context["names"] = {p.id: p.name for p in base.parties} | {
+            m.id: m.name for m in base.mediators
+        }
+        try:
+            context["base_episode"] = single_run(base, seed)
+            if edited is not None:
+                context["episode"] = single_run(edited, seed)
+                if self.ensembles.compiling(base):
+                    context["compiling"] = True
+                    context["compile_error"] = self.ensembles.compile_error
+                else:
+                    context["base_ensemble"] = self.ensembles.summary(base, n, seed)
+                    context["ensemble"] = (
+                        self.ensembles.summary(edited, n, seed)
+                        if changes
+                        else context["base_ensemble"]
+                    )
+        except Exception as exc:  # shown on the page: the app keeps serving
+            context["error"] = f"{type(exc).__name__}: {exc}"
+        if context["ensemble"] is not None:
+            context["histograms"] = histograms(
+                {
+                    "as in the file": context["base_ensemble"]["pause_days"]["histogram"],
+                    "this design": context["ensemble"]["pause_days"]["histogram"],
+                }
+            )
+        return context
+
+    def replay_context(self, path: Path, form: dict[str, str]) -> dict[str, Any]:
+        base, edited, _terms, changes, problems = self._load(path, form)
+        seed = _int(form.get("seed"), 0, 0, 2**32 - 1)
+        context: dict[str, Any] = {
+            "scenario": base,
+            "problems": problems,
+            "changed": bool(changes),
+            "seed": seed,
+            "query": urlencode(_kept(form, seed=seed)),
+            "carry": sorted(_kept(form, seed=seed).items()),
+            "day": None,
+            "days": [],
+            "names": {},
+        }
+        if edited is None:
+            return context
+        all_days = days(edited, single_run(edited, seed))
+        number = _int(form.get("day"), 1, 1, len(all_days))
+        context.update(
+            day=all_days[number - 1],
+            days=all_days,
+            names={p.id: p.name for p in edited.parties} | {m.id: m.name for m in edited.mediators},
+        )
+        return context
+
+
+def _error_page(app: App) -> Any:
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return app.render("error.html", status=exc.status_code, message=exc.detail)
+
+    return handler
+
+
+def create_app(config: ServeConfig) -> Starlette:
+    """The ASGI app for ``config`` (``uvicorn`` serves it; tests call it directly)."""
+    app = App(config)
+    if not is_loopback(config.host) and not config.token:
+        raise ValueError("a token is required when the app is bound to anything but loopback")
+    hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(config.host) else ["*"]
+    middleware = [
+        Middleware(Headers),
+        Middleware(BodyLimit, limit=config.body_limit),
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+    ]
+    if config.token:
+        middleware.append(Middleware(AccessToken, token=config.token))
+    routes = [
+        Route("/", app.index),
+        Route("/s/{key}/{name}", app.scenario),
+        Route("/s/{key}/{name}/run", app.run_design, methods=["POST"]),
+        Route("/s/{key}/{name}/replay", app.replay),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: _error_page(app)},
+    )
