@@ -6,7 +6,6 @@ engine's pause, the loader's line and column), never with numbers written out he
 
 from __future__ import annotations
 
-import html
 import re
 import socket
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from ceasefire.cli import main
@@ -42,6 +42,11 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
+def escaped(text: str) -> str:
+    """Text as the pages show it (Jinja2's autoescaping)."""
+    return str(escape(text))
+
+
 def csrf_of(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match is not None
@@ -58,7 +63,7 @@ def test_the_index_lists_the_bundled_scenarios(client: TestClient) -> None:
     page = client.get("/").text
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         assert f'href="/s/bundled/{path.name}"' in page
-        assert html.escape(load_scenario(path).name) in page
+        assert escaped(load_scenario(path).name) in page
 
 
 def test_a_changed_ratio_reruns_the_design(client: TestClient) -> None:
@@ -95,7 +100,7 @@ def test_a_refused_value_is_shown_at_its_line_and_column(client: TestClient) -> 
     assert problem.line is not None and problem.column is not None
     where = f"gaza-2023-11-truce.yaml:{problem.line}:{problem.column}"
     assert where in response.text
-    assert html.escape(problem.message) in response.text
+    assert escaped(problem.message) in response.text
     assert 'data-testid="pause-days"' not in response.text
 
 
@@ -241,7 +246,7 @@ def test_replay_steps_through_the_days(client: TestClient) -> None:
     assert 'id="day-heading">Day 5 of ' in page
     assert entries[0].date in page
     for e in entries:
-        assert html.escape(e.text) in page
+        assert escaped(e.text) in page
     assert re.search(r'rel="prev" data-key="ArrowLeft" href="\?seed=0&amp;day=4"', page)
     assert re.search(r'rel="next" data-key="ArrowRight" href="\?seed=0&amp;day=6"', page)
     last = client.get(f"{SCENARIO}/replay", params={"day": "9999"}).text
@@ -254,7 +259,7 @@ def test_the_replay_of_a_design_is_that_design(client: TestClient) -> None:
     page = client.get(f"{SCENARIO}/replay", params={RATIO_FIELD: "1", "day": str(day)}).text
     assert "of your design" in page
     for e in (e for e in edited.transcript if e.day == day):
-        assert html.escape(e.text) in page
+        assert escaped(e.text) in page
 
 
 def test_serve_refuses_bad_options(tmp_path: Path) -> None:

@@ -13,13 +13,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
+from click.testing import CliRunner
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
+from ceasefire.cli import main
 from ceasefire.engine import run
+from ceasefire.monitor import compliance, open_store
 from ceasefire.scenario import load_scenario
 from ceasefire.web import ServeConfig, create_app
 
@@ -35,12 +39,22 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("ledger") / "ledger.sqlite"
+    result = CliRunner().invoke(
+        main, ["monitor", "init", "--db", str(db), "--scenario", str(NOV2023)]
+    )
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture(scope="module")
+def app_url(ledger: Path) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(ServeConfig()), log_level="warning", lifespan="off")
+        uvicorn.Config(create_app(ServeConfig(db=ledger)), log_level="warning", lifespan="off")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -163,7 +177,7 @@ def test_every_page_loads_cleanly_at_1280_and_400_pixels(browser: Browser, app_u
         assert links
         urls = ["/"]
         for link in links:
-            urls += [link, f"{link}/replay?day=1", f"{link}/replay?day=5"]
+            urls += [link, f"{link}/replay?day=1", f"{link}/replay?day=5", f"{link}/monitor"]
         for url in urls:
             p.goto(app_url + url)
             p.wait_for_load_state("networkidle")
@@ -172,3 +186,29 @@ def test_every_page_loads_cleanly_at_1280_and_400_pixels(browser: Browser, app_u
         context.close()
         assert watched.errors == []
         assert watched.outside == []
+
+
+def test_an_added_observation_changes_compliance(page: Watched, app_url: str, ledger: Path) -> None:
+    day = "2023-11-24"
+    p = page.page
+    p.goto(app_url + SCENARIO)
+    p.get_by_role("link", name="Monitoring: the ledger against these terms").click()
+    cell = p.get_by_test_id(f"counted-{day}")
+    before = cell.inner_text()
+    form = p.locator("form", has=p.get_by_role("heading", name="Add an observation"))
+    form.get_by_label("date", exact=True).fill(day)
+    form.get_by_label("kind", exact=True).select_option("hostages_released")
+    form.get_by_label("from (party)").fill("Hamas")
+    form.get_by_label("to (party)").fill("Israel")
+    form.get_by_label("category", exact=True).select_option("women_children")
+    form.get_by_label("count", exact=True).fill("13")
+    form.get_by_label("source (publication or body, date, link)").fill("Desk note, 2023-11-24")
+    form.get_by_label("source kind", exact=True).select_option("mediator")
+    form.get_by_role("button", name="Record").click()
+    expect(p.get_by_role("status")).to_contain_text("Recorded (add")
+    with open_store(ledger) as store:
+        snapshot, current = store.view()
+    report = compliance(load_scenario(NOV2023), current, snapshot)
+    (done,) = [d.counted for d in report.days if d.date == day]
+    expect(cell).to_have_text(str(done))
+    assert str(done) != before

@@ -19,12 +19,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ceasefire.scenario import Problem, Scenario, ScenarioError, load_scenario
 
+from . import _monitor
 from ._library import Library, Loc, Term, bundled_folder, changes_from, scenario_terms
 from ._results import MAX_EPISODES, Ensembles, days, histograms, single_run
 from ._security import (
@@ -170,6 +171,75 @@ class App:
         context = await run_in_threadpool(self.replay_context, path, form)
         return self.render("replay.html", key=key, name=name, **context)
 
+    async def monitor(self, request: Request) -> Response:
+        key, name, path = self._path(request)
+        return await self._monitor_page(request, key, name, path, dict(request.query_params))
+
+    async def monitor_post(self, request: Request) -> Response:
+        key, name, path = self._path(request)
+        action = request.path_params["action"]
+        writers = {"add": _monitor.add, "correct": _monitor.correct, "retract": _monitor.retract}
+        if action not in writers:
+            raise HTTPException(404, "No such form.")
+        async with request.form(max_files=0, max_fields=100) as data:
+            form = {k: v for k, v in data.items() if isinstance(v, str)}
+        check_csrf(request, form, self.csrf)
+        db = self._db()
+        try:
+            entry = await run_in_threadpool(writers[action], db, form)
+        except _monitor.FormError as exc:
+            return await self._monitor_page(
+                request, key, name, path, {}, form=form, action=action, problems=exc.problems
+            )
+        done = f"{action}: entry {entry.seq} ({entry.obs_id})"
+        target = f"/s/{quote(key)}/{quote(name)}/monitor?{urlencode({'done': done})}"
+        return RedirectResponse(target, status_code=303)
+
+    def _db(self) -> Path:
+        if self.config.db is None:
+            raise HTTPException(404, "This app was started without a ledger (--db LEDGER).")
+        return self.config.db
+
+    async def _monitor_page(
+        self,
+        request: Request,
+        key: str,
+        name: str,
+        path: Path,
+        query: dict[str, str],
+        form: dict[str, str] | None = None,
+        action: str = "",
+        problems: list[Problem] | None = None,
+    ) -> Response:
+        db = self._db()
+
+        def work() -> dict[str, Any]:
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError as error:
+                return {"scenario": None, "problems": error.problems}
+            try:
+                as_of = _monitor.parse_as_of(query.get("as_of"))
+            except _monitor.FormError as exc:
+                return {"scenario": scenario, "problems": exc.problems}
+            view = _monitor.ledger_view(db, scenario, as_of)
+            return {"scenario": scenario, "problems": [], "as_of": as_of, **view}
+
+        context = await run_in_threadpool(work)
+        status = 400 if problems else 200
+        return self.render(
+            "monitor.html",
+            status=status,
+            key=key,
+            name=name,
+            db=db,
+            form=form or {},
+            action=action,
+            form_problems=problems or [],
+            done=query.get("done", "")[:200],
+            **context,
+        )
+
     # -- work (in a thread) ------------------------------------------------------------
 
     def _load(
@@ -212,6 +282,7 @@ class App:
             "error": None,
             "names": {},
             "histograms": [],
+            "db": self.config.db,
         }
         if base is None:
             return context
@@ -295,6 +366,8 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/s/{key}/{name}", app.scenario),
         Route("/s/{key}/{name}/run", app.run_design, methods=["POST"]),
         Route("/s/{key}/{name}/replay", app.replay),
+        Route("/s/{key}/{name}/monitor", app.monitor),
+        Route("/s/{key}/{name}/monitor/{action}", app.monitor_post, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(

@@ -5,7 +5,8 @@
 - :class:`BodyLimit`: a request body over the limit is refused (413) by its declared
   length or as it streams in;
 - :class:`Headers`: a content security policy that allows only the app's own scripts,
-  styles and connections (nothing from a network), no framing, no referrer;
+  styles and connections (nothing from a network), no framing, no referrer to other
+  sites;
 - :func:`check_csrf`: every form post carries the page's CSRF token (form field or
   header), and a post from another origin is refused.
 """
@@ -149,7 +150,7 @@ class Headers:
                 extra = [
                     (b"content-security-policy", POLICY.encode()),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                 ]
