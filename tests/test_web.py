@@ -201,6 +201,10 @@ def test_only_loopback_host_names_are_answered_on_loopback() -> None:
         assert c.get("/").status_code == 400
     with client_for(ServeConfig(), "http://localhost:8000") as c:
         assert c.get("/").status_code == 200
+    with client_for(ServeConfig(host="::1"), "http://[::1]:8000") as c:
+        assert c.get("/").status_code == 200
+    with client_for(ServeConfig(), "http://127.0.0.1.attacker.example:8000") as c:
+        assert c.get("/").status_code == 400
 
 
 def test_request_bodies_over_the_limit_are_refused() -> None:

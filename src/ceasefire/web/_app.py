@@ -7,6 +7,7 @@ source); the replay of a design's single run, day by day.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -33,6 +33,7 @@ from ._security import (
     AccessToken,
     BodyLimit,
     Headers,
+    LoopbackHosts,
     check_csrf,
     is_loopback,
     new_token,
@@ -43,6 +44,7 @@ HTMX = "vendor/htmx-2.0.11.min.js"
 BODY_LIMIT = 64 * 1024
 DEFAULT_EPISODES = 2_000
 MAX_SOURCE_LINES = 5_000
+DONE = re.compile(r"^(add|correct|retract): entry \d{1,12} \([A-Za-z0-9._:-]{1,64}\)$")
 
 
 @dataclass
@@ -236,7 +238,7 @@ class App:
             form=form or {},
             action=action,
             form_problems=problems or [],
-            done=query.get("done", "")[:200],
+            done=query.get("done", "") if DONE.match(query.get("done", "")) else "",
             **context,
         )
 
@@ -353,12 +355,12 @@ def create_app(config: ServeConfig) -> Starlette:
     app = App(config)
     if not is_loopback(config.host) and not config.token:
         raise ValueError("a token is required when the app is bound to anything but loopback")
-    hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(config.host) else ["*"]
     middleware = [
         Middleware(Headers),
         Middleware(BodyLimit, limit=config.body_limit),
-        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
     ]
+    if is_loopback(config.host):
+        middleware.append(Middleware(LoopbackHosts))
     if config.token:
         middleware.append(Middleware(AccessToken, token=config.token))
     routes = [

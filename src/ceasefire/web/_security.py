@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
@@ -27,7 +28,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE = "ceasefire_token"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 POLICY = "; ".join(
     [
@@ -44,7 +44,14 @@ POLICY = "; ".join(
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
+    """Whether ``host`` (a name or an address, without port or brackets) is this machine's
+    loopback: ``localhost``, 127.0.0.0/8 or ::1."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def new_token() -> str:
@@ -87,6 +94,26 @@ class AccessToken:
             status_code=401,
         )
         await refusal(scope, receive, send)
+
+
+class LoopbackHosts:
+    """On loopback, answer only requests for a loopback host name (400 otherwise): a page
+    elsewhere cannot reach the app through a DNS name rebound to 127.0.0.1."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = RequestHeaders(scope=scope).get("host", "")
+            name = host[1 : host.find("]")] if host.startswith("[") else host.split(":")[0]
+            if not is_loopback(name):
+                refusal = PlainTextResponse(
+                    "Refused: this app answers only to 127.0.0.1 or localhost.\n", 400
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
