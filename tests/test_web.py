@@ -6,6 +6,7 @@ engine's pause, the loader's line and column), never with numbers written out he
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -299,3 +300,34 @@ def test_the_wheel_ships_the_templates_scripts_licence_and_scenarios(tmp_path: P
     assert f"ceasefire/web/static/{HTMX}" in names
     for path in (ROOT / "scenarios").glob("*.yaml"):
         assert f"ceasefire/scenarios/{path.name}" in names
+
+
+COMPILING_PROBE = """
+import os, sys, time
+from starlette.testclient import TestClient
+from ceasefire.web import ServeConfig, create_app
+client = TestClient(create_app(ServeConfig()), base_url="http://127.0.0.1")
+start = time.monotonic()
+page = client.get("/s/bundled/gaza-2023-11-truce.yaml").text
+print(round(time.monotonic() - start, 3))
+print("Compiling the ensemble engine" in page, 'data-testid="pause-days"' in page,
+      'hx-trigger="every 3s"' in page, 'data-testid="ensemble-pause"' in page)
+sys.stdout.flush()
+os._exit(0)  # leave the compilation started in the background unfinished
+"""
+
+
+def test_an_uncompiled_ensemble_engine_is_announced_not_waited_for(tmp_path: Path) -> None:
+    """With an empty kernel cache the page comes back at once with the single run and a
+    notice that asks again every few seconds, while the kernel compiles in the background."""
+    result = subprocess.run(
+        [sys.executable, "-c", COMPILING_PROBE],
+        env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    elapsed, flags = result.stdout.splitlines()[-2:]
+    assert flags == "True True True False"
+    assert float(elapsed) < 30  # a compilation takes minutes

@@ -11,15 +11,17 @@ kernel runs its episodes in parallel already).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from ceasefire.engine import Episode, TranscriptEntry, run
 from ceasefire.ensemble import EnsembleSummary, is_compiled, run_ensemble
-from ceasefire.scenario import Scenario
+from ceasefire.scenario import Scenario, content_hash
 
 MAX_EPISODES = 20_000
+CACHED = 16
 
 
 class Ensembles:
@@ -29,6 +31,7 @@ class Ensembles:
         self._lock = threading.Lock()
         self._compiling: threading.Thread | None = None
         self.compile_error: str | None = None
+        self._cache: OrderedDict[tuple[str, int, int], dict[str, Any]] = OrderedDict()
 
     def compiling(self, scenario: Scenario) -> bool:
         """Whether the kernel is being compiled (starting that if it is not cached)."""
@@ -50,11 +53,20 @@ class Ensembles:
             self.compile_error = f"{type(exc).__name__}: {exc}"
 
     def summary(self, scenario: Scenario, n: int, seed: int) -> dict[str, Any]:
+        """The ensemble's summary; the last few are kept (the file's design is asked for
+        with every edit), by the scenario's content hash, N and seed."""
+        key = (content_hash(scenario), n, seed)
         with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
             result = run_ensemble(scenario, n, seed)
-        summary = EnsembleSummary(scenario, seed)
-        summary.add(result)
-        return summary.to_dict()
+            summary = EnsembleSummary(scenario, seed)
+            summary.add(result)
+            self._cache[key] = summary.to_dict()
+            while len(self._cache) > CACHED:
+                self._cache.popitem(last=False)
+            return self._cache[key]
 
 
 @dataclass
