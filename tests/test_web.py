@@ -6,6 +6,7 @@ engine's pause, the loader's line and column), never with numbers written out he
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -331,3 +332,28 @@ def test_an_uncompiled_ensemble_engine_is_announced_not_waited_for(tmp_path: Pat
     elapsed, flags = result.stdout.splitlines()[-2:]
     assert flags == "True True True False"
     assert float(elapsed) < 30  # a compilation takes minutes
+
+
+def test_a_pinned_design_is_compared_with_the_next(client: TestClient) -> None:
+    page = client.get(SCENARIO, params={RATIO_FIELD: "1"}).text
+    pin = re.search(r'href="(/s/bundled/[^"?]+\?[^"]+)"[^>]*>Pin this design', page)
+    assert pin is not None
+    pinned_url = html.unescape(pin.group(1))
+    assert "a.agreement.exchange.ratios.women_children=1" in pinned_url
+    with_pin = client.get(pinned_url).text
+    assert "a.agreement.exchange.ratios.women_children" in with_pin  # kept in the form
+    token = csrf_of(with_pin)
+    form = {"csrf_token": token, "a.agreement.exchange.ratios.women_children": "1"}
+    response = client.post(f"{SCENARIO}/run", data={**form, RATIO_FIELD: "2"})
+    a = run(load_scenario(NOV2023, {RATIO: 1}), seed=0).summary
+    b = run(load_scenario(NOV2023, {RATIO: 2}), seed=0).summary
+    cells = re.search(
+        r"<th scope=\"row\">Pause days</th>\s*<td>(\d+)</td><td data-testid=\"pause-days\">(\d+)<",
+        response.text,
+    )
+    assert cells is not None and cells.groups() == (str(a.pause_days), str(b.pause_days))
+    assert "pinned design</th>" in response.text
+    differences = re.search(r'data-testid="differences">(.*?)</ul>', response.text, re.S)
+    assert differences is not None
+    assert "<s>1</s> → <strong>2</strong>" in differences.group(1)
+    assert differences.group(1).count("<li>") == 1

@@ -69,7 +69,7 @@ def _int(value: Any, default: int, lo: int, hi: int) -> int:
 
 def _kept(form: dict[str, str], **extra: object) -> dict[str, str]:
     """The fields that make a design (terms, seed, episodes), for links between pages."""
-    keep = {k: v for k, v in form.items() if (k.startswith("t.") or k in ("seed", "n"))}
+    keep = {k: v for k, v in form.items() if k.startswith(("t.", "a.")) or k in ("seed", "n")}
     keep.update({k: str(v) for k, v in extra.items()})
     return {k: v for k, v in keep.items() if len(k) <= 200 and len(v) <= 40}
 
@@ -262,20 +262,49 @@ class App:
         except ScenarioError as error:
             return base, None, terms, changes, error.problems
 
+    def _pinned(
+        self, path: Path, form: dict[str, str], terms: list[Term]
+    ) -> tuple[Scenario | None, dict[Loc, Any], list[Problem]]:
+        """The pinned design (``a.`` fields), its changes from the file, its problems."""
+        pinned = changes_from(form, terms, "a.")
+        if not pinned:
+            return None, {}, []
+        try:
+            return load_scenario(path, pinned), pinned, []
+        except ScenarioError as error:
+            return None, {}, error.problems
+
     def design(self, path: Path, form: dict[str, str]) -> dict[str, Any]:
         base, edited, terms, changes, problems = self._load(path, form)
         seed = _int(form.get("seed"), 0, 0, 2**32 - 1)
         n = _int(form.get("n"), DEFAULT_EPISODES, 100, MAX_EPISODES)
+        pinned, pin_changes, pin_problems = self._pinned(path, form, terms)
+        if pinned is not None:
+            base = pinned
+        kept = _kept(form, seed=seed, n=n)
+        a_of = {t.loc: pin_changes.get(t.loc, t.value) for t in terms}
+        b_of = {t.loc: changes.get(t.loc, t.value) for t in terms}
+        differences = [(t, a_of[t.loc], b_of[t.loc]) for t in terms if a_of[t.loc] != b_of[t.loc]]
+        pin = {k: v for k, v in kept.items() if not k.startswith("a.")}
+        pin.update({"a." + t.field[2:]: str(changes[t.loc]) for t in terms if t.loc in changes})
         context: dict[str, Any] = {
             "scenario": base,
-            "problems": problems,
+            "problems": problems + pin_problems,
             "source": _source(path, problems),
             "terms": terms,
             "values": {t.field: form.get(t.field, str(t.value)) for t in terms},
             "changed": [(t, changes[t.loc]) for t in terms if t.loc in changes],
+            "differences": differences,
+            "pinned": [(t, pin_changes[t.loc]) for t in terms if t.loc in pin_changes],
+            "pinned_fields": {
+                "a." + t.field[2:]: str(pin_changes[t.loc]) for t in terms if t.loc in pin_changes
+            },
+            "base_label": "pinned design" if pinned is not None else "as in the file",
+            "pin_query": urlencode(pin) if changes and not problems else "",
+            "unpin_query": urlencode({k: v for k, v in kept.items() if not k.startswith("a.")}),
             "seed": seed,
             "n": n,
-            "query": urlencode(_kept(form, seed=seed, n=n)),
+            "query": urlencode(kept),
             "episode": None,
             "base_episode": None,
             "ensemble": None,
@@ -300,17 +329,13 @@ class App:
                     context["compile_error"] = self.ensembles.compile_error
                 else:
                     context["base_ensemble"] = self.ensembles.summary(base, n, seed)
-                    context["ensemble"] = (
-                        self.ensembles.summary(edited, n, seed)
-                        if changes
-                        else context["base_ensemble"]
-                    )
+                    context["ensemble"] = self.ensembles.summary(edited, n, seed)
         except Exception as exc:  # shown on the page: the app keeps serving
             context["error"] = f"{type(exc).__name__}: {exc}"
         if context["ensemble"] is not None:
             context["histograms"] = histograms(
                 {
-                    "as in the file": context["base_ensemble"]["pause_days"]["histogram"],
+                    context["base_label"]: context["base_ensemble"]["pause_days"]["histogram"],
                     "this design": context["ensemble"]["pause_days"]["histogram"],
                 }
             )

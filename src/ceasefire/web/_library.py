@@ -181,11 +181,14 @@ def parse_number(text: str) -> int | float | str:
         return text
 
 
-def changes_from(form: Mapping[str, str], terms: Sequence[Term]) -> dict[Loc, int | float | str]:
-    """The terms whose form value differs from the file's (only offered terms count)."""
+def changes_from(
+    form: Mapping[str, str], terms: Sequence[Term], prefix: str = "t."
+) -> dict[Loc, int | float | str]:
+    """The terms whose form value differs from the file's (only offered terms count).
+    ``prefix``: ``t.`` for the design being edited, ``a.`` for a pinned design."""
     changes: dict[Loc, int | float | str] = {}
     for term in terms:
-        raw = form.get(term.field)
+        raw = form.get(prefix + term.field[2:])
         if raw is None or len(raw) > 40:
             continue
         value = parse_number(raw)
