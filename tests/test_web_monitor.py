@@ -16,7 +16,8 @@ from markupsafe import escape
 from starlette.testclient import TestClient
 
 from ceasefire.cli import main
-from ceasefire.monitor import compliance, open_store
+from ceasefire.engine import run
+from ceasefire.monitor import Forecast, compliance, open_store, score_forecast
 from ceasefire.scenario import load_scenario
 from ceasefire.web import ServeConfig, create_app
 
@@ -147,3 +148,25 @@ def test_text_in_the_ledger_is_escaped(client: TestClient) -> None:
     post(client, "add", {**RELEASE, "source_text": "<img src=x onerror=alert(1)> desk"})
     page = client.get(MONITOR).text
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt; desk" in page
+
+
+def test_the_forecast_is_scored_against_the_observations(client: TestClient, ledger: Path) -> None:
+    post(client, "add", RELEASE)
+    page = client.get(f"{MONITOR}/forecast", headers={"HX-Request": "true"}).text
+    nov = load_scenario(NOV2023)
+    with open_store(ledger) as store:
+        snapshot, current = store.view()
+    made = Forecast.from_episodes(
+        nov, [run(nov, seed=s) for s in range(10)], issued_at="2023-12-31T00:00:00.000000Z"
+    )
+    scores = score_forecast(made, compliance(nov, current, snapshot), current)
+    assert scores.rows
+    for r in scores.rows:
+        row = (
+            f'<th scope="row">{escaped(r.quantity.replace("_", " "))}</th><td>{r.kind}</td>'
+            f"<td>{escaped(r.forecast)}</td><td>{escaped(r.observed)}</td><td>{r.score}</td>"
+        )
+        assert row in page
+    assert f"Mean Brier score {scores.brier_mean}; mean CRPS {scores.crps_mean}." in page
+    full = client.get(f"{MONITOR}/forecast").text  # without htmx: a whole page
+    assert full.startswith("<!doctype html>") and "Forecast against the observations" in full

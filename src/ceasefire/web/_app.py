@@ -8,6 +8,7 @@ source); the replay of a design's single run, day by day.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,8 @@ class App:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        if config.db is not None:
+            threading.Thread(target=_monitor.warm_up, name="ceasefire-warm", daemon=True).start()
         self.env.filters["q"] = lambda s: quote(str(s), safe="")
         self.env.filters["label"] = value_label
         self.env.filters["number"] = number
@@ -176,6 +179,22 @@ class App:
     async def monitor(self, request: Request) -> Response:
         key, name, path = self._path(request)
         return await self._monitor_page(request, key, name, path, dict(request.query_params))
+
+    async def forecast(self, request: Request) -> Response:
+        key, name, path = self._path(request)
+        db = self._db()
+
+        def work() -> dict[str, Any]:
+            try:
+                scenario = load_scenario(path)
+                as_of = _monitor.parse_as_of(request.query_params.get("as_of"))
+            except (ScenarioError, _monitor.FormError):
+                return {"scores": None}
+            return {"scores": _monitor.forecast_scores(db, scenario, as_of)}
+
+        fragment = request.headers.get("hx-request") == "true"
+        template = "forecast.html" if fragment else "forecast_page.html"
+        return self.render(template, key=key, name=name, **await run_in_threadpool(work))
 
     async def monitor_post(self, request: Request) -> Response:
         key, name, path = self._path(request)
@@ -394,6 +413,7 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/s/{key}/{name}/run", app.run_design, methods=["POST"]),
         Route("/s/{key}/{name}/replay", app.replay),
         Route("/s/{key}/{name}/monitor", app.monitor),
+        Route("/s/{key}/{name}/monitor/forecast", app.forecast),
         Route("/s/{key}/{name}/monitor/{action}", app.monitor_post, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -13,20 +13,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ceasefire.engine import run
 from ceasefire.monitor import (
     KINDS,
     RELIABILITY,
     SOURCE_KINDS,
     Entry,
+    Forecast,
     MonitorError,
     Observation,
+    Scores,
     Source,
     StoreError,
     compliance,
     open_store,
+    score_forecast,
 )
 from ceasefire.scenario import Problem, Scenario
 
+FORECAST_MEMBERS = 10
 FIELDS = (
     "date",
     "kind",
@@ -85,6 +90,27 @@ def ledger_view(db: Path, scenario: Scenario, as_of: dt.date | None) -> dict[str
         "source_kinds": SOURCE_KINDS,
         "reliability": RELIABILITY,
     }
+
+
+def forecast_scores(db: Path, scenario: Scenario, as_of: dt.date | None) -> Scores | None:
+    """A forecast made now from ``scenario`` (its runs with seeds 0..9) scored against the
+    observations as known on ``as_of``; None without an agreement."""
+    if scenario.agreement is None:
+        return None
+    with open_store(db) as store:
+        snapshot, current = store.view(as_of=as_of)
+    report = compliance(
+        scenario, current, snapshot, as_of=None if as_of is None else as_of.isoformat()
+    )
+    episodes = [run(scenario, seed=seed) for seed in range(FORECAST_MEMBERS)]
+    issued = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    made = Forecast.from_episodes(scenario, episodes, issued_at=issued)
+    return score_forecast(made, report, current)
+
+
+def warm_up() -> None:
+    """Import the scoring package (seconds, once) before the first forecast asks for it."""
+    import scoringrules  # noqa: F401
 
 
 def _refused(exc: ValidationError) -> FormError:
