@@ -205,7 +205,7 @@ def test_an_added_observation_changes_compliance(page: Watched, app_url: str, le
     form.get_by_label("source (publication or body, date, link)").fill("Desk note, 2023-11-24")
     form.get_by_label("source kind", exact=True).select_option("mediator")
     form.get_by_role("button", name="Record").click()
-    expect(p.get_by_role("status")).to_contain_text("Recorded (add")
+    expect(p.get_by_role("status").filter(has_text="Recorded")).to_contain_text("Recorded (add")
     with open_store(ledger) as store:
         snapshot, current = store.view()
     report = compliance(load_scenario(NOV2023), current, snapshot)
