@@ -163,7 +163,8 @@ def test_the_forecast_is_scored_against_the_observations(client: TestClient, led
     assert scores.rows
     for r in scores.rows:
         row = (
-            f'<th scope="row">{escaped(r.quantity.replace("_", " "))}</th><td>{r.kind}</td>'
+            f'<th scope="row">{escaped(r.quantity.replace("_", " ").replace(":", " · "))}</th>'
+            f"<td>{r.kind}</td>"
             f"<td>{escaped(r.forecast)}</td><td>{escaped(r.observed)}</td><td>{r.score}</td>"
         )
         assert row in page
