@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/gaza-2023-11-truce
 
-.PHONY: demo test lint typecheck venv lock clean bench
+.PHONY: demo test lint typecheck venv lock clean bench browser serve
 
 venv: $(STAMP)
 
@@ -22,10 +22,21 @@ demo: $(STAMP)
 	$(BIN)/ceasefire run scenarios/gaza-2023-11-truce.yaml --seed 0 --out $(OUT)
 	@echo "Report: $(OUT)/report.html"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m ceasefire.monitor.pgtest $(BIN)/python -m pytest -q
+
+# Chromium for the web app's end-to-end tests (tests/test_web_e2e.py drive it with
+# Playwright): Debian's package, installed where it is missing (as root, or with sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
+# The local web app on http://127.0.0.1:8000/ (Ctrl-C stops it).
+serve: $(STAMP)
+	$(BIN)/ceasefire serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -42,14 +42,23 @@ def test_layers_import_only_downwards() -> None:
     import ast
     from pathlib import Path
 
-    order = ["scenario", "engine", "ensemble", "outputs", "monitor", "cli"]
+    order = ["scenario", "engine", "ensemble", "outputs", "monitor", "web", "cli"]
     src = Path(ceasefire.__file__).parent
     for layer in order:
         files = list((src / layer).rglob("*.py")) if (src / layer).is_dir() else []
         allowed = set(order[: order.index(layer) + 1])
         for path in files:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                top = None
                 if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
                     top = node.module.split(".")[0]
-                    if top in order:
-                        assert top in allowed, f"{path.name} imports {top}"
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    parts = node.module.split(".")
+                    top = parts[1] if parts[0] == "ceasefire" and len(parts) > 1 else None
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        parts = alias.name.split(".")
+                        if parts[0] == "ceasefire" and len(parts) > 1 and parts[1] in order:
+                            assert parts[1] in allowed, f"{path.name} imports {parts[1]}"
+                if top in order:
+                    assert top in allowed, f"{path.name} imports {top}"

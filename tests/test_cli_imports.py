@@ -33,10 +33,13 @@ HEAVY = (
     "scipy",
     "scoringrules",
     "sqlalchemy",
+    "starlette",
+    "uvicorn",
     "ceasefire.engine",
     "ceasefire.ensemble",
     "ceasefire.monitor",
     "ceasefire.outputs",
+    "ceasefire.web._app",
 )
 
 PROBE = """
@@ -88,10 +91,20 @@ def test_the_monitor_group_is_loaded_when_used() -> None:
     assert "ceasefire.monitor._cli" in modules
 
 
+def test_the_serve_command_is_loaded_when_used_and_its_help_is_light() -> None:
+    code, modules = imported_by("serve", "--help")
+    assert code == 0
+    assert "ceasefire.web._cli" in modules
+    assert heavy(modules) == []
+    _code, modules = imported_by("--help")
+    assert not any(m == "ceasefire.web" or m.startswith("ceasefire.web.") for m in modules)
+
+
 def test_the_stand_ins_match_what_they_stand_for() -> None:
     """The lazy group's short help and the written-out batch size equal the real ones."""
     from ceasefire.ensemble._episodes import BATCH_SIZE
     from ceasefire.monitor._cli import monitor_group
+    from ceasefire.web._cli import serve_command
 
     assert cli.BATCH_SIZE == BATCH_SIZE
     assert isinstance(cli.main, cli._LazyGroup)
@@ -102,6 +115,8 @@ def test_the_stand_ins_match_what_they_stand_for() -> None:
         assert command.short_help is None and command.help == short_help
     assert cli.main.lazy["monitor"][:2] == ("ceasefire.monitor._cli", "monitor_group")
     assert monitor_group.help == cli.main.lazy["monitor"][2]
+    assert cli.main.lazy["serve"][:2] == ("ceasefire.web._cli", "serve_command")
+    assert serve_command.help == cli.main.lazy["serve"][2]
 
 
 def test_the_list_of_commands_is_the_same_once_loaded() -> None:

@@ -388,3 +388,21 @@ def test_an_open_truncated_normal_draws_finite_numbers() -> None:
         assert np.isfinite([bottom, top]).all()
         drawn = quantile(dist, extremes)
         assert np.isfinite(drawn).all() and (drawn >= bottom).all() and (drawn <= top).all()
+
+
+def test_changes_replace_values_and_problems_point_at_the_replaced_value() -> None:
+    """``load_scenario(path, changes)``: an edit made in a form (ceasefire serve)."""
+    ratio = ("agreement", "exchange", "ratios", "women_children")
+    changed = load_scenario(NOV2023, {ratio: 1, ("holdings", 0, "count"): 90})
+    assert changed.agreement is not None
+    assert changed.agreement.exchange.ratios["women_children"] == 1
+    assert changed.holdings[0].count == 90
+    text = NOV2023.read_text(encoding="utf-8").splitlines()
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(NOV2023, {ratio: -1})
+    (problem,) = refused.value.problems
+    assert problem.field == "agreement.exchange.ratios.women_children"
+    assert problem.line is not None and problem.column is not None
+    assert text[problem.line - 1][problem.column - 1 :].startswith("women_children: 3")
+    with pytest.raises(ScenarioError, match=r"holdings\[99\]\.count: no such field"):
+        load_scenario(NOV2023, {("holdings", 99, "count"): 1})

@@ -142,6 +142,11 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
             "monitor_group",
             "The ledger of observations: record what happened, check it against the terms.",
         ),
+        "serve": (
+            "ceasefire.web._cli",
+            "serve_command",
+            "A local web app: open scenarios, change terms, replay runs.",
+        ),
     },
 )
 @click.option(

@@ -15,6 +15,7 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -396,21 +397,52 @@ def validate(data: Any, positions: Positions, filename: str) -> Scenario:
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
+Changes = Mapping[Loc, Any]
+
+
+def _apply(data: dict[str, Any], changes: Changes, positions: Positions, filename: str) -> None:
+    """Replace the value at each field path of ``changes`` (an edit made in a form): a
+    problem with a new value is then reported at the place of the value it replaces."""
+    for loc, value in changes.items():
+        parent: Any = data
+        for part in loc[:-1]:
+            ok = (isinstance(parent, dict) and part in parent) or (
+                isinstance(parent, list) and isinstance(part, int) and 0 <= part < len(parent)
+            )
+            if not ok:
+                line, col = _position(positions, loc)
+                raise ScenarioError(
+                    [Problem(filename, line, col, _dotted(loc), "no such field in the file")]
+                )
+            parent = parent[part]
+        if not isinstance(parent, dict) or not isinstance(loc[-1], str):
+            line, col = _position(positions, loc)
+            raise ScenarioError(
+                [Problem(filename, line, col, _dotted(loc), "not a field that can be changed")]
+            )
+        parent[loc[-1]] = value
+
+
+def load_scenario(path: str | Path, changes: Changes | None = None) -> Scenario:
     """Load, validate and return the scenario in ``path`` (YAML or JSON).
+
+    ``changes`` maps field paths (``("agreement", "exchange", "ratios", "cat")``,
+    ``("holdings", 0, "count")``) to values that replace the file's before validation.
 
     Raises :class:`ScenarioError` listing every problem, each with file, line,
     column and field path.
     """
     path = Path(path)
-    text = _read_text(path)
-    data, positions = parse_document(text, str(path))
-    return validate(data, positions, str(path))
+    return loads_scenario(_read_text(path), str(path), changes)
 
 
-def loads_scenario(text: str, filename: str = "<string>") -> Scenario:
+def loads_scenario(
+    text: str, filename: str = "<string>", changes: Changes | None = None
+) -> Scenario:
     """Like :func:`load_scenario`, from text already in memory."""
     data, positions = parse_document(text, filename)
+    if changes:
+        _apply(data, changes, positions, filename)
     return validate(data, positions, filename)
 
 
