@@ -197,13 +197,26 @@ def check(files: tuple[str, ...]) -> None:
 
 @main.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="write to this file")
-def schema(out: str | None) -> None:
-    """Print the JSON Schema of scenario files."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: the JSON Schema; markdown: the field reference of docs/scenarios.md",
+)
+def schema(out: str | None, fmt: str) -> None:
+    """Print the JSON Schema of scenario files (or their field reference)."""
     import os
 
-    from .scenario import json_schema
+    if fmt == "markdown":
+        from .scenario import field_reference
 
-    text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+        text = field_reference()
+    else:
+        from .scenario import json_schema
+
+        text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
     if out is None:
         click.echo(text, nl=False)
         return

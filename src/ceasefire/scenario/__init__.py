@@ -1,6 +1,7 @@
 """Scenario files: pydantic models, safe loading with positions, schema, errors."""
 
 from ._errors import Problem, ScenarioError
+from ._fields import field_reference, with_reference
 from ._loader import content_hash, json_schema, load_scenario, loads_scenario
 from ._models import (
     SCHEMA_VERSION,
@@ -8,12 +9,15 @@ from ._models import (
     Batches,
     Calendar,
     Category,
+    CounterTerm,
     Curve,
     CustodyEvent,
+    DatedRelease,
     DelayEvent,
     Exchange,
     ExtensionRule,
     Group,
+    Handover,
     Holding,
     HoldingsEvent,
     Issue,
@@ -62,8 +66,10 @@ __all__ = [
     "Calendar",
     "Categorical",
     "Category",
+    "CounterTerm",
     "Curve",
     "CustodyEvent",
+    "DatedRelease",
     "DelayEvent",
     "DelayProbabilityPrior",
     "DiscreteUniform",
@@ -71,6 +77,7 @@ __all__ = [
     "Exchange",
     "ExtensionRule",
     "Group",
+    "Handover",
     "Holding",
     "HoldingPrior",
     "HoldingsEvent",
@@ -101,7 +108,9 @@ __all__ = [
     "ValuePrior",
     "Values",
     "content_hash",
+    "field_reference",
     "json_schema",
     "load_scenario",
     "loads_scenario",
+    "with_reference",
 ]
