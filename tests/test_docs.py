@@ -9,6 +9,7 @@ import pytest
 
 from ceasefire import run
 from ceasefire.scenario import loads_scenario, with_reference
+
 from conftest import ROOT
 
 GUIDE = ROOT / "docs" / "scenarios.md"

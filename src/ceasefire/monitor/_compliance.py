@@ -18,9 +18,9 @@ to the releases made are owed: the ratios, the per-category terms, a dated hand-
 own counter-releases, and those the terms fix on the date). The schedule is the terms'
 own: postponements the scenario records (delay events with ``until``) are departures to
 report, not terms, so they are left out of it. A shortfall made good on a later day is
-reported as made late (``late``), with the number of days. The counter-release status and the ratio status
-are both stated against that one figure, so a row never reads "short by 20" for the
-counter-releases next to "kept" for the ratio.
+reported as made late (``late``), with the number of days. The counter-release status
+and the ratio status are both stated against that one figure, so a row never reads
+"short by 20" for the counter-releases next to "kept" for the ratio.
 
 Parties in the observations are matched to the scenario's parties by id or name,
 without regard to case ("Israel" is ``israel``; "Israel;Hamas" is both). The
@@ -474,7 +474,9 @@ def compliance(
     for lt in late:
         for x in days:
             if x.date == lt.due_on:
-                x.notes.append(f"{lt.count} of the counter-releases owed made late, on {lt.made_on}")
+                x.notes.append(
+                    f"{lt.count} of the counter-releases owed made late, on {lt.made_on}"
+                )
             elif x.date == lt.made_on:
                 x.notes.append(
                     f"{lt.count} of these counter-releases were owed on {lt.due_on} "
