@@ -95,6 +95,7 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> PlanArrays:
         plan.group_rate,
         plan.xdated,
         plan.postpone,
+        plan.obligations,
     )
 
 

@@ -11,7 +11,8 @@ can happen any more (``quiet``), the rest of the horizon is days of fighting
 1. dated events change holdings, custody, values or pressure (``apply_events``);
 2. on the agreement's start date the pause begins (``start_pause``);
 3. while neither a pause nor talks are on, talks open on their date (``open_talks``);
-4. the day is a day of pause or of fighting (``record_day``);
+4. the day is a day of pause or of fighting (``record_day``); the agreement's
+   obligations beyond captives fall due (``obligations``);
 5. side channels make the releases dated that day (``side_channels``);
 6. while the agreement is in force, its dated hand-overs of the day, each with its own
    composition (``dated_handovers``); else, during a pause, the day's batch is asked
@@ -57,6 +58,7 @@ from ._log import (
     EXTENSION_OFFER,
     FLOW,
     IN_FORCE,
+    OBLIGATION_DUE,
     PAIRS,
     PAUSE_END,
     POSTPONED,
@@ -85,6 +87,7 @@ from ._plan import (
     AG_ONE_OFF,
     AG_OTHER,
     AG_PER_STEP,
+    AG_PROPOSER,
     AG_START,
     AG_STEP_DAYS,
     AG_XSPLIT,
@@ -96,6 +99,8 @@ from ._plan import (
     P_FIGHTING_DAY,
     P_PAUSE_DAY,
     P_PRESSURE,
+    PROPOSED_BY_HOLDER,
+    PROPOSED_BY_OTHER,
     TERM_FIGHTING_DAY,
     TERM_GIVE,
     TERM_PAUSE_DAY,
@@ -157,7 +162,7 @@ from ._state import (
 
 # Ledger flows and modes (FLOW records).
 FIGHTING, PAUSE = 0, 1
-DAY_FLOW, RELEASE_FLOW, COUNTER_FLOW, SIDE_FLOW = range(4)
+DAY_FLOW, RELEASE_FLOW, COUNTER_FLOW, SIDE_FLOW, OBLIGATION_FLOW = range(5)
 DEAL_CHANNEL, NO_CHANNEL = -2, -1
 # Breach details, and what a party refuses.
 SHORT_BATCH, SHORT_COUNTER, REFUSED = range(3)
@@ -179,6 +184,7 @@ def run_episode(plan: PlanArrays, st: State) -> None:
         if si[S_PAUSE] == 0 and si[S_TALKS] == 0 and day == si[S_NEXT_TALKS]:
             open_talks(plan, st)
         record_day(plan, st)
+        obligations(plan, st)
         side_channels(plan, st)
         if si[S_IN_FORCE] == 1 and st.ag[AG_DATED] == 1:
             dated_handovers(plan, st)
@@ -313,6 +319,38 @@ def record_day(plan: PlanArrays, st: State) -> None:
         for p in range(cost.size):
             cost[p] += pf[P_PRESSURE, p]
         flow(st, FIGHTING, DAY_FLOW, NO_CHANNEL, -1, -1, -1, 1)
+
+
+@inline
+def obligations(plan: PlanArrays, st: State) -> None:
+    """Obligations beyond captives: each day of the pause the counted ones are owed (a
+    ledger row each, from the party owing to the other); a dated one's day is marked."""
+    si = st.si
+    owed = plan.obligations
+    if owed.shape[0] == 0 or si[S_IN_FORCE] == 0 or si[S_AGREEMENT] != SCENARIO_AGREEMENT:
+        return
+    for o in range(owed.shape[0]):
+        party, per_day = owed[o, 0], owed[o, 1]
+        if per_day > 0 and si[S_PAUSE] == 1:
+            flow(st, PAUSE, OBLIGATION_FLOW, DEAL_CHANNEL, party, 1 - party, owed[o, 3], per_day)
+        if owed[o, 2] == si[S_DAY]:
+            log(st, OBLIGATION_DUE, o, party, 0, 0, 0)
+
+
+@kernel
+def obligation_values(plan: PlanArrays, st: State, party: int, days: int) -> float:
+    """What ``days`` more of the pause's counted obligations are worth to ``party``: what
+    it receives at its receive value, less what it owes at its give value."""
+    owed = plan.obligations
+    total = 0.0
+    for o in range(owed.shape[0]):
+        units = days * owed[o, 1]
+        if units > 0:
+            if owed[o, 0] == party:
+                total -= units * st.flows[1, party, owed[o, 3]]
+            else:
+                total += units * st.flows[0, party, owed[o, 3]]
+    return total
 
 
 @inline
@@ -736,26 +774,13 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
         of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
         + days * pf[P_PAUSE_DAY, other]
     ) + days * pf[P_PRESSURE, other]
+    if plan.obligations.shape[0] > 0:  # the obligations the days bring, as priced
+        value_h += obligation_values(plan, st, holder, days)
+        value_o += obligation_values(plan, st, other, days)
     fight_h = days * pf[P_FIGHTING_DAY, holder]
     fight_o = days * pf[P_FIGHTING_DAY, other]
-    if value_h <= fight_h:
-        extension_values(
-            st, log(st, EXTENSION_DECLINE, 0, days, 0, 0, 0), value_h, value_o, fight_h, fight_o
-        )
-        end_pause(plan, st, END_DECLINED, holder, 0, 0, 0)
+    if not extension_agreed(plan, st, count, days, value_h, value_o, fight_h, fight_o):
         return
-    row = log(st, EXTENSION_OFFER, count, days, 0, 0, 0)
-    pairs(st, row, cats, batch, nb)
-    extension_values(st, row, value_h, value_o, fight_h, fight_o)
-    if value_o <= fight_o:
-        extension_values(
-            st, log(st, EXTENSION_DECLINE, 1, days, 0, 0, 0), value_h, value_o, fight_h, fight_o
-        )
-        end_pause(plan, st, END_DECLINED, other, 1, 0, 0)
-        return
-    extension_values(
-        st, log(st, EXTENSION_ACCEPT, 0, 0, 0, 0, 0), value_h, value_o, fight_h, fight_o
-    )
     si[S_GRANTED] += days
     split_batches(st.due, count, days, ag[AG_BSPLIT] == 1)
     si[S_DUE_HEAD] = 0
@@ -765,6 +790,70 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
     if n < st.extensions.size:
         st.extensions[n] = days
     log(st, EXTENSION, days, si[S_GRANTED], count, 0, 0)
+
+
+@kernel
+def extension_agreed(
+    plan: PlanArrays,
+    st: State,
+    count: int,
+    days: int,
+    value_h: float,
+    value_o: float,
+    fight_h: float,
+    fight_o: float,
+) -> bool:
+    """The extension of ``count`` captives (``st.work``) for ``days``: proposed by the
+    holder (the default) and answered by the other side; proposed by the other side and
+    answered by the holder; or proposed by a mediator and answered by the holder, then
+    the other side. A party proposes, or accepts, only an extension it values above
+    fighting; otherwise the pause ends, declined by that party."""
+    ag = st.ag
+    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
+    cats, nb = ag[AG_CATS:], ag[AG_NB]
+    proposer = ag[AG_PROPOSER]
+    answer = 0 if proposer == PROPOSED_BY_HOLDER else 1
+    if proposer == PROPOSED_BY_HOLDER and value_h <= fight_h:
+        decline(plan, st, holder, 0, days, 0, value_h, value_o, fight_h, fight_o)
+        return False
+    if proposer == PROPOSED_BY_OTHER and value_o <= fight_o:
+        decline(plan, st, other, 1, days, 2, value_h, value_o, fight_h, fight_o)
+        return False
+    by = 0 if proposer == PROPOSED_BY_HOLDER else (1 if proposer == PROPOSED_BY_OTHER else 2)
+    row = log(st, EXTENSION_OFFER, count, days, by + max(proposer, 0), 0, 0)
+    pairs(st, row, cats, st.work, nb)
+    extension_values(st, row, value_h, value_o, fight_h, fight_o)
+    if proposer != PROPOSED_BY_HOLDER and value_h <= fight_h:
+        decline(plan, st, holder, 0, days, 1, value_h, value_o, fight_h, fight_o)
+        return False
+    if proposer != PROPOSED_BY_OTHER and value_o <= fight_o:
+        decline(plan, st, other, 1, days, answer, value_h, value_o, fight_h, fight_o)
+        return False
+    extension_values(
+        st, log(st, EXTENSION_ACCEPT, 0, 0, 0, 0, 0), value_h, value_o, fight_h, fight_o
+    )
+    return True
+
+
+@kernel
+def decline(
+    plan: PlanArrays,
+    st: State,
+    party: int,
+    side: int,
+    days: int,
+    how: int,
+    value_h: float,
+    value_o: float,
+    fight_h: float,
+    fight_o: float,
+) -> None:
+    """``party`` (``side`` 0: the holder, 1: the other side) declines: it makes no offer
+    (``how`` 0), answers a proposal no (1) or proposes none (2); the pause ends."""
+    extension_values(
+        st, log(st, EXTENSION_DECLINE, side, days, how, 0, 0), value_h, value_o, fight_h, fight_o
+    )
+    end_pause(plan, st, END_DECLINED, party, side + how if side == 0 else max(1, how), 0, 0)
 
 
 @kernel

@@ -50,7 +50,8 @@ F64 = NDArray[np.float64]
     TEXT,
     TEXT_ANSWER,
     POSTPONED,
-) = range(28)
+    OBLIGATION_DUE,
+) = range(29)
 
 KIND, DAY = 0, 1
 INTS = 8  # integer arguments, columns 2..9

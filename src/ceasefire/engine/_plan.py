@@ -62,8 +62,10 @@ NONE = -1
     AG_START,
     AG_DATED,  # 1: dated hand-overs instead of daily batches
     AG_ONE_OFF,  # 1: a one-off exchange, without a pause
+    AG_PROPOSER,  # who proposes an extension: PROPOSED_BY_*, or a mediator's index
     AG_CATS,
-) = range(18)
+) = range(19)
+PROPOSED_BY_HOLDER, PROPOSED_BY_OTHER = -1, -2
 SPLITS = ("in_order", "proportional")
 BATCH_SPLITS = ("front_loaded", "even")
 
@@ -112,6 +114,7 @@ class Plan:
     group_rate: F64  # [g, category released]: counter-releases per captive from list g
     xdated: I64  # [r, (day, count by category...)]: counter-releases fixed on dates
     postpone: I64  # [j, (party, from day, until day, event)]
+    obligations: I64  # [o, (party, per day, by day, its id's category index)]
 
 
 @dataclass
@@ -156,6 +159,9 @@ def _categories(s: Scenario) -> list[str]:
                     add(x)
     for e in s.events:
         add(getattr(e, "category", None))
+    if s.agreement is not None:  # an obligation's id, last: it may be priced like one
+        for o in s.agreement.obligations:
+            add(o.id)
     for sc in s.side_channels:
         for r in sc.releases:
             add(r.category)
@@ -310,7 +316,7 @@ def build_plan(s: Scenario) -> Plan:
             template[AG_NX] = len(t.exchange_categories)
             template[AG_XSPLIT] = SPLITS.index(t.exchange_split)
             template[AG_BSPLIT] = 0
-            _extension(template, t.extension)
+            _extension(template, t.extension, pi, mi)
             template[AG_START] = t.start_after_days
             template[AG_CURES] = 0
             for j, c in enumerate(t.categories):
@@ -404,7 +410,17 @@ def _dated(s: Scenario, pi: dict[str, int], ci: dict[str, int], n_c: int) -> dic
         if isinstance(e, DelayEvent) and e.until is not None and e.party is not None:
             rows.append((pi[e.party], (e.date - start).days, (e.until - start).days, j))
     postpone = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+    owed = a.obligations if a is not None else []
+    obligations = np.full((len(owed), 4), NONE, dtype=np.int64)
+    for o, ob in enumerate(owed):
+        obligations[o] = (
+            pi[ob.party],
+            ob.per_day or 0,
+            NONE if ob.by is None else (ob.by - start).days,
+            ci[ob.id],
+        )
     return {
+        "obligations": obligations,
         "handovers": handovers,
         "handover_counter": own,
         "groups": groups,
@@ -414,8 +430,16 @@ def _dated(s: Scenario, pi: dict[str, int], ci: dict[str, int], n_c: int) -> dic
     }
 
 
-def _extension(vector: I64, rule: Any) -> None:
+def _extension(vector: I64, rule: Any, pi: dict[str, int], mi: dict[str, int]) -> None:
+    """The extension rule's slots (the holder's slot set before)."""
     vector[AG_HAS_EXT] = int(rule is not None)
+    vector[AG_PROPOSER] = PROPOSED_BY_HOLDER
+    if rule is not None and rule.proposer is not None:
+        if rule.proposer in pi:
+            if pi[rule.proposer] != vector[AG_HOLDER]:
+                vector[AG_PROPOSER] = PROPOSED_BY_OTHER
+        else:
+            vector[AG_PROPOSER] = mi[rule.proposer]
     if rule is not None:
         vector[AG_STEP_DAYS] = rule.step_days
         vector[AG_PER_STEP] = rule.per_step
@@ -442,7 +466,7 @@ def agreement_vector(
     v[AG_XSPLIT] = SPLITS.index(a.exchange.split)
     v[AG_BSPLIT] = BATCH_SPLITS.index(a.batches.split)
     v[AG_DAYS] = a.initial_days
-    _extension(v, a.extension)
+    _extension(v, a.extension, pi, mi)
     v[AG_CURES] = a.cure_attempts
     v[AG_START] = start_day
     v[AG_DATED] = int(a.batches.dated is not None)

@@ -145,10 +145,12 @@ class Summary:
     agreement_kind: str | None = None
     remains: dict[str, dict[str, int]] = field(default_factory=dict)
     postponed: list[dict[str, Any]] = field(default_factory=list)
+    # obligations beyond captives owed over the pause, by party and obligation (units)
+    obligations: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("agreement_kind", "remains", "postponed"):
+        for key in ("agreement_kind", "remains", "postponed", "obligations"):
             if not out[key]:
                 del out[key]
         return out

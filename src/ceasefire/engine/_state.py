@@ -168,6 +168,7 @@ class PlanArrays(NamedTuple):
     group_rate: F64  # [g, category released]: counter-releases per captive, from list g
     xdated: I64  # [r, (day, count by category...)]: counter-releases fixed on dates
     postpone: I64  # [j, (party, from day, until day, event)]: postponements
+    obligations: I64  # [o, (party, per day, by day, category)]: obligations beyond captives
 
 
 class State(NamedTuple):

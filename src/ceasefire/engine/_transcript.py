@@ -21,6 +21,7 @@ from ._kernel import (
     COUNTER_FLOW,
     DAY_FLOW,
     DEAL_CHANNEL,
+    OBLIGATION_FLOW,
     PAUSE,
     RELEASE_FLOW,
     SHORT_BATCH,
@@ -55,7 +56,7 @@ from ._terms import agreement_from
 REASONS = tuple(END_REASONS)
 WHAT = ("batch", "counter-release")
 VIA = ("offer", "mediator_text")
-FLOWS = ("day", "release", "counter_release", "side_channel_release")
+FLOWS = ("day", "release", "counter_release", "side_channel_release", "obligation")
 
 
 def _fmt(counts: dict[str, int], remains: frozenset[str] = frozenset()) -> str:
@@ -94,6 +95,7 @@ class Decoder:
         self.today = self.s.calendar.start
         self.remains = frozenset(c.id for c in self.s.categories if c.deceased)
         self.postponed: list[dict[str, Any]] = []
+        self.proposed_by = 0  # who proposed the extension being answered (0 the holder)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -167,6 +169,15 @@ class Decoder:
             self.in_force()
         elif kind == L.POSTPONED:
             self.postponement(a[0], a[1], a[2], a[3])
+        elif kind == L.OBLIGATION_DUE:
+            o = self.agreement().obligations[a[0]]
+            party = self.party(a[1])
+            self.note(
+                "obligation_due",
+                (party,),
+                f"{self.names[party]}'s obligation {o.id} falls due today"
+                + (f": {o.description.strip()}" if o.description else ""),
+            )
         elif kind in (L.SIDE_RELEASE, L.SIDE_SHORTFALL):
             self.side_channel(kind, a[0], a[1])
         elif kind == L.REFUSAL:
@@ -222,6 +233,15 @@ class Decoder:
         else:
             self.talks(kind, a, f)
 
+    def obligations_owed(self) -> dict[str, dict[str, int]]:
+        """Counted obligations owed over the pause, by party and obligation."""
+        out: dict[str, dict[str, int]] = {}
+        for row in self.ledger:
+            if row.flow == "obligation":
+                owed = out.setdefault(row.from_party, {})
+                owed[row.category] = owed.get(row.category, 0) + row.count
+        return out
+
     def one_off(self) -> bool:
         """Whether the agreement in force is a one-off exchange (no pause)."""
         return self.a is not None and self.a.kind == "exchange"
@@ -267,13 +287,13 @@ class Decoder:
         category, count = a[5], a[6]
         if what == DAY_FLOW:
             flow, channel_name, to = f"{mode_name}_day", "", ""
-        elif what in (RELEASE_FLOW, COUNTER_FLOW):
+        elif what in (RELEASE_FLOW, COUNTER_FLOW, OBLIGATION_FLOW):
             flow = FLOWS[what]
             channel_name, to = "deal", self.party(dst)
         else:
             sc = self.s.side_channels[channel]
             flow, channel_name, to = FLOWS[what], sc.id, sc.recipient
-        assert channel != DEAL_CHANNEL or what in (RELEASE_FLOW, COUNTER_FLOW)
+        assert channel != DEAL_CHANNEL or what in (RELEASE_FLOW, COUNTER_FLOW, OBLIGATION_FLOW)
         self.ledger.append(
             LedgerRow(
                 date=self.today.isoformat(),
@@ -372,6 +392,8 @@ class Decoder:
                 return (
                     f"{self.name(by)} offered no further batch: it values resuming fighting higher"
                 )
+            if x == 2:
+                return f"{self.name(by)} proposed no extension: it values resuming fighting higher"
             return f"{self.name(by)} declined the extension: it values resuming fighting higher"
         assert reason == END_BREACH
         return self.breach_detail(by, x, y, z)
@@ -385,12 +407,28 @@ class Decoder:
             f"{holder}_fighting": f[2],
             f"{other}_fighting": f[3],
         }
-        if kind == L.EXTENSION_DECLINE and a[0] == 0:
+        if kind == L.EXTENSION_DECLINE and a[0] == 0 and a[2] == 0:
             self.note(
                 "extension_decline",
                 (holder,),
                 f"{self.names[holder]} values {a[1]} more days ({f[0]:g}) "
                 f"no higher than fighting ({f[2]:g}); offers no batch",
+                values=both,
+            )
+        elif kind == L.EXTENSION_DECLINE and a[0] == 0:
+            self.note(
+                "extension_decline",
+                (holder,),
+                f"{self.names[holder]} values the extension ({f[0]:g}) no higher "
+                f"than resuming fighting ({f[2]:g})",
+                values=both,
+            )
+        elif kind == L.EXTENSION_DECLINE and a[2] == 2:
+            self.note(
+                "extension_decline",
+                (other,),
+                f"{self.names[other]} values {a[1]} more days ({f[1]:g}) "
+                f"no higher than fighting ({f[3]:g}); proposes no extension",
                 values=both,
             )
         elif kind == L.EXTENSION_DECLINE:
@@ -402,22 +440,17 @@ class Decoder:
                 values=both,
             )
         elif kind == L.EXTENSION_OFFER:
-            count, days = a[0], a[1]
+            self.extension_offer(a, row, both)
+        elif kind == L.EXTENSION_ACCEPT:
+            by = self.proposed_by
+            answering = (other,) if by == 0 else (holder,) if by == 1 else (holder, other)
             self.note(
-                "extension_offer",
-                (holder, ag.mediator, other),
-                f"{self.names[holder]} offers {count} more ({_fmt(self.pairs(row))}) "
-                f"for {days} more {_days(days).split(' ', 1)[1]}",
-                counts={"captives": count, "days": days},
+                "extension_accept",
+                answering,
+                " and ".join(self.names[p] for p in answering)
+                + (" accept" if len(answering) > 1 else " accepts"),
                 values=both,
             )
-            self.note(
-                "relay",
-                (ag.mediator, holder, other),
-                f"{self.mediator_name(ag.mediator)} relays the offer to {self.names[other]}",
-            )
-        elif kind == L.EXTENSION_ACCEPT:
-            self.note("extension_accept", (other,), f"{self.names[other]} accepts", values=both)
         else:
             days, granted, count = a[0], a[1], a[2]
             due = split_batches(count, days, ag.batches.split)
@@ -426,6 +459,53 @@ class Decoder:
                 (ag.mediator, holder, other),
                 f"pause extended by {_days(days)} (to {granted} in total), batches {due}",
                 counts={"days": days},
+            )
+
+    def extension_offer(self, a: list[int], row: Any, both: dict[str, float]) -> None:
+        """An extension proposed: by the holder (``a[2]`` 0), the other side (1) or a
+        mediator (2 + its index)."""
+        ag = self.agreement()
+        holder, other = ag.batches.releaser, ag.exchange.releaser
+        count, days = a[0], a[1]
+        self.proposed_by = min(a[2], 2)
+        what = (
+            f"{count} more ({_fmt(self.pairs(row), self.remains)}) "
+            f"for {days} more {_days(days).split(' ', 1)[1]}"
+        )
+        if a[2] == 0:
+            self.note(
+                "extension_offer",
+                (holder, ag.mediator, other),
+                f"{self.names[holder]} offers {what}",
+                counts={"captives": count, "days": days},
+                values=both,
+            )
+            self.note(
+                "relay",
+                (ag.mediator, holder, other),
+                f"{self.mediator_name(ag.mediator)} relays the offer to {self.names[other]}",
+            )
+        elif a[2] == 1:
+            self.note(
+                "extension_offer",
+                (other, ag.mediator, holder),
+                f"{self.names[other]} proposes {what} from {self.names[holder]}",
+                counts={"captives": count, "days": days},
+                values=both,
+            )
+            self.note(
+                "relay",
+                (ag.mediator, other, holder),
+                f"{self.mediator_name(ag.mediator)} relays the proposal to {self.names[holder]}",
+            )
+        else:
+            mediator = self.s.mediators[a[2] - 2]
+            self.note(
+                "extension_offer",
+                (mediator.id, holder, other),
+                f"{mediator.name} proposes {what} from {self.names[holder]}",
+                counts={"captives": count, "days": days},
+                values=both,
             )
 
     def talks(self, kind: int, a: list[int], f: list[float]) -> None:
@@ -641,6 +721,7 @@ class Decoder:
             talk_rounds=int(si[S_TALK_ROUNDS]),
             fighting_cost={p: round(float(st.cost[i]), 6) for i, p in enumerate(self.plan.parties)},
             agreement_kind="exchange" if one_off else None,
+            obligations=self.obligations_owed(),
             remains={p: v for p, v in remains.items() if v},
             postponed=self.postponed,
         )

@@ -289,6 +289,12 @@ class Exchange(_Sourced):
 class ExtensionRule(_Sourced):
     """At the end of each paid-for period: `step_days` more days per `per_step` more captives."""
 
+    proposer: Id | None = Field(
+        default=None,
+        description="version 2: who proposes each extension: the holder (the default), the "
+        "other party, or a mediator; the parties then answer in turn",
+    )
+
     step_days: PositiveDays = Field(default=1, description="days of pause granted per step")
     per_step: PositiveCount = Field(description="captives released per step")
     per_extension_limit_days: PositiveDays | None = Field(
@@ -297,6 +303,28 @@ class ExtensionRule(_Sourced):
     max_total_days: PositiveDays | None = Field(
         default=None, description="cap on the total length of the pause, in days"
     )
+
+
+class Obligation(_Sourced):
+    """Version 2: an obligation that is not captives: counted (so many units each day of
+    the pause, such as aid trucks) or dated (done by a date, such as a withdrawal)."""
+
+    id: Id = Field(
+        description="what is owed (e.g. aid_trucks); a monitor's observations of this "
+        "category are checked against it, and value models may price it by this id"
+    )
+    party: Id = Field(description="the party that owes it")
+    per_day: PositiveCount | None = Field(
+        default=None, description="units owed each day of the pause (counted obligations)"
+    )
+    by: Day | None = Field(default=None, description="the date it is owed by (dated ones)")
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _counted_or_dated(self) -> Obligation:
+        if (self.per_day is None) == (self.by is None):
+            raise ValueError("give exactly one of `per_day` (counted) or `by` (a date)")
+        return self
 
 
 class Agreement(_Sourced):
@@ -330,6 +358,11 @@ class Agreement(_Sourced):
         ge=0,
         le=MAX_CURES,
         description="times the mediator may re-request a refused batch the same day",
+    )
+    obligations: list[Obligation] = Field(
+        default_factory=list,
+        max_length=MAX_CATEGORIES,
+        description="version 2: obligations beyond captives, counted a day or dated",
     )
 
     @model_validator(mode="after")

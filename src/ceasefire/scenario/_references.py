@@ -243,6 +243,10 @@ def _version_2(s: Scenario) -> list[Problem]:
             found.append((("agreement", "exchange", "terms"), "counter-release `terms`"))
         if a.exchange.dated:
             found.append((("agreement", "exchange", "dated"), "dated counter-releases"))
+        if a.obligations:
+            found.append((("agreement", "obligations"), "obligations beyond captives"))
+        if a.extension is not None and a.extension.proposer is not None:
+            found.append((("agreement", "extension", "proposer"), "an extension's `proposer`"))
     for i, e in enumerate(s.events):
         if isinstance(e, DelayEvent) and e.until is not None:
             found.append((("events", i, "until"), "a postponement (`until`)"))
@@ -305,6 +309,35 @@ def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Prob
         for j, t in enumerate(terms):
             named((*at, j, "from"), t.from_, counter_cats, "agreement.exchange.categories")
     holder, counter = a.batches.releaser, a.exchange.releaser
+    parties = [p.id for p in s.parties]
+    categories = {c.id for c in s.categories}
+    for i, o in enumerate(a.obligations):
+        at = ("agreement", "obligations", i)
+        if o.party not in parties:
+            problems.append(((*at, "party"), _unknown("party", o.party, parties)))
+        if o.id in categories:
+            problems.append(
+                ((*at, "id"), f"{o.id!r} is a category of captives; name the obligation apart")
+            )
+        if o.per_day is not None and a.kind == "exchange":
+            problems.append(
+                ((*at, "per_day"), "a one-off exchange has no days of pause to count it on")
+            )
+        if o.by is not None:
+            on_a_day((*at, "by"), o.by, "an obligation's date")
+    problems += _duplicates(
+        "obligation", [o.id for o in a.obligations], ("agreement", "obligations")
+    )
+    rule = a.extension
+    if rule is not None and rule.proposer is not None:
+        who = parties + [m.id for m in s.mediators]
+        if rule.proposer not in who:
+            problems.append(
+                (
+                    ("agreement", "extension", "proposer"),
+                    _unknown("party or mediator", rule.proposer, who),
+                )
+            )
     due_days = {h.date for h in a.batches.dated or []}
     for i, e in enumerate(s.events):
         if not isinstance(e, DelayEvent) or e.until is None:
@@ -477,12 +510,15 @@ def check_references(s: Scenario) -> list[Problem]:
 
     problems += _priors(s, party, category, custodian, mediator)
 
+    owed = {o.id for o in s.agreement.obligations} if s.agreement is not None else set()
     for p, pv in s.values.parties.items():
         party(("values", "parties", p), p)
         for c in pv.receive:
-            category(("values", "parties", p, "receive", c), c)
+            if c not in owed:  # an obligation's id may be priced like a category
+                category(("values", "parties", p, "receive", c), c)
         for c in pv.give:
-            category(("values", "parties", p, "give", c), c)
+            if c not in owed:
+                category(("values", "parties", p, "give", c), c)
     for p in parties:
         if p not in s.values.parties:
             problems.append(
