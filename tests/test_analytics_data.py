@@ -165,3 +165,32 @@ def test_record_type_is_exported() -> None:
 
     got = ceasefire.negotiation_analytics(load_scenario(BENCH))
     assert isinstance(got, NegotiationAnalytics)
+
+
+@pytest.mark.parametrize("definitions", ["ours", "negmas"])
+def test_run_json_carries_the_analytics(definitions: str) -> None:
+    from click.testing import CliRunner
+
+    from ceasefire.cli import main
+
+    result = CliRunner().invoke(
+        main, ["run", str(BENCH), "--seed", "2", "--json", "--analytics", definitions]
+    )
+    assert result.exit_code == 0, result.output
+    printed = strict_loads(result.output)
+    scenario = load_scenario(BENCH)
+    expected = negotiation_analytics(scenario, run(scenario, seed=2), definitions=definitions)
+    assert printed["analytics"] == strict_loads(strict_json_dumps(expected.to_dict()))
+    assert printed["analytics"]["agreements"][0]["round"] == printed["agreements"][0]["round"]
+    # the summary's own keys come first, as before
+    assert list(printed)[-1] == "analytics"
+
+
+def test_run_refuses_unknown_definitions() -> None:
+    from click.testing import CliRunner
+
+    from ceasefire.cli import main
+
+    result = CliRunner().invoke(main, ["run", str(BENCH), "--json", "--analytics", "genius"])
+    assert result.exit_code == 2
+    assert "genius" in result.output and "negmas" in result.output  # what is allowed
