@@ -35,3 +35,15 @@ def with_agreement(s: Scenario, **changes: Any) -> Scenario:
 def revalidated(s: Scenario) -> Scenario:
     """Round-trip through validation, so a counterfactual is checked like a file."""
     return Scenario.model_validate(s.model_dump())
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"not strict JSON: {name}")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` that refuses ``NaN``, ``Infinity`` and ``-Infinity`` (as strict
+    parsers do)."""
+    import json
+
+    return json.loads(text, parse_constant=_no_constant)

@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
     from ._version import __version__
     from .engine import END_REASONS, Episode, LedgerRow, Summary, TranscriptEntry
-    from .outputs import render_report, write_outputs
+    from .outputs import (
+        NegotiationAnalytics,
+        Offer,
+        negotiation_analytics,
+        offer_trace,
+        render_report,
+        write_outputs,
+    )
     from .scenario import (
         Problem,
         Scenario,
@@ -38,6 +45,10 @@ _LAZY = {
     "LedgerRow": "engine",
     "Summary": "engine",
     "TranscriptEntry": "engine",
+    "NegotiationAnalytics": "outputs",
+    "Offer": "outputs",
+    "negotiation_analytics": "outputs",
+    "offer_trace": "outputs",
     "render_report": "outputs",
     "write_outputs": "outputs",
     "Problem": "scenario",
@@ -76,6 +87,8 @@ __all__ = [
     "END_REASONS",
     "Episode",
     "LedgerRow",
+    "NegotiationAnalytics",
+    "Offer",
     "Problem",
     "Scenario",
     "ScenarioError",
@@ -85,6 +98,8 @@ __all__ = [
     "content_hash",
     "json_schema",
     "load_scenario",
+    "negotiation_analytics",
+    "offer_trace",
     "render_report",
     "run",
     "write_outputs",

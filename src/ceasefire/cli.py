@@ -248,7 +248,17 @@ def schema(out: str | None, fmt: str) -> None:
     "--out",
     "out",
     type=click.Path(file_okay=False),
-    help="write transcript.jsonl, ledger.csv, summary.json, report.html here",
+    help="write transcript.jsonl, ledger.csv, summary.json, report.html here (with talks, "
+    "also the offer trace: offers.csv, offers.parquet)",
+)
+@click.option(
+    "--analytics",
+    "analytics",
+    type=click.Choice(["ours", "negmas"]),
+    default="ours",
+    show_default=True,
+    help="definitions of the talks' analytics in the JSON summary: ours, or NegMAS 0.16's "
+    "(docs/negotiation.md)",
 )
 @click.option(
     "--draw",
@@ -271,6 +281,7 @@ def run_command(
     seed: int,
     draw: int | None,
     out: str | None,
+    analytics: str,
     force: bool,
     as_json: bool,
     as_replay: bool,
@@ -282,7 +293,13 @@ def run_command(
     _check_out(out, force)
     from .engine import run
     from .ensemble import draw_scenario, run_draw
-    from .outputs import OutputFolderError, replay, summary_json, write_outputs
+    from .outputs import (
+        OutputFolderError,
+        negotiation_analytics,
+        replay,
+        summary_json,
+        write_outputs,
+    )
 
     if draw is None:
         episode = run(scenario, seed=seed)
@@ -291,14 +308,17 @@ def run_command(
         scenario = draw_scenario(scenario, seed, draw)
     if out is not None:
         try:
-            write_outputs(out, scenario, episode, force=force)
+            write_outputs(out, scenario, episode, force=force, analytics=analytics)
         except OutputFolderError as exc:
             _fail(str(exc))
         except OSError as exc:
             _console(stderr=True).print(f"cannot write {out}: {exc}", markup=False)
             sys.exit(1)
     if as_json:
-        click.echo(summary_json(episode), nl=False)
+        data = None
+        if scenario.negotiation is not None:
+            data = negotiation_analytics(scenario, episode, definitions=analytics)
+        click.echo(summary_json(episode, data), nl=False)
         return
     console = _console()
     if as_replay:

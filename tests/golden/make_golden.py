@@ -9,7 +9,9 @@ YAML files are skipped), this writes ``tests/golden/<file stem>/<kind>/``:
 
 - ``run-seed0``, ``run-seed7``: what ``ceasefire run FILE --seed S --out DIR`` writes
   (``ceasefire.write_outputs``): ``transcript.jsonl``, ``ledger.csv``, ``summary.json``
-  and ``report.html``;
+  and ``report.html``; for a scenario with talks also ``offers.csv`` and
+  ``offers.parquet``, kept as its rows (``offers.parquet.csv``) and column types
+  (``offers.schema.txt``);
 - ``draw-seed3-0``, ``draw-seed3-1``, ``draw-seed3-5``: the same files for
   ``ceasefire run FILE --seed 3 --draw I --out DIR`` (``run_draw`` on the drawn scenario);
 - ``ensemble-n200-seed3``: what ``ceasefire ensemble FILE -n 200 --seed 3 --out DIR``
@@ -101,7 +103,15 @@ def scenario_files(root: Path = ROOT) -> dict[str, Path]:
 
 def keep_small(out: Path) -> None:
     """Replace the HTML reports of ``out`` over ``MAX_BYTES`` by a line of
-    ``large-files.sha256``."""
+    ``large-files.sha256``, and the offer trace's ``offers.parquet`` (its bytes name the
+    Arrow version) by its rows as CSV, ``offers.parquet.csv``, and its column types,
+    ``offers.schema.txt``."""
+    trace = out / "offers.parquet"
+    if trace.exists():
+        rows, schema = parquet_csv(trace)
+        trace.unlink()
+        _write(out / "offers.parquet.csv", rows)
+        _write(out / "offers.schema.txt", schema)
     lines = []
     for path in sorted(out.glob("*.html")):
         if path.stat().st_size > MAX_BYTES:

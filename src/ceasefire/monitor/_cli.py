@@ -12,7 +12,6 @@ each its options, its checks and what it prints; the work is in the monitor's mo
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -25,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine import run as run_episode
+from ..outputs import strict_json_dumps as dumps
 from ..scenario import Problem, Scenario, ScenarioError, load_scenario
 from ..terminal import Col, Terminal, fitted_table, plural, visible
 from ._compliance import TERMS_BASIS, ComplianceReport, compliance
@@ -603,7 +603,7 @@ def list_command(
             snap, entries = store.view(as_of=when, upto=upto, about=about)
     if as_json:
         click.echo(
-            json.dumps(
+            dumps(
                 {
                     "snapshot": snap.to_dict(),
                     "as_of": as_of,
@@ -870,7 +870,7 @@ def compliance_command(
         if out is not None:
             write_atomic(out, render_compliance(report).encode("utf-8"))
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
     _print_compliance(report)
     if out is not None:
@@ -1063,7 +1063,7 @@ def score(
             )
         scores = score_forecast(made, report, current)
     if as_json:
-        click.echo(json.dumps(scores.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dumps(scores.to_dict(), indent=2, ensure_ascii=False))
         return
     table = Table(
         title=f"forecast scores: {scores.scenario} (issued {scores.forecast_issued_at}, "

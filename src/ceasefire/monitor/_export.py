@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import safe_cell
+from ..outputs import strict_json_dumps as dumps
 from ._errors import refuse
 from ._model import Anchor, Entry, Snapshot
 
@@ -138,7 +139,7 @@ def to_json(
         "content": "every entry of the log" if full else "current observations",
         "entries" if full else "observations": [e.to_dict() for e in entries],
     }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def to_parquet(
@@ -156,7 +157,7 @@ def to_parquet(
     schema = pa.schema(
         [pa.field(c, pa.int64() if c in ints else pa.string()) for c in COLUMNS],
         metadata={
-            b"ceasefire.snapshot": json.dumps(snapshot.to_dict()).encode(),
+            b"ceasefire.snapshot": dumps(snapshot.to_dict()).encode(),
             b"ceasefire.as_of": (as_of or "").encode(),
             b"ceasefire.content": b"entries" if full else b"observations",
             b"ceasefire.anchor": (anchor.text() if anchor is not None else "").encode(),

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Episode
+from ..outputs import strict_json_dumps as dumps
 from ..scenario import Scenario, content_hash
 from ._compliance import ComplianceReport
 from ._model import Entry
@@ -104,7 +105,7 @@ class Forecast:
 
     def to_json(self) -> str:
         data = {"format": FORMAT, "version": VERSION, **asdict(self)}
-        return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        return dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     @classmethod
     def load(cls, path: str | Path) -> Forecast:

@@ -18,7 +18,6 @@ the staged folder, the tables and the page style defined here.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -39,6 +38,7 @@ from ..ensemble._summaries import (
 from ..scenario import Scenario
 from ..terminal import plural
 from ._folders import StagedFolder
+from ._json import dumps
 from ._report import _CSS, _kv_table, _table
 from ._svg import BarSeries, Series, band_chart, esc, hbar_chart, stacked_bar_chart
 
@@ -137,7 +137,7 @@ def write_ensemble(
 
 
 def summary_text(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def write_folder(out: str | Path, files: dict[str, str], *, force: bool = False) -> Path:

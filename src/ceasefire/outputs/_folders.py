@@ -33,6 +33,8 @@ OUR_FILES = frozenset(
         "report.html",
         "episodes.parquet",
         "episodes.csv",
+        "offers.csv",
+        "offers.parquet",
     }
 )
 _TAG = "ceasefire"
