@@ -9,7 +9,8 @@
         report = compliance(scenario, current, snapshot)
 
 See ``_store.py`` (the append-only, bitemporal store), ``_csv.py`` (bulk import),
-``_compliance.py`` (due vs done), ``_scores.py`` (forecast scores) and ``_cli.py``
+``_compliance.py`` (due vs done), ``_scores.py`` (forecasts and their scores),
+``_forecasts.py`` (ensemble forecasts over the priors) and ``_cli.py``
 (``ceasefire monitor ...``).
 """
 
@@ -18,6 +19,7 @@ from ._compliance import ComplianceReport, DayCompliance, Totals, compliance
 from ._csv import ImportResult, import_csv, read_observations
 from ._errors import MonitorError, StoreError
 from ._export import FORMATS, export, write_atomic
+from ._forecasts import ensemble_forecast, ensemble_quantities, reproduce
 from ._model import (
     KINDS,
     RELIABILITY,
@@ -57,6 +59,8 @@ __all__ = [
     "StoreError",
     "Totals",
     "compliance",
+    "ensemble_forecast",
+    "ensemble_quantities",
     "episode_quantities",
     "export",
     "import_csv",
@@ -64,6 +68,7 @@ __all__ = [
     "open_store",
     "read_observations",
     "render_compliance",
+    "reproduce",
     "resolve",
     "score_forecast",
     "write_atomic",

@@ -31,9 +31,10 @@ from ._compliance import TERMS_BASIS, ComplianceReport, compliance
 from ._csv import import_csv
 from ._errors import MonitorError, StoreError
 from ._export import FORMATS, export, read_anchor, write_atomic
+from ._forecasts import ensemble_forecast
 from ._model import KINDS, RELIABILITY, SOURCE_KINDS, UNITS, CategoryDef, Entry, Observation
 from ._report import render_compliance
-from ._scores import Forecast, score_forecast
+from ._scores import Forecast, Scores, score_forecast
 from ._store import DEFAULT_DB, Store, parse_as_of, stamp, utc_now
 
 EXIT_BAD_INPUT = 2
@@ -982,12 +983,34 @@ def _agreement_day(day: int | None) -> str:
 @monitor_group.command()
 @click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option(
+    "--ensemble",
+    "n",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1, max=1_000_000),
+    help="episodes of the ensemble over the scenario's priors (the forecast's members)",
+)
+@click.option(
     "--seed",
     "seeds",
     multiple=True,
     type=click.IntRange(min=0),
-    help="seed of a run (repeatable: one ensemble member per seed; default 0)",
+    help="the ensemble's seed (default 0); with --single, the seed of a run "
+    "(repeatable: one member per seed)",
 )
+@click.option(
+    "--single",
+    is_flag=True,
+    help="single runs of the point values instead of the ensemble (ignores the priors)",
+)
+@click.option(
+    "--db",
+    "db",
+    envvar="CEASEFIRE_DB",
+    help="the ledger the forecast is issued against: its snapshot (at --as-of) is saved "
+    "with the forecast (also from CEASEFIRE_DB)",
+)
+@_as_of_option
 @click.option(
     "--out",
     "out",
@@ -995,17 +1018,46 @@ def _agreement_day(day: int | None) -> str:
     type=click.Path(dir_okay=False),
     help="the forecast file to write (JSON)",
 )
-def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
-    """Make a forecast from SCENARIO and save it, dated, to be scored later."""
+def forecast(
+    scenario_path: str,
+    n: int,
+    seeds: tuple[int, ...],
+    single: bool,
+    db: str | None,
+    as_of: str | None,
+    out: str,
+) -> None:
+    """Make a forecast from SCENARIO and save it, dated, with its inputs, to be scored later.
+
+    By default the forecast is an ensemble of --ensemble episodes over the scenario's
+    priors; --single makes it from single runs of the point values."""
+    if not single and len(seeds) > 1:
+        _fail("--seed: an ensemble forecast takes one seed (several seeds need --single)")
     with _errors():
         scenario = _load(scenario_path)
-        chosen = list(seeds) or [0]
-        episodes = [run_episode(scenario, seed=s) for s in chosen]
-        made = Forecast.from_episodes(scenario, episodes, issued_at=stamp(utc_now()))
+        if scenario.agreement is None:
+            _fail(f"{scenario_path}: the scenario has no agreement: there is nothing to forecast")
+        ledger = None
+        if db is not None:
+            with _open(db) as store:
+                snap, _ = store.view(as_of=_as_of(as_of))
+            ledger = {**snap.to_dict(), "as_of": as_of}
+        elif as_of is not None:
+            _fail("--as-of needs --db (the ledger to read as of that date)")
+        issued = stamp(utc_now())
+        if single:
+            episodes = [run_episode(scenario, seed=s) for s in (list(seeds) or [0])]
+            made = Forecast.from_episodes(scenario, episodes, issued_at=issued)
+            made = made.with_ledger(ledger)
+        else:
+            made = ensemble_forecast(
+                scenario, n, seeds[0] if seeds else 0, issued_at=issued, ledger=ledger
+            )
         write_atomic(out, made.to_json().encode("utf-8"))
     _console().print(
         f"forecast of {plural(len(made.events), 'event')} and "
-        f"{plural(len(made.counts), 'count')} ({plural(made.members, 'member')}) written to {out}",
+        f"{plural(len(made.counts), 'count')} ({made.source}, "
+        f"{plural(made.members, 'member')}) written to {out}",
         markup=False,
     )
 
@@ -1027,6 +1079,12 @@ def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
     help="seed of the run when no --forecast is given",
 )
 @_as_of_option
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="write the HTML monitor report (compliance and the forecast's scores) here",
+)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def score(
     db: str,
@@ -1034,16 +1092,18 @@ def score(
     forecast_path: str | None,
     seed: int,
     as_of: str | None,
+    out: str | None,
     as_json: bool,
 ) -> None:
-    """Score a forecast against the observations: Brier for events, CRPS for counts."""
+    """Score a forecast against the observations: Brier and log scores for events; CRPS,
+    50% and 90% interval coverage and PIT for counts."""
     with _errors():
         report, current = _compliance(db, scenario_path, as_of, 0)
         scenario = _load(scenario_path)
         if forecast_path is not None:
             try:
                 made = Forecast.load(forecast_path)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 _fail(f"{forecast_path}: not a usable forecast ({exc})")
         else:
             made = Forecast.from_episodes(
@@ -1056,23 +1116,57 @@ def score(
                 markup=False,
             )
         scores = score_forecast(made, report, current)
+        if out is not None:
+            write_atomic(out, render_compliance(report, scores).encode("utf-8"))
     if as_json:
         click.echo(json.dumps(scores.to_dict(), indent=2, ensure_ascii=False))
         return
+    _print_scores(scores)
+    if out is not None:
+        _console().print(f"report written to {out}", markup=False)
+
+
+def _print_scores(scores: Scores) -> None:
     table = Table(
         title=f"forecast scores: {scores.scenario} (issued {scores.forecast_issued_at}, "
-        f"{scores.members} member{'s' if scores.members > 1 else ''})",
+        f"{scores.method}, {plural(scores.members, 'member')})",
         title_justify="left",
     )
-    for column in ("quantity", "kind", "forecast", "observed", "score"):
+    for column in ("quantity", "forecast", "observed", "Brier/CRPS", "log", "PIT", "50%", "90%"):
         table.add_column(column)
+
+    def flag(value: bool | None) -> str:
+        return "" if value is None else ("in" if value else "out")
+
     for r in scores.rows:
-        table.add_row(r.quantity, r.kind, r.forecast, r.observed, f"{r.score:g}")
+        table.add_row(
+            r.quantity,
+            r.forecast,
+            r.observed,
+            f"{r.score:.4g}",
+            "" if r.log_score is None else f"{r.log_score:.4g}",
+            "" if r.pit is None else f"{r.pit:.3f}",
+            flag(r.in_50),
+            flag(r.in_90),
+        )
     console = _console()
     console.print(table)
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4g}"
+
+    cover = ", ".join(f"{k}% interval {shown(v)}" for k, v in scores.coverage.items())
     console.print(
-        f"mean Brier score {scores.brier_mean} over events; mean CRPS {scores.crps_mean} over "
-        f"counts (lower is better); record covers up to {scores.covered_until}"
+        f"events: mean Brier score {shown(scores.brier_mean)}, mean log score "
+        f"{shown(scores.log_mean)}; counts: mean CRPS {shown(scores.crps_mean)} (lower is "
+        f"better); coverage {cover}; record covers up to {scores.covered_until}"
         + ("" if scores.final else "; totals not scored until the end of the pause is observed"),
         markup=False,
     )
+    if scores.pit_histogram:
+        bins = len(scores.pit_histogram)
+        bars = "  ".join(
+            f"{i / bins:.1f}-{(i + 1) / bins:.1f}: {'#' * c or '.'}"
+            for i, c in enumerate(scores.pit_histogram)
+        )
+        console.print(f"PIT histogram of the counts: {bars}", markup=False, soft_wrap=True)
