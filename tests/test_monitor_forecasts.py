@@ -6,24 +6,28 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import scoringrules as sr
+import sqlalchemy as sa
 
 from ceasefire.ensemble import run_draw, run_ensemble
 from ceasefire.monitor import (
     Forecast,
     Store,
+    StoreError,
     ensemble_forecast,
     ensemble_quantities,
     episode_quantities,
     reproduce,
 )
 from ceasefire.scenario import Scenario, content_hash, load_scenario
-from test_monitor_support import RECORD, cli, init_cli
+from test_monitor_support import RECORD, STORES, cli, fresh_db, init_cli, new_store, observation
 
 from conftest import NOV2023
 
@@ -85,7 +89,11 @@ def test_the_forecast_is_saved_with_its_inputs(saved: Path, ledger: str) -> None
     assert (data["seed"], data["members"], data["method"]) == (3, N, "ensemble")
     with Store.open(ledger) as store:
         snapshot, _ = store.view()
+        (info,) = store.forecasts()
+        # The same forecast, saved in the ledger: the same bytes, its inputs in its row.
+        assert store.forecast_body(info.id).encode("utf-8") == saved.read_bytes()
     assert data["ledger"] == {**snapshot.to_dict(), "as_of": None}
+    assert (info.seed, info.members, info.snapshot_hash) == (3, N, snapshot.chain_hash)
     for name, event in data["events"].items():
         assert event["probability"] == event["members_yes"] / N, name
     for name, samples in data["counts"].items():
@@ -205,3 +213,85 @@ def test_a_broken_forecast_file_is_refused(ledger: str, saved: Path, tmp_path: P
     result = cli("monitor", "score", "--db", ledger, str(NOV2023), "--forecast", str(broken))
     assert result.returncode == 2
     assert "pause_days" in result.stderr and "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------- saved in the ledger
+
+
+@pytest.fixture(params=STORES)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_db(request.param, tmp_path)
+
+
+def test_forecasts_are_saved_in_the_ledger_append_only(db: str, nov2023: Scenario) -> None:
+    with new_store(db) as store:
+        store.record([observation(10, obs_id="a")])
+        snapshot, _ = store.view()
+        made = ensemble_forecast(
+            nov2023, 200, 5, issued_at="2023-11-24T12:00:00Z",
+            ledger={**snapshot.to_dict(), "as_of": None},
+        )  # fmt: skip
+        first = store.record_forecast(made.to_json())
+        second = store.record_forecast(made.to_json())
+        assert (first.id, second.id) == (1, 2)
+        assert (first.method, first.members, first.seed) == ("ensemble", 200, 5)
+        assert (first.snapshot_seq, first.snapshot_hash) == (snapshot.seq, snapshot.chain_hash)
+        assert store.forecasts() == [first, second]
+        assert store.forecast_body(1) == made.to_json()
+        assert Forecast.from_json(store.forecast_body(2)) == made
+        statements = ["UPDATE forecasts SET members = 1", "DELETE FROM forecasts"]
+        if store.dialect == "postgresql":
+            statements.append("TRUNCATE forecasts")
+        for statement in statements:
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as c:
+                c.execute(sa.text(statement))
+        with pytest.raises(StoreError, match=r"no forecast 3 .*forecasts 1-2"):
+            store.forecast_body(3)
+        assert store.verify() == []
+
+
+def test_a_forecast_row_changed_past_the_triggers_is_found(
+    tmp_path: Path, nov2023: Scenario
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with new_store(str(path)) as store:
+        store.record_forecast(ensemble_forecast(nov2023, 50, 0, issued_at="x").to_json())
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("DROP TRIGGER forecasts_no_update")
+        con.execute("UPDATE forecasts SET body = replace(body, '\"seed\": 0', '\"seed\": 1')")
+    con.close()
+    with Store.open(path) as store:
+        problems = store.verify()
+        assert any("forecast 1 does not match its hash" in p for p in problems)
+        assert any("forecasts_no_update" in p for p in problems)
+        with pytest.raises(StoreError, match="does not match its hash"):
+            store.forecast_body(1)
+
+
+def test_a_forecast_saved_in_the_ledger_is_scored_from_it(ledger: str, tmp_path: Path) -> None:
+    copy = tmp_path / "ledger.sqlite"
+    copy.write_bytes(Path(ledger).read_bytes())
+    with Store.open(copy) as store:
+        new = len(store.forecasts()) + 1
+    result = cli(
+        "monitor", "forecast", str(NOV2023), "--ensemble", "300", "--seed", "2",
+        "--db", str(copy), "--as-of", "2023-11-23",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"saved in the ledger as forecast {new}" in result.stdout
+    listed = cli("monitor", "forecasts", "--db", str(copy), "--json")
+    assert listed.returncode == 0, listed.stderr
+    row = json.loads(listed.stdout)[-1]
+    assert (row["id"], row["members"], row["seed"], row["as_of"]) == (new, 300, 2, "2023-11-23")
+    # Read as known on 23 November 2023: the record was imported later, so it was empty.
+    assert row["snapshot_seq"] == 0
+    scored = cli(
+        "monitor", "score", "--db", str(copy), str(NOV2023), "--forecast-id", str(new), "--json"
+    )
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["members"] == 300
+    missing = cli("monitor", "score", "--db", str(copy), str(NOV2023), "--forecast-id", "99")
+    assert missing.returncode == 2 and "no forecast 99" in missing.stderr
+    neither = cli("monitor", "forecast", str(NOV2023))
+    assert neither.returncode == 2 and "--db" in neither.stderr

@@ -5,7 +5,8 @@ input exits with code 2 and a message naming file, line, column and field; a sto
 that cannot be used (unreachable, busy) exits with 1; no traceback either way.
 
 Longer than most modules (about 900 lines): one click command per ledger operation
-(import, add, correct, retract, list, verify, compliance, forecast, score, export),
+(import, add, correct, retract, list, verify, compliance, forecast, forecasts, score,
+export),
 each its options, its checks and what it prints; the work is in the monitor's modules.
 """
 
@@ -16,6 +17,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -1007,16 +1009,15 @@ def _agreement_day(day: int | None) -> str:
     "--db",
     "db",
     envvar="CEASEFIRE_DB",
-    help="the ledger the forecast is issued against: its snapshot (at --as-of) is saved "
-    "with the forecast (also from CEASEFIRE_DB)",
+    help="the ledger the forecast is issued against: the forecast is saved in it, with "
+    "the ledger's snapshot (at --as-of) (also from CEASEFIRE_DB)",
 )
 @_as_of_option
 @click.option(
     "--out",
     "out",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="the forecast file to write (JSON)",
+    help="the forecast file to write (JSON); needed without --db",
 )
 def forecast(
     scenario_path: str,
@@ -1025,7 +1026,7 @@ def forecast(
     single: bool,
     db: str | None,
     as_of: str | None,
-    out: str,
+    out: str | None,
 ) -> None:
     """Make a forecast from SCENARIO and save it, dated, with its inputs, to be scored later.
 
@@ -1033,6 +1034,8 @@ def forecast(
     priors; --single makes it from single runs of the point values."""
     if not single and len(seeds) > 1:
         _fail("--seed: an ensemble forecast takes one seed (several seeds need --single)")
+    if db is None and out is None:
+        _fail("give --db (save the forecast in the ledger), --out FILE, or both")
     with _errors():
         scenario = _load(scenario_path)
         if scenario.agreement is None:
@@ -1053,13 +1056,50 @@ def forecast(
             made = ensemble_forecast(
                 scenario, n, seeds[0] if seeds else 0, issued_at=issued, ledger=ledger
             )
-        write_atomic(out, made.to_json().encode("utf-8"))
+        body = made.to_json()
+        saved = []
+        if out is not None:
+            write_atomic(out, body.encode("utf-8"))
+            saved.append(f"written to {out}")
+        if db is not None:
+            with _open(db) as store:
+                info = store.record_forecast(body)
+            saved.append(f"saved in the ledger as forecast {info.id}")
     _console().print(
         f"forecast of {plural(len(made.events), 'event')} and "
         f"{plural(len(made.counts), 'count')} ({made.source}, "
-        f"{plural(made.members, 'member')}) written to {out}",
+        f"{plural(made.members, 'member')}) " + " and ".join(saved),
         markup=False,
     )
+
+
+@monitor_group.command(name="forecasts")
+@_db_option
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def forecasts_command(db: str, as_json: bool) -> None:
+    """List the forecasts saved in the ledger (`monitor score --forecast-id N` scores one)."""
+    with _errors(), _open(db) as store:
+        saved = store.forecasts()
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in saved], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"forecasts in the ledger: {len(saved)}", title_justify="left")
+    for column in ("id", "issued", "scenario", "method", "members", "seed", "ledger snapshot"):
+        table.add_column(column)
+    for f in saved:
+        snapshot = "" if f.snapshot_seq is None else f"entry {f.snapshot_seq}"
+        if f.as_of:
+            snapshot += f" (as of {f.as_of})"
+        table.add_row(
+            str(f.id),
+            f.issued_at,
+            f.scenario,
+            f.method,
+            str(f.members),
+            "" if f.seed is None else str(f.seed),
+            snapshot,
+        )
+    _console().print(table)
 
 
 @monitor_group.command()
@@ -1070,6 +1110,12 @@ def forecast(
     "forecast_path",
     type=click.Path(dir_okay=False),
     help="a forecast saved by `monitor forecast` (default: one run made now)",
+)
+@click.option(
+    "--forecast-id",
+    "forecast_id",
+    type=click.IntRange(min=1),
+    help="a forecast saved in the ledger by `monitor forecast --db` (see `monitor forecasts`)",
 )
 @click.option(
     "--seed",
@@ -1090,6 +1136,7 @@ def score(
     db: str,
     scenario_path: str,
     forecast_path: str | None,
+    forecast_id: int | None,
     seed: int,
     as_of: str | None,
     out: str | None,
@@ -1100,11 +1147,20 @@ def score(
     with _errors():
         report, current = _compliance(db, scenario_path, as_of, 0)
         scenario = _load(scenario_path)
+        if forecast_path is not None and forecast_id is not None:
+            _fail("give --forecast FILE or --forecast-id N, not both")
         if forecast_path is not None:
             try:
                 made = Forecast.load(forecast_path)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 _fail(f"{forecast_path}: not a usable forecast ({exc})")
+        elif forecast_id is not None:
+            with _open(db) as store:
+                body = store.forecast_body(forecast_id)
+            try:
+                made = Forecast.from_json(body, f"forecast {forecast_id}")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                _fail(f"forecast {forecast_id} in the ledger: not a usable forecast ({exc})")
         else:
             made = Forecast.from_episodes(
                 scenario, [run_episode(scenario, seed=seed)], issued_at=stamp(utc_now())
