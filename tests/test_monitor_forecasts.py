@@ -118,6 +118,9 @@ def test_scores_are_positive_where_the_record_was_uncertain(scored: dict[str, An
     assert rows["extensions_at_least:2"]["observed"] == "yes"
     assert rows["extensions_at_least:3"]["observed"] == "no"
     assert rows["breach"]["observed"] == "no"
+    # The end of the pause is observed: every quantity is settled, the days after it too.
+    assert scored["not_scored"] == []
+    assert rows["pause_holds:2023-12-03"]["observed"] == "no"
 
 
 def test_a_certain_event_scores_zero(scored: dict[str, Any], saved: Path) -> None:

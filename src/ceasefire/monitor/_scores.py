@@ -320,10 +320,11 @@ def _observed_events(
     """The events known from the record: extensions, a breach, the agreement's date."""
     made = len(report.totals.extensions_observed)
     for name in wanted:
-        if name.startswith("extensions_at_least:"):
-            k = int(name.split(":", 1)[1])
-            if made >= k or ended:
-                events[name] = made >= k
+        kind, _, arg = name.partition(":")
+        if kind == "extensions_at_least" and (made >= int(arg) or ended):
+            events[name] = made >= int(arg)
+        elif kind in ("pause_holds", "extension_agreed") and ended and arg > covered:
+            events[name] = False  # the pause's end is observed: nothing after it
     short = any(
         d.pause_day is not None
         and (d.status.startswith("short") or d.counter_status.startswith("short"))
