@@ -10,7 +10,8 @@
 
 See ``_store.py`` (the append-only, bitemporal store), ``_csv.py`` (bulk import),
 ``_compliance.py`` (due vs done), ``_scores.py`` (forecasts and their scores),
-``_forecasts.py`` (ensemble forecasts over the priors) and ``_cli.py``
+``_forecasts.py`` (ensemble forecasts over the priors), ``_nowcast.py`` (the priors
+conditioned on the record) and ``_cli.py``
 (``ceasefire monitor ...``).
 """
 
@@ -32,6 +33,7 @@ from ._model import (
     Snapshot,
     Source,
 )
+from ._nowcast import Nowcast, NowcastError, nowcast
 from ._report import render_compliance
 from ._scores import Forecast, Scores, episode_quantities, score_forecast
 from ._store import DEFAULT_DB, Store, open_store, resolve
@@ -51,6 +53,8 @@ __all__ = [
     "Forecast",
     "ImportResult",
     "MonitorError",
+    "Nowcast",
+    "NowcastError",
     "Observation",
     "Scores",
     "Snapshot",
@@ -65,6 +69,7 @@ __all__ = [
     "export",
     "import_csv",
     "monitor_group",
+    "nowcast",
     "open_store",
     "read_observations",
     "render_compliance",

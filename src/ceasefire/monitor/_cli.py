@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+import numpy as np
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -35,6 +36,7 @@ from ._errors import MonitorError, StoreError
 from ._export import FORMATS, export, read_anchor, write_atomic
 from ._forecasts import ensemble_forecast
 from ._model import KINDS, RELIABILITY, SOURCE_KINDS, UNITS, CategoryDef, Entry, Observation
+from ._nowcast import Nowcast, NowcastError, dated_until, nowcast
 from ._report import render_compliance
 from ._scores import Forecast, Scores, score_forecast
 from ._store import DEFAULT_DB, Store, parse_as_of, stamp, utc_now
@@ -1226,3 +1228,129 @@ def _print_scores(scores: Scores) -> None:
             for i, c in enumerate(scores.pit_histogram)
         )
         console.print(f"PIT histogram of the counts: {bars}", markup=False, soft_wrap=True)
+
+
+# ----------------------------------------------------------------------- nowcast
+
+
+@click.command(name="nowcast")
+@_db_option
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@click.option(
+    "--as-of",
+    "date",
+    required=True,
+    metavar="DATE",
+    help="the date (YYYY-MM-DD): the priors are conditioned on the observations dated on "
+    "or before it",
+)
+@click.option(
+    "--recorded-by",
+    "recorded_by",
+    metavar="DATE",
+    help="read the ledger as recorded by then (YYYY-MM-DD or an ISO 8601 timestamp; "
+    "default: everything recorded)",
+)
+@click.option(
+    "--ensemble",
+    "n",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=1, max=1_000_000),
+    help="episodes drawn over the priors before matching",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="write the nowcast (JSON)")
+@click.option("--save", is_flag=True, help="save the nowcast in the ledger, as a forecast")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def nowcast_command(
+    db: str,
+    scenario_path: str,
+    date: str,
+    recorded_by: str | None,
+    n: int,
+    seed: int,
+    out: str | None,
+    save: bool,
+    as_json: bool,
+) -> None:
+    """Condition a scenario's priors on the ledger's record up to a date; forecast the rest."""
+    try:
+        day = dt.date.fromisoformat(date).isoformat()
+    except ValueError:
+        _fail(f"--as-of: {date!r} is not a date (YYYY-MM-DD)")
+    with _errors():
+        scenario = _load(scenario_path)
+        if scenario.agreement is None:
+            _fail(f"{scenario_path}: the scenario has no agreement: there is nothing to nowcast")
+        with _open(db) as store:
+            snap, current = store.view(as_of=_as_of(recorded_by) if recorded_by else None)
+        record = dated_until(current, day)
+        report = compliance(scenario, record, snap, as_of=recorded_by)
+        ledger = {**snap.to_dict(), "as_of": recorded_by}
+        try:
+            made = nowcast(
+                scenario, report, record, n=n, seed=seed, date=day,
+                issued_at=stamp(utc_now()), ledger=ledger,
+            )  # fmt: skip
+        except NowcastError as exc:
+            _fail(f"nowcast: {exc}")
+        body = made.forecast.to_json()
+        if out is not None:
+            write_atomic(out, body.encode("utf-8"))
+        saved = None
+        if save:
+            with _open(db) as store:
+                saved = store.record_forecast(body).id
+    if as_json:
+        click.echo(body, nl=False)
+        return
+    _print_nowcast(made, day, len(record))
+    console = _console()
+    if out is not None:
+        console.print(f"nowcast written to {out}", markup=False)
+    if saved is not None:
+        console.print(f"saved in the ledger as forecast {saved}", markup=False)
+
+
+def _print_nowcast(made: Nowcast, day: str, observations: int) -> None:
+    console = _console()
+    f = made.forecast
+    console.print(
+        f"nowcast of {f.scenario} on {day}: {plural(observations, 'observation')} dated up to "
+        f"then settle {plural(len(made.matched), 'quantity', 'quantities')}; "
+        f"{made.kept:,} of {made.drawn:,} episodes match them exactly "
+        f"(acceptance {made.kept / made.drawn:.1%}; effective sample size {made.ess:,.0f})",
+        markup=False,
+        soft_wrap=True,
+    )
+    if made.kept < 100:
+        console.print(
+            f"note: only {made.kept} members: the nowcast's probabilities are coarse "
+            "(more with --ensemble)",
+            markup=False,
+        )
+    priors = Table(
+        title="priors: mean over the draws, and over the members kept", title_justify="left"
+    )
+    for column in ("prior", "drawn", "kept"):
+        priors.add_column(column)
+    for name, (before, after) in made.priors.items():
+        priors.add_row(name, f"{before:.4g}", f"{after:.4g}")
+    if made.priors:
+        console.print(priors)
+    table = Table(title="still to come", title_justify="left")
+    for column in ("quantity", "nowcast"):
+        table.add_column(column)
+    for name, yes in f.events.items():
+        if name not in made.matched and 0 < yes < f.members:
+            table.add_row(name, f"p={f.probability(name):.3f}")
+    for name, values in f.counts.items():
+        if name not in made.matched:
+            arr = np.asarray(values)
+            lo, hi = (np.quantile(arr, q, method="inverted_cdf") for q in (0.05, 0.95))
+            table.add_row(name, f"median {np.median(arr):g} [90%: {lo:g}-{hi:g}]")
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("still to come: nothing (the record settles every quantity)", markup=False)

@@ -105,6 +105,11 @@ def reproduce(forecast: Forecast, scenario: Scenario) -> Forecast:
             f"the forecast was made from another version of the scenario "
             f"({forecast.scenario_hash}, this file is {content_hash(scenario)})"
         )
+    if forecast.method == "nowcast":
+        raise ValueError(
+            "a nowcast is made again with `ceasefire nowcast` (same seed, --ensemble and "
+            "--as-of) from the ledger snapshot it names"
+        )
     if forecast.method == "ensemble" and forecast.seed is not None:
         return ensemble_forecast(
             scenario,

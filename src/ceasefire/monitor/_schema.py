@@ -158,7 +158,7 @@ forecasts = sa.Table(
     sa.Column("as_of", sa.String(64), nullable=True),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("body_sha256", sa.String(71), nullable=False),
-    sa.CheckConstraint("method IN ('ensemble', 'runs')", name="forecasts_method"),
+    sa.CheckConstraint("method IN ('ensemble', 'runs', 'nowcast')", name="forecasts_method"),
     sa.CheckConstraint("members >= 1", name="forecasts_members"),
     sa.Index("forecasts_scenario_hash", "scenario_hash"),
 )

@@ -49,9 +49,10 @@ class Forecast:
     ``events[name]`` is the number of members in which the event happens (of
     ``members``); ``counts[name]`` one sample per member. ``method`` is ``ensemble``
     (``seed`` and ``members`` give the ensemble back: draws 0..n-1 of the priors) or
-    ``runs`` (single runs of the point values, one per entry of ``seeds``). ``ledger``
-    is the snapshot the forecast was issued against (``seq``, ``chain_hash``,
-    ``as_of``), or None.
+    ``runs`` (single runs of the point values, one per entry of ``seeds``) or
+    ``nowcast`` (the members of an ensemble that match the record on a date; see
+    ``_nowcast.py``: ``conditioned`` says on what). ``ledger`` is the snapshot the
+    forecast was issued against (``seq``, ``chain_hash``, ``as_of``), or None.
     """
 
     scenario: str
@@ -65,6 +66,7 @@ class Forecast:
     ledger: dict[str, Any] | None
     events: dict[str, int]
     counts: dict[str, list[int]]
+    conditioned: dict[str, Any] | None = None
 
     def probability(self, event: str) -> float:
         return self.events[event] / self.members
@@ -173,6 +175,7 @@ class Forecast:
         if members < 1 or bad:
             raise ValueError(f"{where}: samples do not match its {members} members ({bad[:3]})")
         ledger = data.get("ledger")
+        conditioned = data.get("conditioned")
         return cls(
             scenario=str(data["scenario"]),
             scenario_hash=str(data["scenario_hash"]),
@@ -185,6 +188,7 @@ class Forecast:
             ledger=dict(ledger) if isinstance(ledger, dict) else None,
             events=events,
             counts=counts,
+            conditioned=dict(conditioned) if isinstance(conditioned, dict) else None,
         )
 
     @classmethod
@@ -327,6 +331,7 @@ def _observed_events(
             events[name] = False  # the pause's end is observed: nothing after it
     short = any(
         d.pause_day is not None
+        and d.date <= covered
         and (d.status.startswith("short") or d.counter_status.startswith("short"))
         for d in report.days
     )

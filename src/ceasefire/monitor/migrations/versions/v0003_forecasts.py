@@ -2,7 +2,8 @@
 
 - ``forecasts``: one row per forecast saved by ``monitor forecast --db``: when it was
   recorded and issued, the scenario and its hash, how it was made (``ensemble``: seed
-  and members give it back; ``runs``), the ledger snapshot it was issued against
+  and members give it back; ``runs``; ``nowcast``: an ensemble conditioned on the
+  record), the ledger snapshot it was issued against
   (entry and chain hash, and the ``--as-of`` it was read at), and the forecast itself
   (``body``: the JSON ``monitor forecast --out`` writes, its predictive distribution
   with its inputs) with the body's SHA-256, which ``monitor verify`` checks.
@@ -47,7 +48,7 @@ def upgrade() -> None:
         sa.Column("as_of", sa.String(64), nullable=True),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("body_sha256", sa.String(71), nullable=False),
-        sa.CheckConstraint("method IN ('ensemble', 'runs')", name="forecasts_method"),
+        sa.CheckConstraint("method IN ('ensemble', 'runs', 'nowcast')", name="forecasts_method"),
         sa.CheckConstraint("members >= 1", name="forecasts_members"),
     )
     op.create_index("forecasts_scenario_hash", "forecasts", ["scenario_hash"])
