@@ -1185,19 +1185,11 @@ def score(
 
 
 def _print_scores(scores: Scores) -> None:
-    table = Table(
-        title=f"forecast scores: {scores.scenario} (issued {scores.forecast_issued_at}, "
-        f"{scores.method}, {plural(scores.members, 'member')})",
-        title_justify="left",
-    )
-    for column in ("quantity", "forecast", "observed", "Brier/CRPS", "log", "PIT", "50%", "90%"):
-        table.add_column(column)
-
     def flag(value: bool | None) -> str:
         return "" if value is None else ("in" if value else "out")
 
-    for r in scores.rows:
-        table.add_row(
+    rows = [
+        [
             r.quantity,
             r.forecast,
             r.observed,
@@ -1206,9 +1198,30 @@ def _print_scores(scores: Scores) -> None:
             "" if r.pit is None else f"{r.pit:.3f}",
             flag(r.in_50),
             flag(r.in_90),
-        )
+        ]
+        for r in scores.rows
+    ]
     console = _console()
-    console.print(table)
+    fitted = fitted_table(
+        console.width,
+        [
+            Col("quantity", wrap=True, narrowest=10),
+            Col("forecast", wrap=True, narrowest=8),
+            Col("observed", justify="right"),
+            Col("Brier/CRPS", justify="right"),
+            Col("log", justify="right", drop=1),
+            Col("PIT", justify="right", drop=2),
+            Col("50%", drop=3),
+            Col("90%", drop=3),
+        ],
+        rows,
+        title=f"forecast scores: {scores.scenario} (issued {scores.forecast_issued_at}, "
+        f"{scores.method}, {plural(scores.members, 'member')})",
+        title_justify="left",
+    )
+    console.print(fitted.table)
+    if fitted.left_out:
+        console.print(fitted.note(console.width), style="dim", markup=False)
 
     def shown(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.4g}"
