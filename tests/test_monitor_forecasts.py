@@ -298,3 +298,23 @@ def test_a_forecast_saved_in_the_ledger_is_scored_from_it(ledger: str, tmp_path:
     assert missing.returncode == 2 and "no forecast 99" in missing.stderr
     neither = cli("monitor", "forecast", str(NOV2023))
     assert neither.returncode == 2 and "--db" in neither.stderr
+
+
+def test_a_forecast_file_of_the_first_format_still_loads(tmp_path: Path) -> None:
+    old = {
+        "format": "ceasefire-forecast",
+        "version": 1,
+        "scenario": "s",
+        "scenario_hash": "sha256:" + "0" * 64,
+        "issued_at": "2023-11-23T00:00:00Z",
+        "source": "reference engine runs",
+        "seeds": [0, 1, 2, 3],
+        "events": {"pause_holds:2023-11-28": [True, False, True, True]},
+        "counts": {"pause_days": [7, 6, 7, 8]},
+    }
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    made = Forecast.load(path)
+    assert (made.method, made.members, made.seeds) == ("runs", 4, [0, 1, 2, 3])
+    assert made.probability("pause_holds:2023-11-28") == np.mean([True, False, True, True])
+    assert made.counts == old["counts"]
