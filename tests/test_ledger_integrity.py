@@ -396,7 +396,7 @@ def test_a_ledger_of_schema_0001_upgrades_and_verifies(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="revision 0001_ledger"):
         Store.open(path)
     with Store.open(path, create=True) as store:
-        assert store.schema_revision() == "0002_seals"
+        assert store.schema_revision() == "0003_forecasts"
         assert [e.obs_id for e in store.entries()] == ["old-3", "old-5", "old-7"]
         assert store.verify() == []
         # The keys of the old entries are there: the same rows are held, not recorded again.

@@ -135,7 +135,7 @@ def test_exports_name_their_snapshot_and_round_trip(ledger: str, tmp_path: Path)
 
 def test_a_forecast_made_earlier_is_scored_against_the_record(ledger: str, tmp_path: Path) -> None:
     saved = tmp_path / "forecast.json"
-    result = cli("monitor", "forecast", str(NOV2023), "--out", str(saved))
+    result = cli("monitor", "forecast", str(NOV2023), "--single", "--out", str(saved))
     assert result.returncode == 0, result.stderr
     result = cli(
         "monitor", "score", "--db", ledger, str(NOV2023), "--forecast", str(saved), "--json"

@@ -111,7 +111,7 @@ def test_ledger_cells_and_score_keys_are_data(tmp_path: Path) -> None:
     _assert_data_shown_as_is(listed.stdout + listed.stderr)
 
     saved = tmp_path / "forecast.json"
-    assert cli("monitor", "forecast", str(NOV2023), "--out", str(saved)).returncode == 0
+    assert cli("monitor", "forecast", str(NOV2023), "--single", "--out", str(saved)).returncode == 0
     scored = cli("monitor", "score", "--db", db, str(NOV2023), "--forecast", str(saved))
     assert scored.returncode == 0, scored.stderr
     assert "released:israel:2023-11-24" in scored.stdout

@@ -142,6 +142,11 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
             "monitor_group",
             "The ledger of observations: record what happened, check it against the terms.",
         ),
+        "nowcast": (
+            "ceasefire.monitor._cli",
+            "nowcast_command",
+            "Condition a scenario's priors on the ledger's record up to a date; forecast the rest.",
+        ),
         "serve": (
             "ceasefire.web._cli",
             "serve_command",

@@ -9,7 +9,9 @@
         report = compliance(scenario, current, snapshot)
 
 See ``_store.py`` (the append-only, bitemporal store), ``_csv.py`` (bulk import),
-``_compliance.py`` (due vs done), ``_scores.py`` (forecast scores) and ``_cli.py``
+``_compliance.py`` (due vs done), ``_scores.py`` (forecasts and their scores),
+``_forecasts.py`` (ensemble forecasts over the priors), ``_nowcast.py`` (the priors
+conditioned on the record) and ``_cli.py``
 (``ceasefire monitor ...``).
 """
 
@@ -18,6 +20,7 @@ from ._compliance import ComplianceReport, DayCompliance, Totals, compliance
 from ._csv import ImportResult, import_csv, read_observations
 from ._errors import MonitorError, StoreError
 from ._export import FORMATS, export, write_atomic
+from ._forecasts import ensemble_forecast, ensemble_quantities, reproduce
 from ._model import (
     KINDS,
     RELIABILITY,
@@ -30,6 +33,7 @@ from ._model import (
     Snapshot,
     Source,
 )
+from ._nowcast import Nowcast, NowcastError, nowcast
 from ._report import render_compliance
 from ._scores import Forecast, Scores, episode_quantities, score_forecast
 from ._store import DEFAULT_DB, Store, open_store, resolve
@@ -49,6 +53,8 @@ __all__ = [
     "Forecast",
     "ImportResult",
     "MonitorError",
+    "Nowcast",
+    "NowcastError",
     "Observation",
     "Scores",
     "Snapshot",
@@ -57,13 +63,17 @@ __all__ = [
     "StoreError",
     "Totals",
     "compliance",
+    "ensemble_forecast",
+    "ensemble_quantities",
     "episode_quantities",
     "export",
     "import_csv",
     "monitor_group",
+    "nowcast",
     "open_store",
     "read_observations",
     "render_compliance",
+    "reproduce",
     "resolve",
     "score_forecast",
     "write_atomic",

@@ -5,7 +5,8 @@ input exits with code 2 and a message naming file, line, column and field; a sto
 that cannot be used (unreachable, busy) exits with 1; no traceback either way.
 
 Longer than most modules (about 900 lines): one click command per ledger operation
-(import, add, correct, retract, list, verify, compliance, forecast, score, export),
+(import, add, correct, retract, list, verify, compliance, forecast, forecasts, score,
+export),
 each its options, its checks and what it prints; the work is in the monitor's modules.
 """
 
@@ -15,10 +16,12 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+import numpy as np
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -31,9 +34,11 @@ from ._compliance import TERMS_BASIS, ComplianceReport, compliance
 from ._csv import import_csv
 from ._errors import MonitorError, StoreError
 from ._export import FORMATS, export, read_anchor, write_atomic
+from ._forecasts import ensemble_forecast
 from ._model import KINDS, RELIABILITY, SOURCE_KINDS, UNITS, CategoryDef, Entry, Observation
+from ._nowcast import Nowcast, NowcastError, dated_until, nowcast
 from ._report import render_compliance
-from ._scores import Forecast, score_forecast
+from ._scores import Forecast, Scores, score_forecast
 from ._store import DEFAULT_DB, Store, parse_as_of, stamp, utc_now
 
 EXIT_BAD_INPUT = 2
@@ -988,32 +993,121 @@ def _agreement_day(day: int | None) -> str:
 @monitor_group.command()
 @click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option(
+    "--ensemble",
+    "n",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1, max=1_000_000),
+    help="episodes of the ensemble over the scenario's priors (the forecast's members)",
+)
+@click.option(
     "--seed",
     "seeds",
     multiple=True,
     type=click.IntRange(min=0),
-    help="seed of a run (repeatable: one ensemble member per seed; default 0)",
+    help="the ensemble's seed (default 0); with --single, the seed of a run "
+    "(repeatable: one member per seed)",
 )
+@click.option(
+    "--single",
+    is_flag=True,
+    help="single runs of the point values instead of the ensemble (ignores the priors)",
+)
+@click.option(
+    "--db",
+    "db",
+    envvar="CEASEFIRE_DB",
+    help="the ledger the forecast is issued against: the forecast is saved in it, with "
+    "the ledger's snapshot (at --as-of) (also from CEASEFIRE_DB)",
+)
+@_as_of_option
 @click.option(
     "--out",
     "out",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="the forecast file to write (JSON)",
+    help="the forecast file to write (JSON); needed without --db",
 )
-def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
-    """Make a forecast from SCENARIO and save it, dated, to be scored later."""
+def forecast(
+    scenario_path: str,
+    n: int,
+    seeds: tuple[int, ...],
+    single: bool,
+    db: str | None,
+    as_of: str | None,
+    out: str | None,
+) -> None:
+    """Make a forecast from SCENARIO and save it, dated, with its inputs, to be scored later.
+
+    By default the forecast is an ensemble of --ensemble episodes over the scenario's
+    priors; --single makes it from single runs of the point values."""
+    if not single and len(seeds) > 1:
+        _fail("--seed: an ensemble forecast takes one seed (several seeds need --single)")
+    if db is None and out is None:
+        _fail("give --db (save the forecast in the ledger), --out FILE, or both")
     with _errors():
         scenario = _load(scenario_path)
-        chosen = list(seeds) or [0]
-        episodes = [run_episode(scenario, seed=s) for s in chosen]
-        made = Forecast.from_episodes(scenario, episodes, issued_at=stamp(utc_now()))
-        write_atomic(out, made.to_json().encode("utf-8"))
+        if scenario.agreement is None:
+            _fail(f"{scenario_path}: the scenario has no agreement: there is nothing to forecast")
+        ledger = None
+        if db is not None:
+            with _open(db) as store:
+                snap, _ = store.view(as_of=_as_of(as_of))
+            ledger = {**snap.to_dict(), "as_of": as_of}
+        elif as_of is not None:
+            _fail("--as-of needs --db (the ledger to read as of that date)")
+        issued = stamp(utc_now())
+        if single:
+            episodes = [run_episode(scenario, seed=s) for s in (list(seeds) or [0])]
+            made = Forecast.from_episodes(scenario, episodes, issued_at=issued)
+            made = made.with_ledger(ledger)
+        else:
+            made = ensemble_forecast(
+                scenario, n, seeds[0] if seeds else 0, issued_at=issued, ledger=ledger
+            )
+        body = made.to_json()
+        saved = []
+        if out is not None:
+            write_atomic(out, body.encode("utf-8"))
+            saved.append(f"written to {out}")
+        if db is not None:
+            with _open(db) as store:
+                info = store.record_forecast(body)
+            saved.append(f"saved in the ledger as forecast {info.id}")
     _console().print(
         f"forecast of {plural(len(made.events), 'event')} and "
-        f"{plural(len(made.counts), 'count')} ({plural(made.members, 'member')}) written to {out}",
+        f"{plural(len(made.counts), 'count')} ({made.source}, "
+        f"{plural(made.members, 'member')}) " + " and ".join(saved),
         markup=False,
     )
+
+
+@monitor_group.command(name="forecasts")
+@_db_option
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def forecasts_command(db: str, as_json: bool) -> None:
+    """List the forecasts saved in the ledger (`monitor score --forecast-id N` scores one)."""
+    with _errors(), _open(db) as store:
+        saved = store.forecasts()
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in saved], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"forecasts in the ledger: {len(saved)}", title_justify="left")
+    for column in ("id", "issued", "scenario", "method", "members", "seed", "ledger snapshot"):
+        table.add_column(column)
+    for f in saved:
+        snapshot = "" if f.snapshot_seq is None else f"entry {f.snapshot_seq}"
+        if f.as_of:
+            snapshot += f" (as of {f.as_of})"
+        table.add_row(
+            str(f.id),
+            f.issued_at,
+            f.scenario,
+            f.method,
+            str(f.members),
+            "" if f.seed is None else str(f.seed),
+            snapshot,
+        )
+    _console().print(table)
 
 
 @monitor_group.command()
@@ -1026,6 +1120,12 @@ def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
     help="a forecast saved by `monitor forecast` (default: one run made now)",
 )
 @click.option(
+    "--forecast-id",
+    "forecast_id",
+    type=click.IntRange(min=1),
+    help="a forecast saved in the ledger by `monitor forecast --db` (see `monitor forecasts`)",
+)
+@click.option(
     "--seed",
     default=0,
     show_default=True,
@@ -1033,24 +1133,42 @@ def forecast(scenario_path: str, seeds: tuple[int, ...], out: str) -> None:
     help="seed of the run when no --forecast is given",
 )
 @_as_of_option
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="write the HTML monitor report (compliance and the forecast's scores) here",
+)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def score(
     db: str,
     scenario_path: str,
     forecast_path: str | None,
+    forecast_id: int | None,
     seed: int,
     as_of: str | None,
+    out: str | None,
     as_json: bool,
 ) -> None:
-    """Score a forecast against the observations: Brier for events, CRPS for counts."""
+    """Score a forecast against the observations: Brier and log scores for events; CRPS,
+    50% and 90% interval coverage and PIT for counts."""
     with _errors():
         report, current = _compliance(db, scenario_path, as_of, 0)
         scenario = _load(scenario_path)
+        if forecast_path is not None and forecast_id is not None:
+            _fail("give --forecast FILE or --forecast-id N, not both")
         if forecast_path is not None:
             try:
                 made = Forecast.load(forecast_path)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 _fail(f"{forecast_path}: not a usable forecast ({exc})")
+        elif forecast_id is not None:
+            with _open(db) as store:
+                body = store.forecast_body(forecast_id)
+            try:
+                made = Forecast.from_json(body, f"forecast {forecast_id}")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                _fail(f"forecast {forecast_id} in the ledger: not a usable forecast ({exc})")
         else:
             made = Forecast.from_episodes(
                 scenario, [run_episode(scenario, seed=seed)], issued_at=stamp(utc_now())
@@ -1062,23 +1180,196 @@ def score(
                 markup=False,
             )
         scores = score_forecast(made, report, current)
+        if out is not None:
+            write_atomic(out, render_compliance(report, scores).encode("utf-8"))
     if as_json:
         click.echo(dumps(scores.to_dict(), indent=2, ensure_ascii=False))
         return
-    table = Table(
+    _print_scores(scores)
+    if out is not None:
+        _console().print(f"report written to {out}", markup=False)
+
+
+def _print_scores(scores: Scores) -> None:
+    def flag(value: bool | None) -> str:
+        return "" if value is None else ("in" if value else "out")
+
+    rows = [
+        [
+            r.quantity,
+            r.forecast,
+            r.observed,
+            f"{r.score:.4g}",
+            "" if r.log_score is None else f"{r.log_score:.4g}",
+            "" if r.pit is None else f"{r.pit:.3f}",
+            flag(r.in_50),
+            flag(r.in_90),
+        ]
+        for r in scores.rows
+    ]
+    console = _console()
+    fitted = fitted_table(
+        console.width,
+        [
+            Col("quantity", wrap=True, narrowest=10),
+            Col("forecast", wrap=True, narrowest=8),
+            Col("observed", justify="right"),
+            Col("Brier/CRPS", justify="right"),
+            Col("log", justify="right", drop=1),
+            Col("PIT", justify="right", drop=2),
+            Col("50%", drop=3),
+            Col("90%", drop=3),
+        ],
+        rows,
         title=f"forecast scores: {scores.scenario} (issued {scores.forecast_issued_at}, "
-        f"{scores.members} member{'s' if scores.members > 1 else ''})",
+        f"{scores.method}, {plural(scores.members, 'member')})",
         title_justify="left",
     )
-    for column in ("quantity", "kind", "forecast", "observed", "score"):
-        table.add_column(column)
-    for r in scores.rows:
-        table.add_row(r.quantity, r.kind, r.forecast, r.observed, f"{r.score:g}")
-    console = _console()
-    console.print(table)
+    console.print(fitted.table)
+    if fitted.left_out:
+        console.print(fitted.note(console.width), style="dim", markup=False)
+
+    def shown(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.4g}"
+
+    cover = ", ".join(f"{k}% interval {shown(v)}" for k, v in scores.coverage.items())
     console.print(
-        f"mean Brier score {scores.brier_mean} over events; mean CRPS {scores.crps_mean} over "
-        f"counts (lower is better); record covers up to {scores.covered_until}"
+        f"events: mean Brier score {shown(scores.brier_mean)}, mean log score "
+        f"{shown(scores.log_mean)}; counts: mean CRPS {shown(scores.crps_mean)} (lower is "
+        f"better); coverage {cover}; record covers up to {scores.covered_until}"
         + ("" if scores.final else "; totals not scored until the end of the pause is observed"),
         markup=False,
     )
+    if scores.pit_histogram:
+        bins = len(scores.pit_histogram)
+        bars = "  ".join(
+            f"{i / bins:.1f}-{(i + 1) / bins:.1f}: {'#' * c or '.'}"
+            for i, c in enumerate(scores.pit_histogram)
+        )
+        console.print(f"PIT histogram of the counts: {bars}", markup=False, soft_wrap=True)
+
+
+# ----------------------------------------------------------------------- nowcast
+
+
+@click.command(name="nowcast")
+@_db_option
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@click.option(
+    "--as-of",
+    "date",
+    required=True,
+    metavar="DATE",
+    help="the date (YYYY-MM-DD): the priors are conditioned on the observations dated on "
+    "or before it",
+)
+@click.option(
+    "--recorded-by",
+    "recorded_by",
+    metavar="DATE",
+    help="read the ledger as recorded by then (YYYY-MM-DD or an ISO 8601 timestamp; "
+    "default: everything recorded)",
+)
+@click.option(
+    "--ensemble",
+    "n",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=1, max=1_000_000),
+    help="episodes drawn over the priors before matching",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="write the nowcast (JSON)")
+@click.option("--save", is_flag=True, help="save the nowcast in the ledger, as a forecast")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def nowcast_command(
+    db: str,
+    scenario_path: str,
+    date: str,
+    recorded_by: str | None,
+    n: int,
+    seed: int,
+    out: str | None,
+    save: bool,
+    as_json: bool,
+) -> None:
+    """Condition a scenario's priors on the ledger's record up to a date; forecast the rest."""
+    try:
+        day = dt.date.fromisoformat(date).isoformat()
+    except ValueError:
+        _fail(f"--as-of: {date!r} is not a date (YYYY-MM-DD)")
+    with _errors():
+        scenario = _load(scenario_path)
+        if scenario.agreement is None:
+            _fail(f"{scenario_path}: the scenario has no agreement: there is nothing to nowcast")
+        with _open(db) as store:
+            snap, current = store.view(as_of=_as_of(recorded_by) if recorded_by else None)
+        record = dated_until(current, day)
+        report = compliance(scenario, record, snap, as_of=recorded_by)
+        ledger = {**snap.to_dict(), "as_of": recorded_by}
+        try:
+            made = nowcast(
+                scenario, report, record, n=n, seed=seed, date=day,
+                issued_at=stamp(utc_now()), ledger=ledger,
+            )  # fmt: skip
+        except NowcastError as exc:
+            _fail(f"nowcast: {exc}")
+        body = made.forecast.to_json()
+        if out is not None:
+            write_atomic(out, body.encode("utf-8"))
+        saved = None
+        if save:
+            with _open(db) as store:
+                saved = store.record_forecast(body).id
+    if as_json:
+        click.echo(body, nl=False)
+        return
+    _print_nowcast(made, day, len(record))
+    console = _console()
+    if out is not None:
+        console.print(f"nowcast written to {out}", markup=False)
+    if saved is not None:
+        console.print(f"saved in the ledger as forecast {saved}", markup=False)
+
+
+def _print_nowcast(made: Nowcast, day: str, observations: int) -> None:
+    console = _console()
+    f = made.forecast
+    console.print(
+        f"nowcast of {f.scenario} on {day}: {plural(observations, 'observation')} dated up to "
+        f"then settle {plural(len(made.matched), 'quantity', 'quantities')}; "
+        f"{made.kept:,} of {made.drawn:,} episodes match them exactly "
+        f"(acceptance {made.kept / made.drawn:.1%}; effective sample size {made.ess:,.0f})",
+        markup=False,
+        soft_wrap=True,
+    )
+    if made.kept < 100:
+        console.print(
+            f"note: only {made.kept} members: the nowcast's probabilities are coarse "
+            "(more with --ensemble)",
+            markup=False,
+        )
+    priors = Table(
+        title="priors: mean over the draws, and over the members kept", title_justify="left"
+    )
+    for column in ("prior", "drawn", "kept"):
+        priors.add_column(column)
+    for name, (before, after) in made.priors.items():
+        priors.add_row(name, f"{before:.4g}", f"{after:.4g}")
+    if made.priors:
+        console.print(priors)
+    table = Table(title="still to come", title_justify="left")
+    for column in ("quantity", "nowcast"):
+        table.add_column(column)
+    for name, yes in f.events.items():
+        if name not in made.matched and 0 < yes < f.members:
+            table.add_row(name, f"p={f.probability(name):.3f}")
+    for name, values in f.counts.items():
+        if name not in made.matched:
+            arr = np.asarray(values)
+            lo, hi = (np.quantile(arr, q, method="inverted_cdf") for q in (0.05, 0.95))
+            table.add_row(name, f"median {np.median(arr):g} [90%: {lo:g}-{hi:g}]")
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("still to come: nothing (the record settles every quantity)", markup=False)

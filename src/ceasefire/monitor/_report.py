@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..outputs._report import _CSS, _kv_table, _table
 from ..outputs._svg import Series, esc, stacked_bar_chart
 from ._compliance import TERMS_BASIS, Cited, ComplianceReport, DayCompliance
+from ._scores import Scores
 
 _EXTRA_CSS = """
 .verdict { font-weight: 600; }
@@ -177,8 +178,76 @@ def _cited_table(title: str, anchor: str, cited: list[Cited]) -> str:
     return f'<section id="{anchor}"><h2>{esc(title)}</h2>\n{table}\n</section>'
 
 
-def render_compliance(report: ComplianceReport) -> str:
-    """One self-contained HTML5 document of ``report``."""
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def _pit_chart(scores: Scores) -> str:
+    bins = len(scores.pit_histogram)
+    slots = [f"{i / bins:.1f}-{(i + 1) / bins:.1f}" for i in range(bins)]
+    values = {(i, 0, "pit"): float(c) for i, c in enumerate(scores.pit_histogram)}
+    return stacked_bar_chart(
+        slots=slots,
+        stacks=["counts"],
+        series=[Series("pit", "Counts whose observation has a PIT value in the bin", "#0072b2")],
+        values=values,
+        title="PIT histogram of the counts",
+        y_label="counts",
+        empty_note="no count scored yet",
+        plot_height=200.0,
+    )
+
+
+def _scores_section(scores: Scores) -> str:
+    """The forecast's scores: means, coverage, the PIT histogram and every row."""
+    cover = ", ".join(f"{k}%: {_number(v)}" for k, v in scores.coverage.items())
+    summary = _kv_table(
+        [
+            (
+                "forecast",
+                esc(
+                    f"issued {scores.forecast_issued_at}, {scores.method}, {scores.members} members"
+                ),
+            ),
+            ("record covers up to", esc(scores.covered_until or "nothing yet")),
+            ("mean Brier score (events)", esc(_number(scores.brier_mean))),
+            ("mean log score (events)", esc(_number(scores.log_mean))),
+            ("mean CRPS (counts)", esc(_number(scores.crps_mean))),
+            ("central interval coverage (counts)", esc(cover)),
+            ("not scored yet", esc(str(len(scores.not_scored)))),
+        ]
+    )
+    rows = [
+        [
+            esc(r.quantity),
+            esc(r.forecast),
+            esc(r.observed),
+            esc(f"{r.score:.4g}"),
+            esc("" if r.log_score is None else f"{r.log_score:.4g}"),
+            esc("" if r.pit is None else f"{r.pit:.3f}"),
+            esc("" if r.in_50 is None else ("in" if r.in_50 else "out")),
+            esc("" if r.in_90 is None else ("in" if r.in_90 else "out")),
+        ]
+        for r in scores.rows
+    ]
+    table = _table(
+        ["quantity", "forecast", "observed", "Brier / CRPS", "log score", "PIT", "50%", "90%"],
+        rows,
+        numeric=(3, 4, 5),
+    )
+    return (
+        '<section id="scores"><h2>Forecast scores</h2>\n'
+        '<p class="note">Brier and log scores for events, CRPS for counts: lower is '
+        "better. A calibrated forecast puts about 50% and 90% of the observations in its "
+        "central 50% and 90% intervals, and spreads the PIT values evenly.</p>\n"
+        f"{summary}\n<figure>{_pit_chart(scores)}<figcaption>Where each observed count "
+        "falls in its forecast distribution (mid-distribution PIT).</figcaption></figure>\n"
+        f"{table}\n</section>"
+    )
+
+
+def render_compliance(report: ComplianceReport, scores: Scores | None = None) -> str:
+    """One self-contained HTML5 document of ``report`` (and a forecast's ``scores``)."""
     t = report.totals
     holder = report.parties.get(report.holder, report.holder)
     counter = report.parties.get(report.counter_party, report.counter_party)
@@ -264,7 +333,8 @@ def render_compliance(report: ComplianceReport) -> str:
         '<li><a href="#days">Day by day</a></li><li><a href="#delays">Delays</a></li>'
         '<li><a href="#disputes">Disputes and claims</a></li>'
         '<li><a href="#extensions">Extensions</a></li>'
-        "</ul></nav>\n</header>\n<main>",
+        + ('<li><a href="#scores">Forecast scores</a></li>' if scores is not None else "")
+        + "</ul></nav>\n</header>\n<main>",
         f'<section id="summary"><h2>Summary</h2>\n{summary}\n</section>',
         _chart(report),
         _days(report),
@@ -272,6 +342,7 @@ def render_compliance(report: ComplianceReport) -> str:
         _cited_table("Disputes and claims", "disputes", disputes),
         _cited_table("Extensions", "extensions", extensions),
         unmatched,
+        _scores_section(scores) if scores is not None else "",
         "</main>\n</body>\n</html>\n",
     ]
     return "\n".join(p for p in parts if p)

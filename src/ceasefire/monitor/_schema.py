@@ -1,14 +1,15 @@
 """The ledger's tables (SQLAlchemy Core), as the migrations create them.
 
-Six append-only tables: ``batches`` (one per write: who/what wrote, from which
+Seven append-only tables: ``batches`` (one per write: who/what wrote, from which
 file), ``categories`` (what counts may be recorded, and their unit), ``entries``
 (one per observation recorded, corrected or retracted), ``entry_counts`` (the
 counts of an entry, one row per category), ``seals`` (one per batch, written last:
-the entry chain after it and the categories, chained from seal to seal) and
+the entry chain after it and the categories, chained from seal to seal),
 ``observation_keys`` (what each entry's observation says, as a hash, for idempotent
-imports). Triggers installed by the migrations refuse UPDATE and DELETE on all six,
-and on SQLite a row that would replace another (``REPLACE INTO``), on SQLite and on
-PostgreSQL alike; see ``migrations/versions/``. ``tests/test_monitor_store.py`` checks that
+imports) and ``forecasts`` (forecasts saved with their inputs, outside the seals: each
+carries its body's SHA-256). Triggers installed by the migrations refuse UPDATE and
+DELETE on all seven, and on SQLite a row that would replace another (``REPLACE
+INTO``); see ``migrations/versions/``. ``tests/test_monitor_store.py`` checks that
 these definitions and the migrations agree.
 """
 
@@ -141,4 +142,33 @@ observation_keys = sa.Table(
     sa.Index("observation_keys_key", "key"),
 )
 
-APPEND_ONLY = ("batches", "categories", "entries", "entry_counts", "seals", "observation_keys")
+forecasts = sa.Table(
+    "forecasts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("issued_at", sa.String(32), nullable=False),
+    sa.Column("scenario", sa.Text, nullable=False),
+    sa.Column("scenario_hash", sa.String(71), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("members", sa.Integer, nullable=False),
+    sa.Column("seed", sa.Integer, nullable=True),
+    sa.Column("snapshot_seq", sa.Integer, nullable=True),
+    sa.Column("snapshot_hash", sa.String(71), nullable=True),
+    sa.Column("as_of", sa.String(64), nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("body_sha256", sa.String(71), nullable=False),
+    sa.CheckConstraint("method IN ('ensemble', 'runs', 'nowcast')", name="forecasts_method"),
+    sa.CheckConstraint("members >= 1", name="forecasts_members"),
+    sa.Index("forecasts_scenario_hash", "scenario_hash"),
+)
+
+APPEND_ONLY = (
+    "batches",
+    "categories",
+    "entries",
+    "entry_counts",
+    "seals",
+    "observation_keys",
+    "forecasts",
+)

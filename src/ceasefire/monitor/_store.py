@@ -23,6 +23,7 @@ one place.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,6 +72,7 @@ from ._schema import (
     categories,
     entries,
     entry_counts,
+    forecasts,
     observation_keys,
     seals,
 )
@@ -154,6 +156,28 @@ class BatchInfo:
     file_name: str | None
     file_sha256: str | None
     entries: int
+
+
+@dataclass(frozen=True)
+class ForecastInfo:
+    """A forecast saved in the ledger: its row, without the body."""
+
+    id: int
+    recorded_at: str
+    issued_at: str
+    scenario: str
+    scenario_hash: str
+    method: str
+    members: int
+    seed: int | None
+    snapshot_seq: int | None
+    snapshot_hash: str | None
+    as_of: str | None
+    body_sha256: str
+
+
+def body_sha256(body: str) -> str:
+    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 MAX_PROBLEMS = 1000
@@ -1009,6 +1033,83 @@ class Store:
             for r in rows
         ]
 
+    # -------------------------------------------------------------- forecasts
+
+    def record_forecast(self, body: str) -> ForecastInfo:
+        """Save a forecast (the JSON ``monitor forecast`` writes) in the ledger, append-only;
+        its row repeats the inputs the body names (scenario, method, seed, members, the
+        ledger snapshot it was issued against)."""
+        try:
+            data = json.loads(body)
+            ledger = data.get("ledger") or {}
+            row: dict[str, Any] = {
+                "issued_at": str(data["issued_at"]),
+                "scenario": str(data["scenario"]),
+                "scenario_hash": str(data["scenario_hash"]),
+                "method": str(data["method"]),
+                "members": int(data["members"]),
+                "seed": None if data.get("seed") is None else int(data["seed"]),
+                "snapshot_seq": ledger.get("seq"),
+                "snapshot_hash": ledger.get("chain_hash"),
+                "as_of": ledger.get("as_of"),
+            }
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(f"not a forecast made by `monitor forecast` ({exc})") from None
+        with self._write() as conn:
+            last = conn.execute(sa.select(sa.func.max(forecasts.c.id))).scalar() or 0
+            row.update(
+                id=last + 1,
+                recorded_at=self._now(conn),
+                body=body,
+                body_sha256=body_sha256(body),
+            )
+            conn.execute(forecasts.insert().values(**row))
+        return _forecast_info(row)
+
+    def forecasts(self) -> list[ForecastInfo]:
+        """The forecasts saved in the ledger, oldest first."""
+        columns = [c for c in forecasts.c if c.name != "body"]
+        with self._read() as conn:
+            rows = conn.execute(sa.select(*columns).order_by(forecasts.c.id)).all()
+        return [_forecast_info(r._asdict()) for r in rows]
+
+    def forecast_body(self, forecast_id: int) -> str:
+        """The forecast saved as ``forecast_id``, as saved (checked against its hash)."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(forecasts.c.body, forecasts.c.body_sha256).where(
+                    forecasts.c.id == forecast_id
+                )
+            ).first()
+        if row is None:
+            known = [f.id for f in self.forecasts()]
+            raise StoreError(
+                f"no forecast {forecast_id} in the ledger (it holds "
+                + (
+                    f"forecasts {_spans(known)})"
+                    if known
+                    else "none; save one with `monitor forecast --db`)"
+                ),
+                bad_input=True,
+            )
+        if body_sha256(row.body) != row.body_sha256:
+            raise StoreError(
+                f"forecast {forecast_id} does not match its hash: the row was changed "
+                "past the triggers; `monitor verify` lists what else was",
+                bad_input=False,
+            )
+        return str(row.body)
+
+    def _verify_forecasts(self, conn: Connection) -> list[str]:
+        rows = conn.execute(
+            sa.select(forecasts.c.id, forecasts.c.body, forecasts.c.body_sha256)
+        ).all()
+        return [
+            f"forecast {r.id} does not match its hash (changed past the triggers)"
+            for r in rows
+            if body_sha256(r.body) != r.body_sha256
+        ]
+
     def verify(self) -> list[str]:
         """Check the ledger against itself; list what does not match.
 
@@ -1036,6 +1137,7 @@ class Store:
         with self._read() as conn:
             problems += self._verify_entries(conn)
             problems += self._verify_seals(conn)
+            problems += self._verify_forecasts(conn)
         return problems
 
     def _missing_tables(self) -> list[str]:
@@ -1271,6 +1373,10 @@ class Store:
 
     def _entries(self, conn: Connection, query: sa.Select[Any]) -> list[Entry]:
         return read_entries(conn, query)
+
+
+def _forecast_info(row: dict[str, Any]) -> ForecastInfo:
+    return ForecastInfo(**{k: row[k] for k in ForecastInfo.__dataclass_fields__})
 
 
 def open_store(
