@@ -1089,7 +1089,7 @@ def forecasts_command(db: str, as_json: bool) -> None:
     with _errors(), _open(db) as store:
         saved = store.forecasts()
     if as_json:
-        click.echo(json.dumps([asdict(f) for f in saved], indent=2, ensure_ascii=False))
+        click.echo(dumps([asdict(f) for f in saved], indent=2, ensure_ascii=False))
         return
     table = Table(title=f"forecasts in the ledger: {len(saved)}", title_justify="left")
     for column in ("id", "issued", "scenario", "method", "members", "seed", "ledger snapshot"):
