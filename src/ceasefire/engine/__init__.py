@@ -7,9 +7,10 @@ episode with its event log on and decodes the transcript, ledger and summary fro
 through the kernel interface exported here (``docs/engine.md``).
 """
 
+from . import _log as event_log
 from . import _state as slots
 from ._analytics import Analytics, Point, bargaining_analytics
-from ._episode import new_state, plan_arrays, reset_state
+from ._episode import new_state, plan_arrays, reset_state, run_logged
 from ._kernel import run_episode
 from ._plan import (
     P_FIGHTING_DAY,
@@ -46,6 +47,7 @@ __all__ = [
     "TranscriptEntry",
     "bargaining_analytics",
     "build_plan",
+    "event_log",
     "new_state",
     "next_double",
     "plan_arrays",
@@ -53,6 +55,7 @@ __all__ = [
     "reset_state",
     "run",
     "run_episode",
+    "run_logged",
     "seed_stream",
     "seed_words",
     "slots",

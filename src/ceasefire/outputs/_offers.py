@@ -35,9 +35,8 @@ import pyarrow.parquet as pq
 
 # The event log's format is the engine's; it has no public reader of full-precision
 # offers (the transcript rounds them), so the trace reads the log with its constants.
-from ..engine import Episode, build_plan, point_params, slots
-from ..engine import _log as log
-from ..engine._episode import run_logged
+from ..engine import Episode, build_plan, point_params, run_logged, slots
+from ..engine import event_log as log
 from ..ensemble import EPISODE_STREAM, episode_generator
 from ..scenario import Scenario
 from ._cells import safe_cell
