@@ -412,3 +412,72 @@ def test_jan2025_record_against_its_terms_shows_only_the_late_release(tmp_path: 
     assert all(v["categories_kept"] for v in days.values())
     assert days["2025-01-19"]["side_channel"] == {}
     assert days["2025-01-30"]["side_channel"] == {"foreign_thai": 5}
+    # obligations beyond captives: the aid trucks the record counts, against 600 a day
+    aid = {o["id"]: o for o in report["obligations"]}["aid_trucks"]
+    record_aid = record("aid_entry")
+    assert [d[0] for d in aid["days"]] == sorted(record_aid)
+    short = [d[0] for d in aid["days"] if d[2] < d[1]]
+    assert short == [d for d, v in sorted(record_aid.items()) if v["aid_trucks"] < 600]
+    assert aid["status"] == f"short on {len(short)} of {len(record_aid)} days observed"
+    assert {o["id"]: o["status"] for o in report["obligations"]}["fuel_trucks"] == "not observed"
+
+
+# -- obligations beyond captives, and who proposes an extension ------------------------------
+
+
+def nov_v2() -> Scenario:
+    return load_scenario(ROOT / "scenarios" / "gaza-2023-11-truce.yaml").model_copy(
+        update={"version": 2}
+    )
+
+
+def with_obligation(s: Scenario, give_price: float) -> Scenario:
+    """November's truce with 200 aid trucks a day owed by Israel, priced by Israel at
+    ``give_price`` a truck."""
+    a = s.agreement
+    assert a is not None
+    data = s.model_dump(by_alias=True)
+    data["agreement"]["obligations"] = [{"id": "aid_trucks", "party": "israel", "per_day": 200}]
+    data["values"]["parties"]["israel"]["give"]["aid_trucks"] = give_price
+    return Scenario.model_validate(data)
+
+
+def test_a_counted_obligation_is_owed_each_pause_day_and_priced() -> None:
+    base = run(nov_v2(), seed=0).summary
+    free = run(with_obligation(nov_v2(), 0.0), seed=0).summary
+    assert free.pause_days == base.pause_days
+    assert free.obligations == {"israel": {"aid_trucks": 200 * free.pause_days}}
+    # priced high enough by the side that owes it, it no longer accepts an extension
+    costly = run(with_obligation(nov_v2(), 1e6), seed=0).summary
+    assert costly.pause_days < base.pause_days
+    assert costly.end_reason == "extension_declined" and costly.ended_by == "israel"
+
+
+def with_proposer(s: Scenario, proposer: str) -> Scenario:
+    data = s.model_dump(by_alias=True)
+    data["agreement"]["extension"]["proposer"] = proposer
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize("proposer", ["hamas", "israel", "qatar"])
+def test_whoever_proposes_an_extension_both_sides_must_value_it(proposer: str) -> None:
+    """The decision is both sides' (each must value the extension above fighting): who
+    proposes changes who speaks first, not the outcome; the transcript names them."""
+    base = run(nov_v2(), seed=0)
+    episode = run(with_proposer(nov_v2(), proposer), seed=0)
+    assert episode.summary.pause_days == base.summary.pause_days
+    assert episode.summary.extensions == base.summary.extensions
+    offers = [t for t in episode.transcript if t.kind == "extension_offer"]
+    assert offers and all(t.actors[0] == proposer for t in offers)
+    if proposer == "hamas":  # the holder: the default, word for word
+        assert [t.text for t in episode.transcript] == [t.text for t in base.transcript]
+
+
+def test_the_other_side_that_values_fighting_more_proposes_no_extension() -> None:
+    s = with_proposer(nov_v2(), "israel")
+    data = s.model_dump(by_alias=True)
+    data["values"]["parties"]["israel"]["fighting_day"] = 1e6
+    episode = run(Scenario.model_validate(data), seed=0)
+    assert episode.summary.end_reason == "extension_declined" and episode.summary.ended_by == "israel"
+    assert "proposed no extension" in episode.summary.end_detail
+    assert not episode.summary.extensions

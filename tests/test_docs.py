@@ -50,6 +50,10 @@ def test_the_examples_say_what_the_guide_says_they_do() -> None:
     assert made[1:3] == [{"list_1": 4 * 20, "list_2": 50}, {"list_2": 100}]
     one_off = run(loads_scenario(EXAMPLES[4], "one-off"), seed=0).summary
     assert one_off.agreement_kind == "exchange" and one_off.pause_days == 0
+    obliged = run(loads_scenario(EXAMPLES[5], "obligations"), seed=0)
+    assert obliged.summary.obligations == {"b": {"aid_trucks": 300 * obliged.summary.pause_days}}
+    assert obliged.summary.extensions  # the mediator's proposals, accepted
+    assert any(t.kind == "obligation_due" for t in obliged.transcript)
     late = run(loads_scenario(EXAMPLES[3], "postponed"), seed=0).summary
     assert late.postponed == [
         {

@@ -974,6 +974,20 @@ def _print_compliance(report: ComplianceReport) -> None:
             console.print(f"{d.date} ({_agreement_day(d.pause_day)}): {note}", markup=False)
     for u in report.unmatched:
         console.print(f"left out: {u}", markup=False)
+    for ob in report.obligations:
+        owner = report.parties.get(ob.party, ob.party)
+        if ob.per_day is not None:
+            line = (
+                f"obligation {ob.id} ({owner}, {ob.per_day:,} a day of the pause): "
+                f"{len(ob.days)} of {ob.pause_days} pause days observed; "
+                f"{ob.observed:,} observed of {ob.owed:,} owed on those days: {ob.status}"
+            )
+            short = [f"{d} ({n:,} of {owed:,})" for d, owed, n, _ in ob.days if n < owed]
+            if short:
+                line += "; short on " + ", ".join(short)
+        else:
+            line = f"obligation {ob.id} ({owner}, by {ob.by}): {ob.status}"
+        console.print(line, markup=False)
     for lt in report.late:
         console.print(
             f"late: {lt.count} counter-releases owed on {lt.due_on}, made on {lt.made_on} "

@@ -143,6 +143,23 @@ class Late:
 
 
 @dataclass(frozen=True)
+class ObligationCheck:
+    """An obligation beyond captives set against the observations of its id: a counted
+    one on each day of the pause that has an observation (``days``: date, owed,
+    observed, status), a dated one by its date."""
+
+    id: str
+    party: str
+    per_day: int | None
+    by: str | None
+    pause_days: int
+    days: list[tuple[str, int, int, str]]
+    owed: int
+    observed: int
+    status: str
+
+
+@dataclass(frozen=True)
 class ComplianceReport:
     scenario: str
     scenario_hash: str
@@ -157,6 +174,7 @@ class ComplianceReport:
     totals: Totals
     unmatched: list[str]
     late: list[Late] = field(default_factory=list)
+    obligations: list[ObligationCheck] = field(default_factory=list)
 
     @property
     def compliant(self) -> bool:
@@ -166,12 +184,17 @@ class ComplianceReport:
             and self.totals.ratio_status == "kept"
             and all(d.categories_kept for d in self.days)
             and not self.late
+            and all(
+                o.status in ("met", "not observed") or o.status.startswith("done on")
+                for o in self.obligations
+            )
         )
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        if not self.late:  # left out when there is none (the output of earlier releases)
-            del out["late"]
+        for key in ("late", "obligations"):  # left out when empty (as earlier releases wrote)
+            if not out[key]:
+                del out[key]
         out["snapshot"] = self.snapshot.to_dict()
         out["compliant"] = self.compliant
         return out
@@ -260,6 +283,65 @@ def _late(days: list[DayCompliance]) -> list[Late]:
             open_[0][1] -= made
             if open_[0][1] == 0:
                 open_.pop(0)
+    return out
+
+
+def check_obligations(
+    agreement: Agreement, episode: Episode, observed: Sequence[Entry]
+) -> list[ObligationCheck]:
+    """Each obligation beyond captives against the observations of its id (``terms``
+    rows aside): a counted one on the pause's days that have an observation, a dated
+    one by its date."""
+    s = episode.summary
+    first, last = s.pause_start, s.pause_end
+    out: list[ObligationCheck] = []
+    for ob in agreement.obligations:
+        seen: dict[str, int] = defaultdict(int)
+        for e in observed:
+            o = e.observation
+            if o is None or o.kind == "terms":
+                continue
+            n = sum(c.count for c in o.counts if c.category == ob.id)
+            if n or any(c.category == ob.id for c in o.counts):
+                seen[o.date.isoformat()] += n
+        if ob.per_day is not None:
+            days = [
+                (d, ob.per_day, n, _status(ob.per_day, n))
+                for d, n in sorted(seen.items())
+                if first is not None and last is not None and first <= d <= last
+            ]
+            owed, done = ob.per_day * len(days), sum(n for _, _, n, _ in days)
+            short = [d for d in days if d[2] < d[1]]
+            status = (
+                "not observed"
+                if not days
+                else f"short on {len(short)} of {len(days)} days observed"
+                if short
+                else "met"
+            )
+            out.append(
+                ObligationCheck(
+                    ob.id, ob.party, ob.per_day, None, s.pause_days, days, owed, done, status
+                )
+            )
+        else:
+            assert ob.by is not None
+            by = ob.by.isoformat()
+            done_on = sorted(d for d, n in seen.items() if n and d <= by)
+            late = sorted(d for d, n in seen.items() if n and d > by)
+            status = (
+                f"done on {done_on[0]}"
+                if done_on
+                else f"done late, on {late[0]}"
+                if late
+                else "not observed"
+            )
+            days = [(d, 0, n, "") for d, n in sorted(seen.items())]
+            out.append(
+                ObligationCheck(
+                    ob.id, ob.party, None, by, s.pause_days, days, 0, sum(seen.values()), status
+                )
+            )
     return out
 
 
@@ -531,4 +613,5 @@ def compliance(
         totals=totals,
         unmatched=unmatched,
         late=late,
+        obligations=check_obligations(agreement, episode, observed),
     )

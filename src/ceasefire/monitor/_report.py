@@ -23,7 +23,9 @@ td.source { font-size: 0.8rem; color: #4a4a4a; overflow-wrap: anywhere; }
 
 
 def _status_cell(text: str) -> str:
-    good = text in ("met", "kept", "none due", "no releases")
+    good = text in ("met", "kept", "none due", "no releases", "compliant") or text.startswith(
+        "done on"
+    )
     return f'<span class="{"status-met" if good else "status-off"}">{esc(text)}</span>'
 
 
@@ -295,6 +297,29 @@ def render_compliance(report: ComplianceReport, scores: Scores | None = None) ->
                 ]
                 if report.late
                 else []
+            ),
+            *(
+                (
+                    f"obligation {ob.id}",
+                    esc(
+                        f"{report.parties.get(ob.party, ob.party)}, "
+                        + (
+                            f"{ob.per_day:,} a day: {len(ob.days)} of {ob.pause_days} pause "
+                            f"days observed, {ob.observed:,} of {ob.owed:,} owed on those "
+                            f"days ("
+                            + ", ".join(
+                                f"{d}: {n:,}" + (" short" if n < owed else "")
+                                for d, owed, n, _ in ob.days
+                            )
+                            + ")"
+                            if ob.per_day is not None
+                            else f"by {ob.by}"
+                        )
+                        + ": "
+                    )
+                    + _status_cell(ob.status),
+                )
+                for ob in report.obligations
             ),
             ("delays", str(t.delays)),
             ("disputes and claims", str(t.disputes)),
