@@ -478,6 +478,8 @@ def test_the_other_side_that_values_fighting_more_proposes_no_extension() -> Non
     data = s.model_dump(by_alias=True)
     data["values"]["parties"]["israel"]["fighting_day"] = 1e6
     episode = run(Scenario.model_validate(data), seed=0)
-    assert episode.summary.end_reason == "extension_declined" and episode.summary.ended_by == "israel"
+    assert (
+        episode.summary.end_reason == "extension_declined" and episode.summary.ended_by == "israel"
+    )
     assert "proposed no extension" in episode.summary.end_detail
     assert not episode.summary.extensions
