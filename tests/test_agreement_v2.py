@@ -483,3 +483,48 @@ def test_the_other_side_that_values_fighting_more_proposes_no_extension() -> Non
     )
     assert "proposed no extension" in episode.summary.end_detail
     assert not episode.summary.extensions
+
+
+# -- warnings at check time, and talks inside a pause -----------------------------------------
+
+
+def test_check_warns_of_clauses_without_effect_and_implicit_defaults(tmp_path: Path) -> None:
+    from ceasefire.scenario import check_file
+
+    text = jan_text(
+        "      receive: {civilian_women: 10, female_soldiers: 10, men: 10, deceased: 5}",
+        "      receive: {civilian_women: 10, female_soldiers: 10, deceased: 5, foreign_thai: 1}",
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    _, warnings = check_file(path)
+    said = {(w.field, w.message.split(":")[0]) for w in warnings}
+    assert (
+        "values.parties.israel.receive",
+        "'men' is released under the deal but 'israel' does not price it under `receive`",
+    ) in said
+    unmoved = [w for w in warnings if w.field == "values.parties.israel.receive.foreign_thai"]
+    assert unmoved == []  # the Thai nationals move, through the side channel
+    assert all(w.line is not None for w in warnings)
+    _, none = check_file(JAN2025)
+    assert none == []
+
+
+def test_talks_inside_the_pause_are_refused_not_deferred() -> None:
+    """A negotiation block starting inside the pause was silently deferred to the day after
+    it; no clause lets talks run during a pause yet, so it is refused, at its field."""
+    import json
+
+    from ceasefire.scenario import loads_scenario
+
+    dec = load_scenario(ROOT / "scenarios" / "gaza-2023-12-proposal.yaml")
+    nov = load_scenario(ROOT / "scenarios" / "gaza-2023-11-truce.yaml")
+    assert dec.negotiation is not None and nov.agreement is not None
+    data = dec.model_dump(mode="json", by_alias=True)
+    agreement = nov.agreement.model_dump(mode="json", by_alias=True)
+    agreement["start"] = agreement["signed"] = dec.negotiation.start.isoformat()
+    data["agreement"] = agreement
+    with pytest.raises(ScenarioError) as e:
+        loads_scenario(json.dumps(data), "inside.json")
+    inside = [p for p in e.value.problems if p.field == "negotiation.start"]
+    assert inside and "inside the pause" in inside[0].message

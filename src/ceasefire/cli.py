@@ -183,19 +183,26 @@ def _exit_on_termination() -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check(files: tuple[str, ...]) -> None:
-    """Validate scenario FILES (YAML or JSON); exit 2 if any is refused."""
-    from .scenario import ScenarioError, load_scenario
+    """Validate scenario FILES (YAML or JSON); exit 2 if any is refused.
+
+    Warnings (a clause with no effect, a default left implicit) are printed too; a file
+    with warnings is still ok."""
+    from .scenario import ScenarioError, check_file
 
     failed = False
     out = _console()
     for path in files:
         try:
-            scenario = load_scenario(path)
+            scenario, warnings = check_file(path)
         except ScenarioError as error:
             _console(stderr=True).print(error.render(), markup=False)
             failed = True
             continue
-        out.print(f"{path}: ok ({scenario.name})", markup=False)
+        for warning in warnings:
+            out.print(f"  warning: {warning}", markup=False)
+        count = len(warnings)
+        said = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+        out.print(f"{path}: ok ({scenario.name}){said}", markup=False)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -397,19 +404,33 @@ def _print_summary(console: Console, episode: Episode) -> None:
     table = Table(title="summary", title_justify="left", show_header=False)
     table.add_column("what", overflow="fold")
     table.add_column("value", overflow="fold")
-    table.add_row(
-        "pause",
-        f"{s.pause_start} to {s.pause_end}, {plural(s.pause_days, 'day')}"
-        if s.pause_start
-        else "none",
-    )
+    if s.agreement_kind == "exchange":
+        table.add_row("pause", "none: a one-off exchange")
+    else:
+        table.add_row(
+            "pause",
+            f"{s.pause_start} to {s.pause_end}, {plural(s.pause_days, 'day')}"
+            if s.pause_start
+            else "none",
+        )
     table.add_row("extensions", ", ".join(f"+{d}" for d in s.extensions) or "none")
     for party, counts in s.released.items():
         total = sum(counts.values())
         detail = ", ".join(f"{n} {c}" for c, n in counts.items())
         table.add_row(f"released by {party} (deal)", f"{total} ({detail})" if total else "0")
+    for party, counts in s.remains.items():
+        detail = ", ".join(f"{n} {c}" for c, n in counts.items())
+        table.add_row(f"of which remains ({party})", f"{sum(counts.values())} ({detail})")
     side = ", ".join(f"{n} {c}" for c, n in s.side_channel_by_category.items())
     table.add_row("side channels", f"{s.side_channel_released}" + (f" ({side})" if side else ""))
+    for party, owed in s.obligations.items():
+        detail = ", ".join(f"{n:,} {o}" for o, n in owed.items())
+        table.add_row(f"obligations of {party}", f"owed over the pause: {detail}")
+    for move in s.postponed:
+        table.add_row(
+            "postponed",
+            f"{move['party']}'s {move['what']}: due {move['due']}, made {move['made']}",
+        )
     for deal in s.agreements:
         terms = ", ".join(f"{k}={v}" for k, v in deal["terms"].items())
         share = ", ".join(f"{p} {v:.0%}" for p, v in deal["satisfaction"].items())

@@ -383,6 +383,11 @@ def _summary_section(scenario: Scenario, summary: Summary, names: _Names) -> str
         ("Calendar", f"{esc(s.calendar_start)} to {esc(s.horizon)}"),
         ("Agreement reached", "yes" if s.agreement_reached else "no"),
         ("Agreement date", esc(s.agreement_date or "none")),
+        *(
+            [("Kind", "a one-off exchange, without a pause")]
+            if s.agreement_kind == "exchange"
+            else []
+        ),
         ("Pause start", esc(s.pause_start or "no pause")),
         ("Pause end", esc(s.pause_end or "no pause")),
         ("Pause days", esc(s.pause_days)),
@@ -395,6 +400,27 @@ def _summary_section(scenario: Scenario, summary: Summary, names: _Names) -> str
         ("End detail", esc(s.end_detail) if s.end_detail else "none"),
         ("Ended by", esc(names.party(s.ended_by))),
         ("End date", esc(s.end_date)),
+        *(
+            (
+                f"Remains returned by {esc(names.party(pid))}",
+                esc(", ".join(f"{n} {names.category(c)}" for c, n in counts.items())),
+            )
+            for pid, counts in s.remains.items()
+        ),
+        *(
+            (
+                f"Obligations of {esc(names.party(pid))} over the pause",
+                esc(", ".join(f"{n:,} {o}" for o, n in owed.items())),
+            )
+            for pid, owed in s.obligations.items()
+        ),
+        *(
+            (
+                "Postponed",
+                esc(f"{names.party(m['party'])}'s {m['what']}: due {m['due']}, made {m['made']}"),
+            )
+            for m in s.postponed
+        ),
     ]
     parts = ['<section id="summary">', "<h2>Summary</h2>", _kv_table(general)]
 

@@ -44,6 +44,9 @@ _NOTE_KINDS = {
     "extension_decline",
     "event",
     "side_channel_shortfall",
+    "postponed",
+    "obligation_due",
+    "exchange_end",
 }
 
 

@@ -2,7 +2,7 @@
 
 from ._errors import Problem, ScenarioError
 from ._fields import field_reference, with_reference
-from ._loader import content_hash, json_schema, load_scenario, loads_scenario
+from ._loader import check_file, content_hash, json_schema, load_scenario, loads_scenario
 from ._models import (
     SCHEMA_VERSION,
     Agreement,
@@ -107,6 +107,7 @@ __all__ = [
     "ValueEvent",
     "ValuePrior",
     "Values",
+    "check_file",
     "content_hash",
     "field_reference",
     "json_schema",

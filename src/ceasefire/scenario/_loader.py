@@ -29,6 +29,7 @@ from ._errors import Problem, ScenarioError
 from ._models import SCHEMA_VERSION, VERSIONS, Scenario
 from ._priors import DISTRIBUTION_KINDS, PRIOR_TARGETS
 from ._references import check_references
+from ._warnings import scenario_warnings
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32
@@ -421,6 +422,19 @@ def _apply(data: dict[str, Any], changes: Changes, positions: Positions, filenam
                 [Problem(filename, line, col, _dotted(loc), "not a field that can be changed")]
             )
         parent[loc[-1]] = value
+
+
+def check_file(path: str | Path) -> tuple[Scenario, list[Problem]]:
+    """Load ``path`` as :func:`load_scenario` does, and return its warnings too (what
+    may be intended but probably is not; ``_warnings``), each at its line and column."""
+    path = Path(path)
+    data, positions = parse_document(_read_text(path), str(path))
+    scenario = validate(data, positions, str(path))
+    warnings = []
+    for loc, message in scenario_warnings(scenario):
+        line, col = _position(positions, loc)
+        warnings.append(Problem(str(path), line, col, _dotted(loc), message))
+    return scenario, warnings
 
 
 def load_scenario(path: str | Path, changes: Changes | None = None) -> Scenario:

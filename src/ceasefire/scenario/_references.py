@@ -507,6 +507,18 @@ def check_references(s: Scenario) -> list[Problem]:
 
     if s.negotiation is not None:
         problems += _negotiation(s, party, category, mediator, in_calendar)
+        agreed = s.agreement
+        if agreed is not None and agreed.kind == "pause":
+            last = agreed.start + timedelta(days=agreed.initial_days - 1)
+            if agreed.start <= s.negotiation.start <= last:
+                problems.append(
+                    (
+                        ("negotiation", "start"),
+                        f"talks start on {s.negotiation.start}, inside the pause ({agreed.start} "
+                        f"to {last}), and no clause of this format lets talks run during a "
+                        f"pause yet: start them on or after {last + timedelta(days=1)}",
+                    )
+                )
 
     problems += _priors(s, party, category, custodian, mediator)
 

@@ -1,0 +1,67 @@
+"""What may be intended but is probably not: warnings that `ceasefire check` prints.
+
+A warning names a clause that has no effect, or a default the file leaves implicit, at
+its own field path (the loader adds line and column). A file with warnings still loads
+and runs: each warning says what the engine does with it.
+"""
+
+from __future__ import annotations
+
+from ._models import Scenario
+
+Loc = tuple[str | int, ...]
+Warning_ = tuple[Loc, str]
+
+
+def scenario_warnings(s: Scenario) -> list[Warning_]:
+    """Every warning for ``s``, in file order."""
+    out: list[Warning_] = []
+    a = s.agreement
+    if a is None:
+        return out
+    released = set(a.batches.categories)
+    if a.batches.dated is not None:
+        released = {c for h in a.batches.dated for c in h.releases}
+    for c in a.exchange.ratios:
+        if c not in released:
+            out.append(
+                (
+                    ("agreement", "exchange", "ratios", c),
+                    f"a ratio for {c!r}, which the agreement never releases: it has no effect",
+                )
+            )
+    moved = released | set(a.exchange.categories) | {o.id for o in a.obligations}
+    for sc in s.side_channels:
+        moved |= {r.category for r in sc.releases}
+    n = s.negotiation
+    if n is not None and n.template is not None:
+        moved |= set(n.template.categories) | set(n.template.exchange_categories)
+        moved |= {str(v) for i in n.issues if i.kind == "first_category" for v in i.domain()}
+    holder, other = a.batches.releaser, a.exchange.releaser
+    for p, pv in s.values.parties.items():
+        for term in ("receive", "give"):
+            for c in getattr(pv, term):
+                if c not in moved:
+                    out.append(
+                        (
+                            ("values", "parties", p, term, c),
+                            f"a value for {c!r}, which nothing in this scenario moves: "
+                            "it has no effect",
+                        )
+                    )
+    deal = [(holder, other, c) for c in released] + [
+        (other, holder, c) for c in a.exchange.categories
+    ]
+    for giver, taker, c in deal:
+        for party, term in ((taker, "receive"), (giver, "give")):
+            priced = s.values.parties.get(party)
+            if priced is not None and c not in getattr(priced, term):
+                out.append(
+                    (
+                        ("values", "parties", party, term),
+                        f"{c!r} is released under the deal but {party!r} does not price it "
+                        f"under `{term}`: it is worth 0 to {party!r} (the default); write "
+                        f"`{c}: 0` to say so",
+                    )
+                )
+    return out
