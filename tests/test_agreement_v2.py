@@ -528,3 +528,117 @@ def test_talks_inside_the_pause_are_refused_not_deferred() -> None:
         loads_scenario(json.dumps(data), "inside.json")
     inside = [p for p in e.value.problems if p.field == "negotiation.start"]
     assert inside and "inside the pause" in inside[0].message
+
+
+# -- phases: talks during a pause, the next phase, and a continuation clause --------------------
+
+
+def phases(**changes: Any) -> Scenario:
+    """The guide's two-phase example, with changes to its data."""
+    import re
+
+    from ceasefire.scenario import loads_scenario
+
+    guide = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    text = next(t for t in re.findall(r"```yaml\n(.*?)```", guide, re.S) if "Two phases" in t)
+    data = loads_scenario(text, "phases").model_dump(mode="json", by_alias=True)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target = data
+        for part in parents:
+            target = target[part]
+        if value is None:
+            target.pop(last, None)
+        else:
+            target[last] = value
+    return Scenario.model_validate(data)
+
+
+def days_of(episode: Any, mode: str) -> list[str]:
+    return [r.date for r in episode.ledger if r.flow == f"{mode}_day"]
+
+
+def test_the_next_phase_agreed_during_the_pause_follows_without_fighting() -> None:
+    episode = run(phases(), seed=0)
+    kinds = [t.kind for t in episode.transcript]
+    assert "phase_end" in kinds and "pause_holds_on" in kinds
+    agreed = next(t for t in episode.transcript if t.kind == "agreement")
+    assert "next phase" in agreed.text
+    pause = days_of(episode, "pause")
+    first, last = pause[0], pause[-1]
+    fighting_inside = [d for d in days_of(episode, "fighting") if first < d < last]
+    assert fighting_inside == []  # one pause, through both phases
+    s = episode.summary
+    deal = s.agreements[0]
+    # the first phase's 10 days, the days it held on while the talks went on, then the
+    # next phase's days as agreed
+    held = next(t for t in episode.transcript if t.kind == "pause_holds_on")
+    phase_end = next(t for t in episode.transcript if t.kind == "phase_end")
+    held_days = phase_end.day - held.day
+    assert s.pause_days == 10 + held_days + deal["terms"]["pause_days"]
+
+
+def test_without_a_continuation_the_pause_ends_with_its_phase() -> None:
+    episode = run(phases(**{"agreement.continuation": None}), seed=0)
+    s = episode.summary
+    pause = days_of(episode, "pause")
+    assert pause[:10] == days_of(run(phases(), seed=0), "pause")[:10]
+    # the talks went on after the pause ended: the next pause starts after fighting
+    assert s.agreements
+    fighting_between = [d for d in days_of(episode, "fighting") if pause[0] < d < pause[-1]]
+    assert fighting_between
+
+
+def test_the_continuation_ends_at_its_limit() -> None:
+    episode = run(phases(**{"agreement.continuation": {"limit_days": 2}}), seed=0)
+    s = episode.summary
+    assert s.end_reason == "continuation_ended" or s.agreements
+    ends = [t for t in episode.transcript if t.kind == "pause_end"]
+    assert ends and "the continuation's limit was reached" in ends[0].text
+    assert ends[0].date == "2024-03-16"  # the phase's last day, 14 March, and 2 more
+
+
+def test_ensemble_equals_single_runs_with_phases() -> None:
+    s = phases(
+        priors=[
+            {
+                "target": "reservation",
+                "party": "a",
+                "distribution": {"kind": "uniform", "low": 0.0, "high": 1.4},
+                "assumption": "spread to make some talks fail",
+            }
+        ]
+    )
+    result = run_ensemble(s, 60, seed=9)
+    reasons = set()
+    for i in range(60):
+        single = run_draw(s, 9, i).summary
+        got = result.episode(i)
+        for name in ("pause_days", "released", "end_reason", "end_date", "pause_start"):
+            assert getattr(single, name) == got[name], (i, name)
+        reasons.add(single.end_reason)
+    assert len(reasons) > 1
+
+
+def test_check_warns_of_side_channel_releases_that_cannot_be_made(tmp_path: Path) -> None:
+    from ceasefire.scenario import check_file
+
+    text = jan_text(
+        "      - date: 2025-01-30\n        category: foreign_thai",
+        "      - date: 2025-03-10\n        category: men",
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    _, warnings = check_file(path)
+    fields = {w.field for w in warnings}
+    assert "side_channels[0].releases[0].date" in fields  # after the pause it requires
+    text = jan_text(
+        "        category: foreign_thai\n        count: 5",
+        "        category: prisoners_women\n        count: 5",
+    )
+    path.write_text(text, encoding="utf-8")
+    _, warnings = check_file(path)
+    assert any(
+        w.field == "side_channels[0].releases[0].category" and "holds no" in w.message
+        for w in warnings
+    )

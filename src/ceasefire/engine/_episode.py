@@ -29,10 +29,12 @@ from ._state import (
     S_END_BY,
     S_END_DAY,
     S_END_REASON,
+    S_HELD_ON,
     S_ISSUES_KNOWN,
     S_LAST_A,
     S_LAST_B,
     S_LOG_FULL,
+    S_NEXT_PHASE,
     S_NEXT_TALKS,
     S_PAUSE_END,
     S_PAUSE_START,
@@ -217,6 +219,8 @@ def reset_state(
     si[S_LAST_B] = -1
     si[S_TABLE_VERSION] = -1
     si[S_NEXT_TALKS] = plan.talks[T_START]
+    si[S_NEXT_PHASE] = -1
+    si[S_HELD_ON] = -1
     st.sf[:F_KEPT] = 0.0
     # Element by element: compiled without the runtime, an array copied onto another
     # may not make the temporary copy numba's slice assignment may need.

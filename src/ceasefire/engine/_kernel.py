@@ -10,7 +10,8 @@ can happen any more (``quiet``), the rest of the horizon is days of fighting
 
 1. dated events change holdings, custody, values or pressure (``apply_events``);
 2. on the agreement's start date the pause begins (``start_pause``);
-3. while neither a pause nor talks are on, talks open on their date (``open_talks``);
+3. talks open on their date, while no pause holds or where the talks may go on during
+   one (``open_talks``);
 4. the day is a day of pause or of fighting (``record_day``); the agreement's
    obligations beyond captives fall due (``obligations``);
 5. side channels make the releases dated that day (``side_channels``);
@@ -18,15 +19,18 @@ can happen any more (``quiet``), the rest of the horizon is days of fighting
    composition (``dated_handovers``); else, during a pause, the day's batch is asked
    for: the holder releases captives of the eligible categories in its reach, or the
    day is a breach (``ask_for_batch``); during talks, the day's acts (``talk``, in
-   ``_negotiation``);
+   ``_negotiation``), during a pause too where the talks may go on during one: an outcome
+   agreed then is the next phase;
 7. hand-overs the mediator has verified bring the counter-releases, by the terms or by
    the hand-over's own (``verify_handovers``); then the counter-releases the terms fix
    on the day (``dated_counter_releases``); a postponement moves either to its later
    day;
 8. on the last paid-for day, the extension rule: the holder offers the next batch it is
    able and willing to give, the other side accepts if it values the extension above
-   resuming fighting; otherwise the pause ends (``end_of_period``); a one-off exchange
-   ends when its last hand-over is made (``exchange_done``).
+   resuming fighting; otherwise the phase is over (``phase_over``): the next phase
+   agreed in talks takes over, or the pause holds on while talks on it go on (a
+   continuation clause, ``hold_on``), or it ends; a one-off exchange ends when its last
+   hand-over is made (``exchange_done``).
 
 The functions are plain Python over the flat state of ``_state`` (arrays with named
 slots). A single run calls them as they are, with the event log on (``_episode``); an
@@ -57,10 +61,12 @@ from ._log import (
     EXTENSION_DECLINE,
     EXTENSION_OFFER,
     FLOW,
+    HOLDS_ON,
     IN_FORCE,
     OBLIGATION_DUE,
     PAIRS,
     PAUSE_END,
+    PHASE_END,
     POSTPONED,
     REFUSAL,
     RELEASE_BATCH,
@@ -78,6 +84,8 @@ from ._plan import (
     AG_DATED,
     AG_DAYS,
     AG_HAS_EXT,
+    AG_HOLD_LIMIT,
+    AG_HOLD_ON,
     AG_HOLDER,
     AG_LIMIT_DAYS,
     AG_MAX_DAYS,
@@ -113,6 +121,7 @@ from ._state import (
     END_CAP,
     END_COMPLETED,
     END_DECLINED,
+    END_HELD_ON_ENDED,
     END_HORIZON,
     END_NO_AGREEMENT,
     END_NO_ELIGIBLE,
@@ -136,7 +145,9 @@ from ._state import (
     S_FIGHTING_DAYS,
     S_GRANTED,
     S_HELD,
+    S_HELD_ON,
     S_IN_FORCE,
+    S_NEXT_PHASE,
     S_NEXT_TALKS,
     S_PAUSE,
     S_PAUSE_DAYS,
@@ -149,6 +160,7 @@ from ._state import (
     S_TALKS,
     S_VERSION,
     SCENARIO_AGREEMENT,
+    T_DURING,
     T_MEDIATOR,
     T_RESTART,
     T_START,
@@ -181,16 +193,20 @@ def run_episode(plan: PlanArrays, st: State) -> None:
         apply_events(plan, st)
         if si[S_AGREEMENT] != NO_AGREEMENT and day == st.ag[AG_START] and si[S_STARTED] == 0:
             start_pause(plan, st)
-        if si[S_PAUSE] == 0 and si[S_TALKS] == 0 and day == si[S_NEXT_TALKS]:
+        if (
+            si[S_TALKS] == 0
+            and day == si[S_NEXT_TALKS]
+            and (si[S_PAUSE] == 0 or plan.talks[T_DURING] == 1)
+        ):
             open_talks(plan, st)
         record_day(plan, st)
         obligations(plan, st)
         side_channels(plan, st)
         if si[S_IN_FORCE] == 1 and st.ag[AG_DATED] == 1:
             dated_handovers(plan, st)
-        elif si[S_PAUSE] == 1:
+        elif si[S_PAUSE] == 1 and si[S_HELD_ON] < 0:
             ask_for_batch(plan, st)
-        elif si[S_TALKS] == 1:
+        if si[S_TALKS] == 1 and (si[S_PAUSE] == 0 or plan.talks[T_DURING] == 1):
             talk(plan, st)
         verify_handovers(plan, st)
         dated_counter_releases(plan, st)
@@ -619,7 +635,7 @@ def dated_handovers(plan: PlanArrays, st: State) -> None:
     """The dated hand-overs of today (a day of the pause passes either way), each made
     unless the holder's releases of the day are postponed."""
     si = st.si
-    if si[S_PAUSE] == 1:
+    if si[S_PAUSE] == 1 and si[S_HELD_ON] < 0:
         si[S_DUE_HEAD] += 1
         si[S_DUE_LEN] -= 1
     holder = st.ag[AG_HOLDER]
@@ -727,8 +743,11 @@ def skip(rng: U64, draws: int) -> None:
 def end_of_period(plan: PlanArrays, st: State) -> None:
     """The last paid-for day: the extension rule, with both sides' values."""
     si, ag = st.si, st.ag
+    if si[S_HELD_ON] >= 0:
+        hold_on(plan, st)
+        return
     if ag[AG_HAS_EXT] == 0:
-        end_pause(plan, st, END_COMPLETED, -1, 0, 0, 0)
+        phase_over(plan, st, END_COMPLETED, -1, 0, 0, 0)
         return
     hold, reach, order = st.hold, st.reach, plan.order
     holder, other = ag[AG_HOLDER], ag[AG_OTHER]
@@ -746,11 +765,11 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
     if ag[AG_MAX_DAYS] >= 0:
         room = (ag[AG_MAX_DAYS] - si[S_GRANTED]) // step_days
         if room <= 0:
-            end_pause(plan, st, END_CAP, -1, ag[AG_MAX_DAYS], 0, 0)
+            phase_over(plan, st, END_CAP, -1, ag[AG_MAX_DAYS], 0, 0)
             return
         steps = min(steps, room)
     if steps == 0:
-        end_pause(plan, st, END_NO_ELIGIBLE, holder, have, per_step, 0)
+        phase_over(plan, st, END_NO_ELIGIBLE, holder, have, per_step, 0)
         return
     days, count = steps * step_days, steps * per_step
     batch, counter = st.work, st.work2
@@ -853,7 +872,50 @@ def decline(
     extension_values(
         st, log(st, EXTENSION_DECLINE, side, days, how, 0, 0), value_h, value_o, fight_h, fight_o
     )
-    end_pause(plan, st, END_DECLINED, party, side + how if side == 0 else max(1, how), 0, 0)
+    phase_over(plan, st, END_DECLINED, party, side + how if side == 0 else max(1, how), 0, 0)
+
+
+@kernel
+def phase_over(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int, z: int) -> None:
+    """The phase's days are over (its terms completed, capped or not extended): the next
+    phase agreed in talks during the pause takes over; or, under a continuation clause,
+    the pause holds on while the talks go on; or the pause ends."""
+    si = st.si
+    if si[S_NEXT_PHASE] >= 0:
+        next_phase(plan, st)
+    elif st.ag[AG_HOLD_ON] == 1 and si[S_TALKS] == 1:
+        si[S_HELD_ON] = 0
+        log(st, HOLDS_ON, reason, by, st.ag[AG_HOLD_LIMIT], 0, 0)
+    else:
+        end_pause(plan, st, reason, by, x, y, z)
+
+
+@kernel
+def hold_on(plan: PlanArrays, st: State) -> None:
+    """A day the pause held on after its phase: it ends once the talks have ended
+    without agreeing the next phase, or at the clause's limit."""
+    si = st.si
+    si[S_HELD_ON] += 1
+    limit = st.ag[AG_HOLD_LIMIT]
+    if si[S_TALKS] == 0 or (limit >= 0 and si[S_HELD_ON] >= limit):
+        end_pause(plan, st, END_HELD_ON_ENDED, -1, si[S_HELD_ON], int(si[S_TALKS] == 1), 0)
+
+
+@kernel
+def next_phase(plan: PlanArrays, st: State) -> None:
+    """The next phase, agreed in talks during the pause, takes over from the current
+    one: in force from tomorrow, the pause going on without a day of fighting."""
+    si = st.si
+    outcome = si[S_NEXT_PHASE]
+    si[S_NEXT_PHASE] = -1
+    si[S_HELD_ON] = -1
+    log(st, PHASE_END, outcome, 0, 0, 0, 0)
+    agreement_from(plan, st, outcome)
+    st.ag[AG_START] = si[S_DAY] + 1
+    si[S_AGREEMENT] = outcome
+    si[S_STARTED] = 0
+    si[S_PAUSE] = 0
+    si[S_IN_FORCE] = 0
 
 
 @kernel
@@ -872,11 +934,18 @@ def end_pause(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int,
     si = st.si
     si[S_PAUSE] = 0
     si[S_IN_FORCE] = 0
+    si[S_HELD_ON] = -1
     set_ending(si, reason, by)
     log(st, PAUSE_END, reason, by, x, y, z)
     talks = plan.talks
-    if talks[T_START] >= 0:
+    if talks[T_START] >= 0 and si[S_TALKS] == 0:
         si[S_NEXT_TALKS] = after(si, talks[T_RESTART])
+    if si[S_NEXT_PHASE] >= 0:  # agreed during the pause: it comes into force as agreed
+        outcome = si[S_NEXT_PHASE]
+        si[S_NEXT_PHASE] = -1
+        agreement_from(plan, st, outcome)
+        si[S_AGREEMENT] = outcome
+        si[S_STARTED] = 0
 
 
 @inline
@@ -896,12 +965,17 @@ def talk(plan: PlanArrays, st: State) -> None:
         return
     outcome = record_deal(plan, st, place, via)
     j = si[S_DEALS] - 1
-    row = log(st, AGREEMENT, outcome, via, talks[T_TEMPLATE], 0, 0)
+    row = log(st, AGREEMENT, outcome, via, talks[T_TEMPLATE], si[S_PAUSE], 0)
     if row >= 0:
         for k in range(4):
             st.log_f[row, k] = st.deal_f[j, k]
     if talks[T_TEMPLATE] == 0:
         set_ending(si, END_AGREED, -1)
+        return
+    if si[S_PAUSE] == 1:  # agreed during the pause: the next phase
+        si[S_NEXT_PHASE] = outcome
+        if si[S_HELD_ON] >= 0:
+            next_phase(plan, st)
         return
     agreement_from(plan, st, outcome)
     si[S_AGREEMENT] = outcome

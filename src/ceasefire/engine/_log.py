@@ -51,7 +51,9 @@ F64 = NDArray[np.float64]
     TEXT_ANSWER,
     POSTPONED,
     OBLIGATION_DUE,
-) = range(29)
+    PHASE_END,
+    HOLDS_ON,
+) = range(31)
 
 KIND, DAY = 0, 1
 INTS = 8  # integer arguments, columns 2..9

@@ -63,8 +63,10 @@ NONE = -1
     AG_DATED,  # 1: dated hand-overs instead of daily batches
     AG_ONE_OFF,  # 1: a one-off exchange, without a pause
     AG_PROPOSER,  # who proposes an extension: PROPOSED_BY_*, or a mediator's index
+    AG_HOLD_ON,  # 1: the pause holds on after the phase while talks go on
+    AG_HOLD_LIMIT,  # the most days it holds on so (-1: no limit)
     AG_CATS,
-) = range(19)
+) = range(21)
 PROPOSED_BY_HOLDER, PROPOSED_BY_OTHER = -1, -2
 SPLITS = ("in_order", "proportional")
 BATCH_SPLITS = ("front_loaded", "even")
@@ -233,7 +235,7 @@ def build_plan(s: Scenario) -> Plan:
     dated = _dated(s, pi, ci, n_c)
 
     n = s.negotiation
-    talks = np.full(7, NONE, dtype=np.int64)
+    talks = np.full(8, NONE, dtype=np.int64)
     negotiators = np.zeros((n_p, 3))
     issues: tuple[str, ...] = ()
     outcomes: list[tuple[Any, ...]] = []
@@ -256,6 +258,7 @@ def build_plan(s: Scenario) -> Plan:
             (n.start - start).days,
             NONE if n.restart_after_days is None else n.restart_after_days,
             int(n.template is not None),
+            int(n.during_pause),
         )
         for party, terms in n.parties.items():
             negotiators[pi[party]] = (
@@ -471,6 +474,9 @@ def agreement_vector(
     v[AG_START] = start_day
     v[AG_DATED] = int(a.batches.dated is not None)
     v[AG_ONE_OFF] = int(a.kind == "exchange")
+    holds = a.continuation
+    v[AG_HOLD_ON] = int(holds is not None)
+    v[AG_HOLD_LIMIT] = NONE if holds is None or holds.limit_days is None else holds.limit_days
     for j, c in enumerate(a.batches.categories):
         v[AG_CATS + j] = ci[c]
     for j, c in enumerate(a.exchange.categories):

@@ -24,6 +24,8 @@ END_REASONS = {
     "talks_breakdown": "a party broke off the talks",
     "talks_no_outcomes": "no outcome on the table was feasible for both sides",
     "talks_ongoing": "talks were still going on at the horizon",
+    "continuation_ended": "the phase's days were over and the pause held while talks on the "
+    "next phase went on, until they ended without agreement or the clause's limit",
 }
 
 # Kinds of transcript entries, in the vocabulary of SYSTEM.md.
@@ -58,6 +60,13 @@ EVENT_KINDS = (
     "fighting_resumed",
     "event",
     "episode_end",
+    # version 2 of the scenario format
+    "postponed",
+    "obligation_due",
+    "exchange_end",
+    "phase_end",
+    "phase_start",
+    "pause_holds_on",
 )
 
 

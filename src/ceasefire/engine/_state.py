@@ -59,8 +59,10 @@ from numpy.typing import NDArray
     S_N_ROUNDS_A,  # rounds that fit in the first mover's deadline
     S_N_ROUNDS_B,  # and in the second mover's
     S_IN_FORCE,  # the agreement is being carried out (its pause, or its one-off exchange)
-) = range(43)
-N_SI = 43
+    S_NEXT_PHASE,  # the outcome agreed in talks during the pause, for the next phase (-1)
+    S_HELD_ON,  # days the pause has held on after its phase, while talks go on (-1: none)
+) = range(45)
+N_SI = 45
 
 # Real scalars (sf). Those from F_KEPT on describe the table and outlive an episode
 # with it (``_negotiation.table``).
@@ -99,7 +101,8 @@ SCENARIO_AGREEMENT = -1
     END_TALKS_BREAKDOWN,
     END_TALKS_NO_OUTCOMES,
     END_TALKS_ONGOING,
-) = range(13)
+    END_HELD_ON_ENDED,
+) = range(14)
 
 
 # Plan.reals: acceptance tolerance. Plan.sizes: days, room for extensions and for deals
@@ -109,7 +112,7 @@ SCENARIO_AGREEMENT = -1
 R_TOLERANCE = 0
 Z_DAYS, Z_EXTENSIONS, Z_DEALS, Z_NEUMAIER, Z_DUE = range(5)
 # Plan.talks columns.
-T_FIRST, T_SECOND, T_MEDIATOR, T_STALL_LIMIT, T_START, T_RESTART, T_TEMPLATE = range(7)
+T_FIRST, T_SECOND, T_MEDIATOR, T_STALL_LIMIT, T_START, T_RESTART, T_TEMPLATE, T_DURING = range(8)
 # Plan.negotiators columns.
 N_EXPONENT, N_DEADLINE, N_BREAKDOWN = range(3)
 

@@ -35,6 +35,7 @@ from ._state import (
     END_CAP,
     END_COMPLETED,
     END_DECLINED,
+    END_HELD_ON_ENDED,
     END_HORIZON,
     END_NO_ELIGIBLE,
     S_DELAYS,
@@ -96,6 +97,8 @@ class Decoder:
         self.remains = frozenset(c.id for c in self.s.categories if c.deceased)
         self.postponed: list[dict[str, Any]] = []
         self.proposed_by = 0  # who proposed the extension being answered (0 the holder)
+        self.next_phase: Agreement | None = None  # agreed during a pause, not yet in force
+        self.phases = False  # a next phase has taken over (its start continues the pause)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -169,6 +172,30 @@ class Decoder:
             self.in_force()
         elif kind == L.POSTPONED:
             self.postponement(a[0], a[1], a[2], a[3])
+        elif kind == L.PHASE_END:
+            assert self.next_phase is not None
+            self.phases = True
+            tomorrow = self.today + timedelta(days=1)
+            self.a = self.next_phase.model_copy(update={"start": tomorrow})
+            self.next_phase = None
+            self.note(
+                "phase_end",
+                self.sides,
+                f"the phase ends; the next phase, agreed in talks, is in force from {tomorrow}",
+            )
+        elif kind == L.HOLDS_ON:
+            over = (
+                self.end_detail(a[0], a[1], 0, 0, 0)
+                if a[0] != END_COMPLETED
+                else ("its days are over")
+            )
+            limit = f", for {_days(a[2])} at most" if a[2] >= 0 else ""
+            self.note(
+                "pause_holds_on",
+                self.sides,
+                f"the phase is over ({over}); the pause holds on while the talks on the "
+                f"next phase go on{limit}",
+            )
         elif kind == L.OBLIGATION_DUE:
             o = self.agreement().obligations[a[0]]
             party = self.party(a[1])
@@ -221,6 +248,7 @@ class Decoder:
         elif kind in (L.EXTENSION_DECLINE, L.EXTENSION_OFFER, L.EXTENSION_ACCEPT, L.EXTENSION):
             self.extension(kind, a, row, f)
         elif kind == L.PAUSE_END:
+            self.phases = False
             self.detail = self.end_detail(a[0], a[1], a[2], a[3], a[4])
             if self.one_off():
                 self.note("exchange_end", self.sides, f"one-off exchange ends: {self.detail}")
@@ -263,7 +291,14 @@ class Decoder:
             self.sides,
             f"agreement in force {through}: {_days(a.initial_days)}, {what}",
         )
-        self.note("pause_start", self.sides, f"pause begins for {_days(a.initial_days)}")
+        if self.phases and self.a is not None:
+            self.note(
+                "phase_start",
+                self.sides,
+                f"the pause goes on under the next phase, for {_days(a.initial_days)}",
+            )
+        else:
+            self.note("pause_start", self.sides, f"pause begins for {_days(a.initial_days)}")
 
     def postponement(self, party: int, what: int, index: int, until: int) -> None:
         """A party's releases due today moved to a later day (``index``: the dated
@@ -382,6 +417,13 @@ class Decoder:
             return "the initial period is complete"
         if reason == END_CAP:
             return f"the pause has reached its cap of {_days(x)}"
+        if reason == END_HELD_ON_ENDED:
+            why = (
+                "the continuation's limit was reached"
+                if y
+                else "the talks ended without agreeing the next phase"
+            )
+            return f"it held on {_days(x)} after its phase; {why}"
         if reason == END_NO_ELIGIBLE:
             return (
                 f"{self.name(by)} has {x} eligible captives in reach, "
@@ -639,7 +681,18 @@ class Decoder:
             self.detail = "agreement reached; no execution terms"
             return
         fallback = mediator or (self.s.mediators[0].id if self.s.mediators else "direct")
-        self.a = agreement_from(self.s, terms, self.today, fallback)
+        agreed = agreement_from(self.s, terms, self.today, fallback)
+        if a[3]:  # during a pause: the next phase, in force when the current one ends
+            self.next_phase = agreed
+            self.note(
+                "agreement",
+                self.sides,
+                f"agreement reached ({VIA[a[1]].replace('_', ' ')}) on the next phase: "
+                f"{terms}; in force when the current phase ends",
+                values=shown,
+            )
+            return
+        self.a = agreed
         self.note(
             "agreement",
             self.sides,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,11 +66,34 @@ NO_RUNTIME: dict[str, Any] = {"_nrt": False}
 N_RESULTS = 12
 
 
+_KERNEL_MARKS = (b"@kernel", b"@inline", b"@allocating", b"register_jitable")
+_IMPORT = re.compile(rb"^from \.(_\w+) import", re.M)
+
+
+def kernel_sources() -> list[Path]:
+    """The engine modules the compiled code is made of: those that declare kernel
+    functions, and every engine module they import (constants are compiled in). The
+    decoders of the event log, the records and the rest are plain Python: editing them
+    does not recompile."""
+    folder = Path(engine.__file__).parent
+    found: set[Path] = set()
+    todo = [p for p in folder.glob("*.py") if any(m in p.read_bytes() for m in _KERNEL_MARKS)]
+    while todo:
+        path = todo.pop()
+        if path in found:
+            continue
+        found.add(path)
+        for name in _IMPORT.findall(path.read_bytes()):
+            todo.append(folder / f"{name.decode()}.py")
+    return sorted(found)
+
+
 def _cache_dir() -> str:
-    # The sources of every compiled function: the engine's and this module's (the rest of
-    # the ensemble package is plain Python, and editing it does not recompile).
+    # The sources of every compiled function: the engine's kernel modules and this
+    # module's (the rest of the ensemble package is plain Python, and editing it does not
+    # recompile).
     digest = hashlib.sha256()
-    for path in [*sorted(Path(engine.__file__).parent.glob("*.py")), Path(__file__)]:
+    for path in [*kernel_sources(), Path(__file__)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(f"{numba.__version__} {np.__version__}".encode())
     if os.environ.get("NUMBA_CACHE_DIR"):

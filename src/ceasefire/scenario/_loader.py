@@ -490,12 +490,17 @@ def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
                 del a["exchange"][key]
         if not a.get("obligations", True):
             del a["obligations"]
+        if a.get("continuation", 0) is None:
+            del a["continuation"]
         if a.get("extension") and a["extension"].get("proposer", 0) is None:
             del a["extension"]["proposer"]
     for event in data.get("events", []):
         if event.get("until", 0) is None:
             del event["until"]
-    template = (data.get("negotiation") or {}).get("template") or {}
+    negotiation = data.get("negotiation") or {}
+    if negotiation.get("during_pause") is False:
+        del negotiation["during_pause"]
+    template = negotiation.get("template") or {}
     if template.get("extension") and template["extension"].get("proposer", 0) is None:
         del template["extension"]["proposer"]
     return data

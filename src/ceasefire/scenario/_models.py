@@ -327,6 +327,16 @@ class Obligation(_Sourced):
         return self
 
 
+class Continuation(_Sourced):
+    """Version 2: what holds between phases. When the phase's days end while talks on the
+    next phase go on, the pause holds until the talks end (with the next phase agreed, or
+    without), up to `limit_days` more days."""
+
+    limit_days: PositiveDays | None = Field(
+        default=None, description="most days the pause holds this way (none: no limit)"
+    )
+
+
 class Agreement(_Sourced):
     """The agreement in force: an initial phase of daily batches, then extensions; or
     (version 2, ``kind: exchange``) a one-off exchange without a pause."""
@@ -363,6 +373,11 @@ class Agreement(_Sourced):
         default_factory=list,
         max_length=MAX_CATEGORIES,
         description="version 2: obligations beyond captives, counted a day or dated",
+    )
+    continuation: Continuation | None = Field(
+        default=None,
+        description="version 2: the pause holds after the phase's days while talks on the "
+        "next phase go on (needs `negotiation.during_pause`)",
     )
 
     @model_validator(mode="after")
@@ -682,6 +697,12 @@ class Negotiation(_Sourced):
         ge=0,
         le=1.0,
         description="eps below the aspiration still accepted/offered (NegMAS)",
+    )
+    during_pause: bool = Field(
+        default=False,
+        description="version 2: the talks may open and go on while the agreement's pause "
+        "holds; an outcome they agree is the next phase, in force when the current phase "
+        "ends (the pause goes on without a day of fighting)",
     )
 
     @model_validator(mode="after")

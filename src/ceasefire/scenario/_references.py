@@ -247,6 +247,10 @@ def _version_2(s: Scenario) -> list[Problem]:
             found.append((("agreement", "obligations"), "obligations beyond captives"))
         if a.extension is not None and a.extension.proposer is not None:
             found.append((("agreement", "extension", "proposer"), "an extension's `proposer`"))
+        if a.continuation is not None:
+            found.append((("agreement", "continuation"), "a continuation clause"))
+    if s.negotiation is not None and s.negotiation.during_pause:
+        found.append((("negotiation", "during_pause"), "talks during a pause"))
     for i, e in enumerate(s.events):
         if isinstance(e, DelayEvent) and e.until is not None:
             found.append((("events", i, "until"), "a postponement (`until`)"))
@@ -328,6 +332,24 @@ def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Prob
     problems += _duplicates(
         "obligation", [o.id for o in a.obligations], ("agreement", "obligations")
     )
+    n = s.negotiation
+    if a.continuation is not None and (n is None or not n.during_pause or n.template is None):
+        problems.append(
+            (
+                ("agreement", "continuation"),
+                "a continuation holds the pause while talks on the next phase go on: it "
+                "needs `negotiation` with `during_pause: true` and a `template` for the "
+                "next phase",
+            )
+        )
+    if n is not None and n.during_pause and n.template is None:
+        problems.append(
+            (
+                ("negotiation", "during_pause"),
+                "talks during a pause agree the next phase: give the negotiation a "
+                "`template` that turns an agreed outcome into its terms",
+            )
+        )
     rule = a.extension
     if rule is not None and rule.proposer is not None:
         who = parties + [m.id for m in s.mediators]
@@ -508,7 +530,7 @@ def check_references(s: Scenario) -> list[Problem]:
     if s.negotiation is not None:
         problems += _negotiation(s, party, category, mediator, in_calendar)
         agreed = s.agreement
-        if agreed is not None and agreed.kind == "pause":
+        if agreed is not None and agreed.kind == "pause" and not s.negotiation.during_pause:
             last = agreed.start + timedelta(days=agreed.initial_days - 1)
             if agreed.start <= s.negotiation.start <= last:
                 problems.append(
@@ -516,7 +538,8 @@ def check_references(s: Scenario) -> list[Problem]:
                         ("negotiation", "start"),
                         f"talks start on {s.negotiation.start}, inside the pause ({agreed.start} "
                         f"to {last}), and no clause of this format lets talks run during a "
-                        f"pause yet: start them on or after {last + timedelta(days=1)}",
+                        f"pause unless `during_pause: true` (version 2): start them on or after "
+                        f"{last + timedelta(days=1)}, or allow talks during the pause",
                     )
                 )
 

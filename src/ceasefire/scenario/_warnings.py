@@ -7,6 +7,8 @@ and runs: each warning says what the engine does with it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ._models import Scenario
 
 Loc = tuple[str | int, ...]
@@ -15,7 +17,7 @@ Warning_ = tuple[Loc, str]
 
 def scenario_warnings(s: Scenario) -> list[Warning_]:
     """Every warning for ``s``, in file order."""
-    out: list[Warning_] = []
+    out: list[Warning_] = _side_channels(s)
     a = s.agreement
     if a is None:
         return out
@@ -64,4 +66,39 @@ def scenario_warnings(s: Scenario) -> list[Warning_]:
                         f"`{c}: 0` to say so",
                     )
                 )
+    return out
+
+
+def _side_channels(s: Scenario) -> list[Warning_]:
+    """Side-channel releases that cannot be made: of a category the releaser holds none
+    of (no holding, and no event that adds one), or, where the channel requires the
+    pause, dated outside the initial pause (unless extensions may reach it)."""
+    out: list[Warning_] = []
+    held = {(h.holder, h.category) for h in s.holdings if h.count > 0}
+    held |= {(e.holder, e.category) for e in s.events if e.kind == "holdings" and e.change > 0}
+    a = s.agreement
+    for i, sc in enumerate(s.side_channels):
+        for j, r in enumerate(sc.releases):
+            at: Loc = ("side_channels", i, "releases", j)
+            if (sc.releaser, r.category) not in held:
+                out.append(
+                    (
+                        (*at, "category"),
+                        f"{sc.releaser!r} holds no {r.category!r}: this release cannot be "
+                        "made (it will show as a shortfall)",
+                    )
+                )
+            if sc.requires_pause and a is not None and a.kind == "pause":
+                last = a.start + timedelta(days=a.initial_days - 1)
+                if (r.date < a.start or r.date > last) and (
+                    r.date < a.start or a.extension is None
+                ):
+                    out.append(
+                        (
+                            (*at, "date"),
+                            f"{r.date} is outside the pause ({a.start} to {last}) and the "
+                            "channel requires the pause: this release is made only if a "
+                            "pause holds that day",
+                        )
+                    )
     return out
