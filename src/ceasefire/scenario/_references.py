@@ -25,7 +25,8 @@ Problem = tuple[Loc, str]
 
 def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
     known = list(known)
-    message = f"unknown {kind} {name!r}; declared {kind}s: {', '.join(known) or '(none)'}"
+    kinds = f"{kind[:-1]}ies" if kind.endswith("y") else f"{kind}s"
+    message = f"unknown {kind} {name!r}; declared {kinds}: {', '.join(known) or '(none)'}"
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         message += f" (did you mean {close[0]!r}?)"
