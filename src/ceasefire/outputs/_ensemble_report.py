@@ -37,6 +37,7 @@ from ..ensemble._summaries import (
 )
 from ..scenario import Scenario
 from ..terminal import plural
+from ._charts import category_colours, chart, chart_scripts, histogram, party_colours
 from ._folders import StagedFolder
 from ._json import dumps
 from ._report import _CSS, _kv_table, _table
@@ -170,6 +171,8 @@ def _page(title: str, header: str, sections: Sequence[str]) -> str:
             "<main>",
             *sections,
             "</main>",
+            # The libraries only where a section holds an interactive chart.
+            *([chart_scripts()] if any('class="vl-chart"' in s for s in sections) else []),
             "</body>\n</html>\n",
         ]
     )
@@ -279,6 +282,74 @@ def _priors_section(scenario: Scenario) -> str:
     )
 
 
+def _histogram_chart(ident: str, title: str, d: dict[str, Any], x_label: str, colour: str) -> str:
+    svg = _histogram(title, d, x_label, colour)
+    if not svg:
+        return ""
+    hist = {int(k): int(v) for k, v in d["histogram"].items()}
+    tail = d.get("q95")
+    kw: dict[str, Any] = {"title": title, "x_label": x_label, "colour": colour}
+    kw["tail"] = float(tail) if tail is not None else None
+    return chart(ident, histogram(hist, **kw), svg, log_spec=histogram(hist, **kw, log=True))
+
+
+def _histogram_figures(scenario: Scenario, data: dict[str, Any]) -> list[str]:
+    """One figure per distinct distribution: quantities whose episodes' histograms are the
+    same (e.g. several categories driven by one prior) share one chart that names them all."""
+    parties = {p.id: p.name for p in scenario.parties}
+    categories = {c.id: c.name for c in scenario.categories}
+    party_colour = party_colours([p.id for p in scenario.parties])
+    category_colour = category_colours([c.id for c in scenario.categories])
+    entries: list[tuple[str, str, dict[str, Any], str]] = [
+        ("Pause days", "the number of pause days", data["pause_days"], "#555555")
+    ]
+    for pid, rel in data["released"].items():
+        name = parties.get(pid, pid)
+        entries.append(
+            (
+                f"Released by {name}",
+                f"the total released under the deal by {name}",
+                rel["total"],
+                party_colour.get(pid, "#555555"),
+            )
+        )
+        for cid, d in rel["by_category"].items():
+            entries.append(
+                (
+                    f"Released by {name}: {categories.get(cid, cid)}",
+                    f"the number released by {name} in the category {categories.get(cid, cid)}",
+                    d,
+                    category_colour.get(cid, "#555555"),
+                )
+            )
+    groups: dict[tuple[tuple[str, int], ...], list[int]] = {}
+    for i, (_, _, d, _) in enumerate(entries):
+        key = tuple(sorted((k, int(v)) for k, v in d["histogram"].items()))
+        groups.setdefault(key, []).append(i)
+    figures: list[str] = []
+    for n, members in enumerate(groups.values()):
+        title, what, d, colour = entries[members[0]]
+        caption = f"Episodes by {what}."
+        if len(members) > 1:
+            others = [entries[i][0] for i in members[1:]]
+            title += f" (and {plural(len(others), 'other quantity', 'other quantities')})"
+            caption = (
+                f"Episodes by {what}. The same distribution, episode for episode, holds for: "
+                + "; ".join(others)
+                + ", so it is drawn once."
+            )
+        caption += " The dashed rule marks the 95th percentile; beyond it lies the tail."
+        figures.append(
+            _figure(
+                _histogram_chart(
+                    f"hist-{n}", title, d, "pause days" if n == 0 else "released", colour
+                ),
+                caption,
+            )
+        )
+    return figures
+
+
 def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
     """The ensemble's report: distributions, histograms, agreement by date, end reasons."""
     parties = {p.id: p.name for p in scenario.parties}
@@ -334,37 +405,7 @@ def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
         + _table(["Event", "Probability", "95% interval", "Episodes"], p_rows, numeric=[1, 2, 3])
         + "\n</section>"
     )
-    figures = [
-        _figure(
-            _histogram("Pause days", data["pause_days"], "pause days", "#0072b2"),
-            "Episodes by the number of pause days.",
-        )
-    ]
-    colours = ["#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#555555"]
-    k = 0
-    for pid, rel in data["released"].items():
-        name = parties.get(pid, pid)
-        figures.append(
-            _figure(
-                _histogram(f"Released by {name}", rel["total"], "released", colours[k % 6]),
-                f"Episodes by the total released under the deal by {name}.",
-            )
-        )
-        k += 1
-        for cid, d in rel["by_category"].items():
-            figures.append(
-                _figure(
-                    _histogram(
-                        f"Released by {name}: {categories.get(cid, cid)}",
-                        d,
-                        "released",
-                        colours[k % 6],
-                    ),
-                    f"Episodes by the number released by {name} in the category "
-                    f"{categories.get(cid, cid)}.",
-                )
-            )
-            k += 1
+    figures = _histogram_figures(scenario, data)
     histograms = (
         '<section id="histograms">\n<h2>Histograms</h2>\n'
         + "\n".join(f for f in figures if f)
