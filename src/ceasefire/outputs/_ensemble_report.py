@@ -473,9 +473,17 @@ def _design(scenario: Scenario, meta: dict[str, Any]) -> str:
 def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str:
     """The comparison's report: each metric's means under A and B and the paired
     difference B - A with its 95% interval."""
+    diffs = data.get("differences", [])
+    if a.name != b.name:
+        title = f"Comparison: {a.name} (A) and {b.name} (B)"
+    elif diffs:
+        shown = ", ".join(d["path"] for d in diffs[:3]) + (", ..." if len(diffs) > 3 else "")
+        title = f"Comparison of two designs of {a.name}: they differ in {shown}"
+    else:
+        title = f"Comparison: {a.name} (A) with itself (B)"
     header = "\n".join(
         [
-            f"<h1>Comparison: {esc(a.name)} (A) and {esc(b.name)} (B)</h1>",
+            f"<h1>{esc(title)}</h1>",
             _kv_table(
                 [
                     ("A", _design(a, data["a"])),
@@ -485,7 +493,13 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
                 ]
             ),
             f'<p class="note">{esc(data["method"])}</p>',
-            _nav([("metrics", "Metrics"), ("differences", "Differences")]),
+            _nav(
+                [
+                    ("what-differs", "What differs"),
+                    ("metrics", "Metrics"),
+                    ("differences", "Differences"),
+                ]
+            ),
         ]
     )
     rows = []
@@ -500,6 +514,16 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
                 esc(_interval_text(m["low"], m["high"], digits)),
             ]
         )
+    if diffs:
+        differs = _table(
+            ["Field", "A", "B"],
+            [[f"<code>{esc(d['path'])}</code>", esc(d["a"]), esc(d["b"])] for d in diffs],
+        )
+    else:
+        differs = (
+            '<p class="note">The two scenarios are the same (apart from name and description).</p>'
+        )
+    what = '<section id="what-differs">\n<h2>What differs</h2>\n' + differs + "\n</section>"
     metrics = (
         '<section id="metrics">\n<h2>Metrics</h2>\n'
         + _table(
@@ -508,11 +532,20 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
         + "\n</section>"
     )
     charts = []
-    for kind, title in (
-        ("count", "Differences B - A in counts"),
+    # One chart per unit: days, extensions and people are never on one axis.
+    units = {"pause_days": "days", "extensions": "extensions"}
+    for unit, title in (
+        ("days", "Difference B - A in pause days"),
+        ("extensions", "Difference B - A in extensions"),
+        ("people", "Differences B - A in people released"),
         ("probability", "Differences B - A in probabilities"),
     ):
-        ms = [m for m in data["metrics"] if m["kind"] == kind]
+        ms = [
+            m
+            for m in data["metrics"]
+            if (m["kind"] == "probability" and unit == "probability")
+            or (m["kind"] == "count" and units.get(m["metric"], "people") == unit)
+        ]
         if not ms:
             continue
         svg = hbar_chart(
@@ -521,13 +554,13 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
             values=[[m["difference"]] for m in ms],
             intervals=[[(m["low"], m["high"]) if m["low"] is not None else None] for m in ms],
             title=title,
-            x_label="B - A",
+            x_label=f"B - A ({unit})",
         )
         charts.append(_figure(svg, f"{title}, with 95% intervals (paired t)."))
     differences = (
         '<section id="differences">\n<h2>Differences</h2>\n' + "\n".join(charts) + "\n</section>"
     )
-    return _page(f"Comparison: {a.name} and {b.name}", header, [metrics, differences])
+    return _page(title, header, [what, metrics, differences])
 
 
 def index_text(value: float) -> str:
