@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Browser, ConsoleMessage, Request, sync_playwright
 
+from ceasefire.cli import main
 from ceasefire.engine import run
 from ceasefire.outputs._charts import VENDORED, chart_scripts, histogram
 from ceasefire.outputs._ensemble_report import _histogram_figures, render_ensemble_report
@@ -217,3 +219,33 @@ def test_ensemble_report_in_chromium(
     assert first.locator(".vega-embed svg.marks").count() == 1
     assert problems == [] and requests == []
     page.context.close()
+
+
+def test_compliance_report_fits_the_page(browser: Browser, tmp_path: Path) -> None:
+    """The day-by-day table (16 columns) fits a 1280 px window: the page never scrolls
+    sideways."""
+    db = tmp_path / "ledger.sqlite"
+    out = tmp_path / "compliance.html"
+    runner = CliRunner()
+    for args in (
+        [
+            "monitor",
+            "init",
+            "--db",
+            str(db),
+            "--scenario",
+            str(NOV2023),
+            "--vocabulary",
+            str(ROOT / "examples/nov2023/vocabulary.yaml"),
+        ],
+        ["monitor", "import", "--db", str(db), str(ROOT / "examples/nov2023/nov2023-truce.csv")],
+        ["monitor", "compliance", "--db", str(db), str(NOV2023), "--out", str(out)],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    page = context.new_page()
+    page.goto(out.as_uri())
+    assert page.locator("#days table tbody tr").count() > 5
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    context.close()
