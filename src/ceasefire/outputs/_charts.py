@@ -212,6 +212,14 @@ def per_party_releases(
     return spec
 
 
+def log_ticks(top: int) -> list[int]:
+    """Count-axis ticks for a symmetric-log scale: 0, then 1, 10, 100, ... up to ``top``."""
+    ticks = [0, 1]
+    while ticks[-1] * 10 <= top:
+        ticks.append(ticks[-1] * 10)
+    return ticks
+
+
 def histogram(
     values: Mapping[int, int],
     *,
@@ -262,6 +270,7 @@ def histogram(
                 "type": "quantitative",
                 "title": "episodes" + (" (log scale)" if log else ""),
                 "scale": y_scale,
+                **({"axis": {"values": log_ticks(max(values.values(), default=1))}} if log else {}),
             },
             "tooltip": [
                 {"field": "value", "type": "quantitative", "title": x_label},
