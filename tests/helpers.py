@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ceasefire.outputs._charts import chart_scripts
 from ceasefire.scenario import Scenario
+
+
+def without_chart_scripts(html: str) -> str:
+    """A report less its one block of vendored chart libraries (checked on its own by
+    test_charts.py), so that the rest can be checked for scripts and network references."""
+    assert html.count("<script") == html.count(chart_scripts())
+    return html.replace(chart_scripts(), "")
 
 
 def with_pool(s: Scenario, holder: str, category: str, custody: str, count: int) -> Scenario:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,30 @@ def test_files_with_different_priors_are_refused(tmp_path: Path, nov2023: Scenar
     assert "same prior targets" in result.stderr and "Traceback" not in result.stderr
     with pytest.raises(ComparisonError, match="matched by position"):
         compare(nov2023, load_scenario(fewer), 10)
+
+
+def test_report_names_what_differs_and_keeps_units_apart(tmp_path: Path) -> None:
+    """Two designs of one scenario (same name): the title and a table name the changed
+    field, with its value in each; days and people are on separate charts."""
+    from ceasefire.outputs._ensemble_report import render_compare_report
+
+    a = load_scenario(NOV2023)
+    assert a.agreement is not None
+    ratios = dict(a.agreement.exchange.ratios)
+    changed = next(iter(ratios))
+    b = with_agreement(a, exchange={"ratios": {**ratios, changed: ratios[changed] + 1}})
+    data = compare(a, b, 64, seed=1)
+    paths = [d["path"] for d in data["differences"]]
+    assert paths == [f"agreement.exchange.ratios.{changed}"]
+    assert [data["differences"][0][k] for k in ("a", "b")] == [
+        json.dumps(ratios[changed]),
+        json.dumps(ratios[changed] + 1),
+    ]
+    page = render_compare_report(a, b, data)
+    assert f"they differ in agreement.exchange.ratios.{changed}</h1>" in page
+    assert '<section id="what-differs">' in page
+    titles = re.findall(r'<svg class="chart"[^>]*><title>([^<]*)</title>', page)
+    assert "Difference B - A in pause days" in " ".join(titles)
+    assert "in people released" in " ".join(titles)
+    assert_offline_html(page)
+    assert compare(a, a, 8, seed=1)["differences"] == []

@@ -16,6 +16,7 @@ identical designs give differences of exactly 0 with an interval of [0, 0].
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +116,46 @@ def _metrics(result: EnsembleResult, scenario: Scenario) -> dict[str, NDArray[np
     return out
 
 
+MAX_DIFFERENCES = 40
+_TEXT_LIMIT = 80
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 3] + "..."
+
+
+def _diff(a: object, b: object, path: str, out: list[dict[str, str]]) -> None:
+    if a == b:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in a:
+                out.append({"path": sub, "a": "(absent)", "b": _short(b[key])})
+            elif key not in b:
+                out.append({"path": sub, "a": _short(a[key]), "b": "(absent)"})
+            else:
+                _diff(a[key], b[key], sub, out)
+        return
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _diff(x, y, f"{path}[{i}]", out)
+        return
+    out.append({"path": path, "a": _short(a), "b": _short(b)})
+
+
+def differences(a: Scenario, b: Scenario) -> list[dict[str, str]]:
+    """Where the two scenarios differ: each differing field's path (as in the file) and its
+    value in A and in B (compact JSON, long values shortened), the name and description
+    left out; at most ``MAX_DIFFERENCES``, in the files' order."""
+    out: list[dict[str, str]] = []
+    da = a.model_dump(mode="json", exclude={"name", "description"})
+    db = b.model_dump(mode="json", exclude={"name", "description"})
+    _diff(da, db, "", out)
+    return out[:MAX_DIFFERENCES]
+
+
 def _label(key: str, names: dict[str, str]) -> tuple[str, str]:
     if key == "pause_days":
         return "pause days", "count"
@@ -177,6 +218,7 @@ def compare(
         "n": done,
         "package_version": __version__,
         "priors": [prior_name(p.key()) for p in a.priors],
+        "differences": differences(a, b),
         "method": METHOD,
         "metrics": metrics,
     }

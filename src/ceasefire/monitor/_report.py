@@ -19,6 +19,13 @@ _EXTRA_CSS = """
 .status-met, .status-kept { color: #1b6e1b; }
 .status-off { color: #9a3b00; font-weight: 600; }
 td.source { font-size: 0.8rem; color: #4a4a4a; overflow-wrap: anywhere; }
+/* The day-by-day table has 16 columns: smaller text, headers that wrap, and a scroll box
+   of its own as a last resort, so that the page itself never runs wider than the screen. */
+div.table-wide { overflow-x: auto; max-width: 100%; }
+#days table { font-size: 0.76rem; }
+#days th { white-space: normal; overflow-wrap: normal; vertical-align: bottom; }
+#days th, #days td { padding: 0.2rem 0.3rem; }
+#days td:first-child { white-space: nowrap; }
 """.strip()
 
 
@@ -151,7 +158,9 @@ def _days(report: ComplianceReport) -> str:
         rows,
         numeric=(2, 3, 5, 7, 9, 13, 14),
     )
-    return f'<section id="days"><h2>Day by day</h2>\n{table}\n</section>'
+    return (
+        f'<section id="days"><h2>Day by day</h2>\n<div class="table-wide">{table}</div>\n</section>'
+    )
 
 
 def _cited_table(title: str, anchor: str, cited: list[Cited]) -> str:

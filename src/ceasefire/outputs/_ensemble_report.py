@@ -37,6 +37,7 @@ from ..ensemble._summaries import (
 )
 from ..scenario import Scenario
 from ..terminal import plural
+from ._charts import category_colours, chart, chart_scripts, histogram, party_colours
 from ._folders import StagedFolder
 from ._json import dumps
 from ._report import _CSS, _kv_table, _table
@@ -170,6 +171,8 @@ def _page(title: str, header: str, sections: Sequence[str]) -> str:
             "<main>",
             *sections,
             "</main>",
+            # The libraries only where a section holds an interactive chart.
+            *([chart_scripts()] if any('class="vl-chart"' in s for s in sections) else []),
             "</body>\n</html>\n",
         ]
     )
@@ -279,6 +282,74 @@ def _priors_section(scenario: Scenario) -> str:
     )
 
 
+def _histogram_chart(ident: str, title: str, d: dict[str, Any], x_label: str, colour: str) -> str:
+    svg = _histogram(title, d, x_label, colour)
+    if not svg:
+        return ""
+    hist = {int(k): int(v) for k, v in d["histogram"].items()}
+    tail = d.get("q95")
+    kw: dict[str, Any] = {"title": title, "x_label": x_label, "colour": colour}
+    kw["tail"] = float(tail) if tail is not None else None
+    return chart(ident, histogram(hist, **kw), svg, log_spec=histogram(hist, **kw, log=True))
+
+
+def _histogram_figures(scenario: Scenario, data: dict[str, Any]) -> list[str]:
+    """One figure per distinct distribution: quantities whose episodes' histograms are the
+    same (e.g. several categories driven by one prior) share one chart that names them all."""
+    parties = {p.id: p.name for p in scenario.parties}
+    categories = {c.id: c.name for c in scenario.categories}
+    party_colour = party_colours([p.id for p in scenario.parties])
+    category_colour = category_colours([c.id for c in scenario.categories])
+    entries: list[tuple[str, str, dict[str, Any], str]] = [
+        ("Pause days", "the number of pause days", data["pause_days"], "#555555")
+    ]
+    for pid, rel in data["released"].items():
+        name = parties.get(pid, pid)
+        entries.append(
+            (
+                f"Released by {name}",
+                f"the total released under the deal by {name}",
+                rel["total"],
+                party_colour.get(pid, "#555555"),
+            )
+        )
+        for cid, d in rel["by_category"].items():
+            entries.append(
+                (
+                    f"Released by {name}: {categories.get(cid, cid)}",
+                    f"the number released by {name} in the category {categories.get(cid, cid)}",
+                    d,
+                    category_colour.get(cid, "#555555"),
+                )
+            )
+    groups: dict[tuple[tuple[str, int], ...], list[int]] = {}
+    for i, (_, _, d, _) in enumerate(entries):
+        key = tuple(sorted((k, int(v)) for k, v in d["histogram"].items()))
+        groups.setdefault(key, []).append(i)
+    figures: list[str] = []
+    for n, members in enumerate(groups.values()):
+        title, what, d, colour = entries[members[0]]
+        caption = f"Episodes by {what}."
+        if len(members) > 1:
+            others = [entries[i][0] for i in members[1:]]
+            title += f" (and {plural(len(others), 'other quantity', 'other quantities')})"
+            caption = (
+                f"Episodes by {what}. The same distribution, episode for episode, holds for: "
+                + "; ".join(others)
+                + ", so it is drawn once."
+            )
+        caption += " The dashed rule marks the 95th percentile; beyond it lies the tail."
+        figures.append(
+            _figure(
+                _histogram_chart(
+                    f"hist-{n}", title, d, "pause days" if n == 0 else "released", colour
+                ),
+                caption,
+            )
+        )
+    return figures
+
+
 def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
     """The ensemble's report: distributions, histograms, agreement by date, end reasons."""
     parties = {p.id: p.name for p in scenario.parties}
@@ -334,37 +405,7 @@ def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
         + _table(["Event", "Probability", "95% interval", "Episodes"], p_rows, numeric=[1, 2, 3])
         + "\n</section>"
     )
-    figures = [
-        _figure(
-            _histogram("Pause days", data["pause_days"], "pause days", "#0072b2"),
-            "Episodes by the number of pause days.",
-        )
-    ]
-    colours = ["#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#555555"]
-    k = 0
-    for pid, rel in data["released"].items():
-        name = parties.get(pid, pid)
-        figures.append(
-            _figure(
-                _histogram(f"Released by {name}", rel["total"], "released", colours[k % 6]),
-                f"Episodes by the total released under the deal by {name}.",
-            )
-        )
-        k += 1
-        for cid, d in rel["by_category"].items():
-            figures.append(
-                _figure(
-                    _histogram(
-                        f"Released by {name}: {categories.get(cid, cid)}",
-                        d,
-                        "released",
-                        colours[k % 6],
-                    ),
-                    f"Episodes by the number released by {name} in the category "
-                    f"{categories.get(cid, cid)}.",
-                )
-            )
-            k += 1
+    figures = _histogram_figures(scenario, data)
     histograms = (
         '<section id="histograms">\n<h2>Histograms</h2>\n'
         + "\n".join(f for f in figures if f)
@@ -432,9 +473,17 @@ def _design(scenario: Scenario, meta: dict[str, Any]) -> str:
 def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str:
     """The comparison's report: each metric's means under A and B and the paired
     difference B - A with its 95% interval."""
+    diffs = data.get("differences", [])
+    if a.name != b.name:
+        title = f"Comparison: {a.name} (A) and {b.name} (B)"
+    elif diffs:
+        shown = ", ".join(d["path"] for d in diffs[:3]) + (", ..." if len(diffs) > 3 else "")
+        title = f"Comparison of two designs of {a.name}: they differ in {shown}"
+    else:
+        title = f"Comparison: {a.name} (A) with itself (B)"
     header = "\n".join(
         [
-            f"<h1>Comparison: {esc(a.name)} (A) and {esc(b.name)} (B)</h1>",
+            f"<h1>{esc(title)}</h1>",
             _kv_table(
                 [
                     ("A", _design(a, data["a"])),
@@ -444,7 +493,13 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
                 ]
             ),
             f'<p class="note">{esc(data["method"])}</p>',
-            _nav([("metrics", "Metrics"), ("differences", "Differences")]),
+            _nav(
+                [
+                    ("what-differs", "What differs"),
+                    ("metrics", "Metrics"),
+                    ("differences", "Differences"),
+                ]
+            ),
         ]
     )
     rows = []
@@ -459,6 +514,16 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
                 esc(_interval_text(m["low"], m["high"], digits)),
             ]
         )
+    if diffs:
+        differs = _table(
+            ["Field", "A", "B"],
+            [[f"<code>{esc(d['path'])}</code>", esc(d["a"]), esc(d["b"])] for d in diffs],
+        )
+    else:
+        differs = (
+            '<p class="note">The two scenarios are the same (apart from name and description).</p>'
+        )
+    what = '<section id="what-differs">\n<h2>What differs</h2>\n' + differs + "\n</section>"
     metrics = (
         '<section id="metrics">\n<h2>Metrics</h2>\n'
         + _table(
@@ -467,11 +532,20 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
         + "\n</section>"
     )
     charts = []
-    for kind, title in (
-        ("count", "Differences B - A in counts"),
+    # One chart per unit: days, extensions and people are never on one axis.
+    units = {"pause_days": "days", "extensions": "extensions"}
+    for unit, title in (
+        ("days", "Difference B - A in pause days"),
+        ("extensions", "Difference B - A in extensions"),
+        ("people", "Differences B - A in people released"),
         ("probability", "Differences B - A in probabilities"),
     ):
-        ms = [m for m in data["metrics"] if m["kind"] == kind]
+        ms = [
+            m
+            for m in data["metrics"]
+            if (m["kind"] == "probability" and unit == "probability")
+            or (m["kind"] == "count" and units.get(m["metric"], "people") == unit)
+        ]
         if not ms:
             continue
         svg = hbar_chart(
@@ -480,13 +554,13 @@ def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str
             values=[[m["difference"]] for m in ms],
             intervals=[[(m["low"], m["high"]) if m["low"] is not None else None] for m in ms],
             title=title,
-            x_label="B - A",
+            x_label=f"B - A ({unit})",
         )
         charts.append(_figure(svg, f"{title}, with 95% intervals (paired t)."))
     differences = (
         '<section id="differences">\n<h2>Differences</h2>\n' + "\n".join(charts) + "\n</section>"
     )
-    return _page(f"Comparison: {a.name} and {b.name}", header, [metrics, differences])
+    return _page(title, header, [what, metrics, differences])
 
 
 def index_text(value: float) -> str:

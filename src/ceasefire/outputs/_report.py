@@ -35,6 +35,7 @@ from ceasefire.engine import (
 from ceasefire.scenario import Scenario
 from ceasefire.terminal import plural
 
+from ._charts import category_colours, chart, chart_scripts, per_party_releases
 from ._svg import (
     Band,
     Guide,
@@ -128,6 +129,9 @@ ul.flows { margin: 0; padding-left: 1.1rem; }
 figure { margin: 1rem 0; }
 figcaption { font-size: 0.88rem; color: #3a3a3a; margin-top: 0.4rem; }
 svg.chart { display: block; width: 100%; height: auto; }
+div.vl-chart { width: 100%; overflow-x: auto; }
+div.vl-chart .vega-embed { width: 100%; }
+label.vl-option { display: block; font-size: 0.88rem; margin: 0.3rem 0; }
 figure.plane svg.chart { max-width: 46rem; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -560,9 +564,43 @@ def _chart_section(scenario: Scenario, episode: Episode, names: _Names) -> str:
         + "Shaded backgrounds mark pause days and fighting days. "
         "Each bar's tooltip gives its date, party, category and count."
     )
+    rows = [
+        {
+            "date": day,
+            "party": names.party(pid),
+            "category": names.category(cid),
+            "count": count,
+            "mode": MODE_LABELS.get(modes.get(day, "unknown"), modes.get(day, "unknown")),
+        }
+        for (day, pid, cid), count in sorted(counts.items())
+    ]
+    shown = (
+        chart(
+            "chart-releases",
+            per_party_releases(
+                rows,
+                parties=[names.party(pid) for pid in party_ids],
+                categories={cid: names.category(cid) for cid in coloured},
+                colours=category_colours(coloured),
+                title="Captives released per day: one panel per releasing party",
+            ),
+            svg,
+        )
+        if rows
+        else svg
+    )
+    figcaption += (
+        (
+            " With scripts on, each releasing party has its own panel and count axis, so a "
+            "handful of releases is not dwarfed by hundreds; a click on a category in the "
+            "legend shows only that category (double-click: all again)."
+        )
+        if rows
+        else ""
+    )
     return (
         '<section id="chart">\n<h2>Releases per day</h2>\n<figure>\n'
-        f"{svg}\n<figcaption>{esc(figcaption)}</figcaption>\n</figure>\n</section>"
+        f"{shown}\n<figcaption>{esc(figcaption)}</figcaption>\n</figure>\n</section>"
     )
 
 
@@ -1058,6 +1096,7 @@ def render_report(scenario: Scenario, episode: Episode) -> str:
         _values_section(scenario, names),
         _sources_section(scenario),
         "</main>",
+        chart_scripts(),
         "</body>\n</html>\n",
     ]
     return "\n".join(parts)
