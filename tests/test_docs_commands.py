@@ -54,8 +54,9 @@ def steps(text: str) -> list[tuple[str, list[str]]]:
 def matches(expected: list[str], actual: list[str]) -> bool:
     """``expected`` (with ``...`` lines and in-line elisions) against ``actual``."""
     pattern = "".join(
-        r"(?:.*\n)*?" if line.strip() == "..." else ".*?".join(map(re.escape, line.split("...")))
-        + r"[ \t]*\n"
+        r"(?:.*\n)*?"
+        if line.strip() == "..."
+        else ".*?".join(map(re.escape, line.split("..."))) + r"[ \t]*\n"
         for line in expected
     )
     return re.fullmatch(pattern, "".join(f"{a.rstrip()}\n" for a in actual)) is not None
@@ -71,9 +72,7 @@ def run(command: str, cwd: Path) -> str:
         result = subprocess.run(words[:i], cwd=cwd, capture_output=True, text=True, env=env)
         (cwd / words[i + 1]).write_text(result.stdout, encoding="utf-8")
         return ""
-    result = subprocess.run(
-        words, cwd=cwd, capture_output=True, text=True, env=env, timeout=600
-    )
+    result = subprocess.run(words, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
     return result.stdout + result.stderr
 
 
@@ -89,6 +88,6 @@ def test_example_prints_what_the_page_shows(
         (tmp_path / name).symlink_to(ROOT / name)
     for command, expected in steps(text):
         actual = run(command, tmp_path).splitlines()
-        assert matches(expected, actual), (
-            f"{page}:{line}: `{command}` printed\n" + "\n".join(actual)
+        assert matches(expected, actual), f"{page}:{line}: `{command}` printed\n" + "\n".join(
+            actual
         )
