@@ -138,3 +138,28 @@ def test_bad_input_is_refused_with_a_message(tmp_path: Path) -> None:
     bad = cli("backtest", str(NOV2023), str(RECORD), "--vocabulary", str(vocab))
     assert bad.returncode == 2 and "categories[0]" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+AFTER = NOV2023.parents[1] / "examples" / "dec2023-after" / "dec2023-after.csv"
+DEC2023 = NOV2023.parent / "gaza-2023-12-proposal.yaml"
+
+
+def test_a_negotiation_scenario_is_scored_on_its_agreement_date(tmp_path: Path) -> None:
+    from ceasefire.ensemble import run_ensemble
+    from ceasefire.scenario import load_scenario
+
+    result = cli("backtest", str(DEC2023), str(AFTER), "--ensemble", "400", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["agreed_on"] == "2025-01-15"  # the record: no agreement in the calendar
+    rows = data["rows"]
+    assert rows[0]["date"] == "2023-12-01" and rows[-1]["date"] == "2024-02-29"
+    assert not any(r["observed"] for r in rows)
+    # The forecast of each date is the share of the ensemble agreed by then; the members
+    # kept are those that agree on no date of the calendar.
+    agreed = run_ensemble(load_scenario(DEC2023), 400, 0).agreement_days()
+    horizon = len(rows) - 1
+    assert rows[-1]["prior_p"] == pytest.approx(float(((agreed >= 0) & (agreed <= horizon)).mean()))
+    assert data["kept"] == int(((agreed < 0) | (agreed > horizon)).sum())
+    assert all(r["prior_brier"] == pytest.approx(r["prior_p"] ** 2) for r in rows)
+    assert all(r["posterior_p"] == 0 for r in rows)

@@ -22,6 +22,7 @@ from ._errors import MonitorError, StoreError
 from ._export import write_atomic
 from ._model import UNITS, CategoryDef
 from ._nowcast import NowcastError
+from ._outcomes import OutcomeBacktest, outcome_backtest
 from ._store import open_store
 
 EXIT_BAD_INPUT = 2
@@ -84,8 +85,11 @@ def backtest_command(
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
         _fail(exc.render())
-    if scenario.agreement is None:
-        _fail(f"{scenario_path}: the scenario has no agreement: there is nothing to backtest")
+    if scenario.agreement is None and scenario.negotiation is None:
+        _fail(
+            f"{scenario_path}: the scenario has neither an agreement nor a negotiation: "
+            "there is nothing to backtest"
+        )
     if not Path(record).is_file():
         _fail(f"{record}: no such file (give the record as a CSV, see docs/monitoring.md)")
     defs = [CategoryDef(c.id, "people", c.name) for c in scenario.categories]
@@ -102,6 +106,13 @@ def backtest_command(
             store.add_categories(defs)
             import_csv(store, record)
             snapshot, entries = store.view()
+        if scenario.agreement is None:
+            outcome = outcome_backtest(scenario, entries, n=n, seed=seed)
+            if as_json:
+                click.echo(dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+            else:
+                _print_outcome(outcome)
+            return
         made = backtest(scenario, entries, snapshot, n=n, seed=seed)
     except MonitorError as exc:
         _fail(exc.render())
@@ -153,3 +164,32 @@ def _print(made: Backtest, out: str | None) -> None:
         console.print(f"{failed[0].note}{more}", markup=False, soft_wrap=True)
     if out is not None:
         console.print(f"report written to {out}", markup=False)
+
+
+def _print_outcome(made: OutcomeBacktest) -> None:
+    console = Terminal()
+    rows = made.rows
+    first = next((r.date for r in rows if r.prior_p > 0.5), "none")
+    console.print(
+        f"backtest of {made.scenario} ({made.drawn:,} episodes, seed {made.seed}): the "
+        f"record's agreement: {made.agreed_on or 'none'}; P(agreement by {rows[-1].date}) "
+        f"{rows[-1].prior_p:.3f}, observed {'yes' if rows[-1].observed else 'no'}; mean "
+        f"Brier score of agreement_by over {len(rows)} dates {made.prior_brier_mean:.4g}; "
+        f"the first date with P(agreement) above 0.5: {first}",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"conditioned on the record up to {made.conditioned_until}: {made.kept:,} of "
+        f"{made.drawn:,} episodes match (acceptance {made.kept / made.drawn:.1%})",
+        markup=False,
+        soft_wrap=True,
+    )
+    from rich.table import Table
+
+    table = Table(title="priors: mean over the draws, and over the members kept")
+    for column in ("prior", "drawn", "kept"):
+        table.add_column(column)
+    for name, (before, after) in made.priors.items():
+        table.add_row(name, f"{before:.4g}", "n/a" if after is None else f"{after:.4g}")
+    console.print(table)
