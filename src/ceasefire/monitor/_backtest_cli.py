@@ -108,6 +108,12 @@ def backtest_command(
             snapshot, entries = store.view()
         if scenario.agreement is None:
             outcome = outcome_backtest(scenario, entries, n=n, seed=seed)
+            if out is not None:
+                click.echo(
+                    f"note: --out {out} not written: a negotiation scenario's backtest has "
+                    "no HTML report yet (use --json)",
+                    err=True,
+                )
             if as_json:
                 click.echo(dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
             else:
