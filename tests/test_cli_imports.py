@@ -103,6 +103,7 @@ def test_the_serve_command_is_loaded_when_used_and_its_help_is_light() -> None:
 def test_the_stand_ins_match_what_they_stand_for() -> None:
     """The lazy group's short help and the written-out batch size equal the real ones."""
     from ceasefire.ensemble._episodes import BATCH_SIZE
+    from ceasefire.monitor._backtest_cli import backtest_command
     from ceasefire.monitor._cli import monitor_group
     from ceasefire.web._cli import serve_command
 
@@ -117,6 +118,7 @@ def test_the_stand_ins_match_what_they_stand_for() -> None:
     assert monitor_group.help == cli.main.lazy["monitor"][2]
     assert cli.main.lazy["serve"][:2] == ("ceasefire.web._cli", "serve_command")
     assert serve_command.help == cli.main.lazy["serve"][2]
+    assert backtest_command.help == cli.main.lazy["backtest"][2]
 
 
 def test_the_list_of_commands_is_the_same_once_loaded() -> None:

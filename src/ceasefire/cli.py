@@ -137,6 +137,11 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     lazy={
+        "backtest": (
+            "ceasefire.monitor._backtest_cli",
+            "backtest_command",
+            "Replay a sourced record day by day: nowcasts, baselines and their scores.",
+        ),
         "monitor": (
             "ceasefire.monitor._cli",
             "monitor_group",

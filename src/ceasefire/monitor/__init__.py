@@ -11,10 +11,11 @@
 See ``_store.py`` (the append-only, bitemporal store), ``_csv.py`` (bulk import),
 ``_compliance.py`` (due vs done), ``_scores.py`` (forecasts and their scores),
 ``_forecasts.py`` (ensemble forecasts over the priors), ``_nowcast.py`` (the priors
-conditioned on the record) and ``_cli.py``
+conditioned on the record), ``_backtest.py`` (a record replayed day by day) and ``_cli.py``
 (``ceasefire monitor ...``).
 """
 
+from ._backtest import Backtest, BacktestDay, backtest
 from ._cli import monitor_group
 from ._compliance import ComplianceReport, DayCompliance, Totals, compliance
 from ._csv import ImportResult, import_csv, read_observations
@@ -45,6 +46,8 @@ __all__ = [
     "RELIABILITY",
     "SOURCE_KINDS",
     "UNITS",
+    "Backtest",
+    "BacktestDay",
     "CategoryDef",
     "ComplianceReport",
     "CountValue",
@@ -62,6 +65,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Totals",
+    "backtest",
     "compliance",
     "ensemble_forecast",
     "ensemble_quantities",

@@ -79,6 +79,41 @@ def nowcast(
 
     result = run_ensemble(scenario, n, seed)
     events, counts = ensemble_quantities(scenario, result)
+    keep, matched = match_record(events, counts, report, observed, date=date, seed=seed)
+    kept = int(keep.sum())
+    made = Forecast.from_samples(
+        scenario,
+        events={k: v[keep] for k, v in events.items()},
+        counts={k: v[keep] for k, v in counts.items()},
+        seeds=[],
+        issued_at=issued_at,
+        source=f"nowcast on {date}: {kept} of {n} episodes over the priors match the record",
+        method="nowcast",
+        seed=seed,
+        members=kept,
+    )
+    conditioned = {"date": date, "drawn": n, "kept": kept, "ess": float(kept), "matched": matched}
+    made = replace(made, ledger=ledger, conditioned=conditioned)
+    priors = {
+        name: (float(result.priors[:, j].mean()), float(result.priors[keep, j].mean()))
+        for j, name in enumerate(result.prior_names)
+    }
+    return Nowcast(made, n, kept, matched, priors)
+
+
+def match_record(
+    events: dict[str, np.ndarray[Any, Any]],
+    counts: dict[str, np.ndarray[Any, Any]],
+    report: ComplianceReport,
+    observed: Sequence[Entry],
+    *,
+    date: str,
+    seed: int,
+) -> tuple[np.ndarray[Any, Any], dict[str, int]]:
+    """Which members (one value per member in ``events`` and ``counts``) give exactly
+    every quantity the record settles on ``date``, and those quantities with their values,
+    matched in name order. :class:`NowcastError` when none does."""
+    n = next(iter([*events.values(), *counts.values()])).size
     seen_events, seen_counts, _, _ = observed_quantities(
         report, dated_until(observed, date), list(events)
     )
@@ -100,25 +135,7 @@ def nowcast(
             )
         keep = now
         matched[name] = seen[name]
-    kept = int(keep.sum())
-    made = Forecast.from_samples(
-        scenario,
-        events={k: v[keep] for k, v in events.items()},
-        counts={k: v[keep] for k, v in counts.items()},
-        seeds=[],
-        issued_at=issued_at,
-        source=f"nowcast on {date}: {kept} of {n} episodes over the priors match the record",
-        method="nowcast",
-        seed=seed,
-        members=kept,
-    )
-    conditioned = {"date": date, "drawn": n, "kept": kept, "ess": float(kept), "matched": matched}
-    made = replace(made, ledger=ledger, conditioned=conditioned)
-    priors = {
-        name: (float(result.priors[:, j].mean()), float(result.priors[keep, j].mean()))
-        for j, name in enumerate(result.prior_names)
-    }
-    return Nowcast(made, n, kept, matched, priors)
+    return keep, matched
 
 
 def _no_match(
