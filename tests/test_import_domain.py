@@ -6,6 +6,7 @@ the issue's largest, GeniusWeb's value utilities), never written out by hand.
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -102,10 +103,12 @@ def test_text_values_run_and_show_as_text(tmp_path: Path) -> None:
     offers = pq.read_table(out / "offers.parquet")
     assert str(offers.schema.field("issue_brand").type) == "string"
     assert set(offers.column("issue_brand").to_pylist()) <= set(LABELS)
-    transcript = (out / "transcript.jsonl").read_text(encoding="utf-8")
-    assert deal["terms"]["brand"] in transcript or json.dumps(deal["terms"]["brand"]) in transcript
+    transcript = [json.loads(line) for line in (out / "transcript.jsonl").open()]
+    assert any(deal["terms"]["brand"] in json.dumps(t, ensure_ascii=False) for t in transcript)
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "<b>B</b>" not in report  # text from the scenario is data: escaped
+    assert html.escape(deal["terms"]["brand"]) in report
+    assert html.escape("Brand <b>B</b>") in report  # text from the scenario is data: escaped
+    assert "<b>B</b>" not in report
 
 
 def test_an_ensemble_of_text_valued_talks_equals_its_single_runs() -> None:
@@ -295,3 +298,12 @@ def test_the_laptop_fixture_file_matches_load_scenario(tmp_path: Path) -> None:
     out = tmp_path / "x.yaml"
     out.write_text(import_domain([LAPTOP]), encoding="utf-8")
     assert load_scenario(out) == imported(LAPTOP)
+
+
+def test_text_that_looks_like_markup_prints_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(TEXT.replace("19'' LCD, matte", "[red]x[/red]"), encoding="utf-8")
+    deal = run(load_scenario(path), seed=0).summary.agreements[0]["terms"]["brand"]
+    result = cli("run", str(path))
+    assert result.returncode == 0, result.stderr
+    assert f"brand={deal}" in result.stdout
