@@ -307,3 +307,15 @@ def test_text_that_looks_like_markup_prints_as_written(tmp_path: Path) -> None:
     result = cli("run", str(path))
     assert result.returncode == 0, result.stderr
     assert f"brand={deal}" in result.stdout
+
+
+def test_a_folder_s_other_files_are_left_alone_but_named_files_are_not(tmp_path: Path) -> None:
+    for f in LAPTOP.glob("*.xml"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "pareto.xml").write_text("0.5, 1.0\n")  # NegMAS's, not XML
+    (tmp_path / "notes.txt").write_text("not a domain")
+    text = import_domain([tmp_path])
+    assert "pareto.xml" not in text and "notes.txt" not in text
+    assert text.split("version: 1")[1] == import_domain([LAPTOP]).split("version: 1")[1]
+    with pytest.raises(DomainError, match=r"pareto\.xml: not well-formed XML"):
+        import_domain([*sorted(LAPTOP.glob("*.xml")), tmp_path / "pareto.xml"])

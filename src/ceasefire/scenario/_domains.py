@@ -53,9 +53,13 @@ class _Profile:
     notes: list[str] = field(default_factory=list)
 
 
+# The domain file, the domain's name, its issues and the two profiles.
+_Parsed = tuple[Path, str, list[_Issue], list[_Profile]]
+
+
 def import_domain(paths: list[Path], *, ignore_discount: bool = False) -> str:
     """The scenario file (YAML text) for a domain and two profiles, or a folder of them."""
-    files = _files(paths)
+    files, scanned = _files(paths)
     xml = [p for p in files if p.suffix.lower() == ".xml"]
     jsn = [p for p in files if p.suffix.lower() == ".json"]
     if xml and jsn:
@@ -64,9 +68,9 @@ def import_domain(paths: list[Path], *, ignore_discount: bool = False) -> str:
             + ", ".join(str(p) for p in files)
         )
     if xml:
-        domain_name, issues, profiles, fmt = *_genius(xml), "Genius XML"
+        source, domain_name, issues, profiles, fmt = *_genius(xml, scanned), "Genius XML"
     elif jsn:
-        domain_name, issues, profiles, fmt = *_geniusweb(jsn), "GeniusWeb JSON"
+        source, domain_name, issues, profiles, fmt = *_geniusweb(jsn), "GeniusWeb JSON"
     else:
         raise DomainError(
             "no domain files among "
@@ -81,17 +85,21 @@ def import_domain(paths: list[Path], *, ignore_discount: bool = False) -> str:
             f"{p.path}: discount_factor {p.discount:g}: discounting is not supported yet; "
             "pass --ignore-discount to import the domain without it"
         )
-    return _scenario_text(domain_name, issues, profiles, fmt, files, discounted)
+    used = [source, *(p.path for p in profiles)]
+    return _scenario_text(domain_name, issues, profiles, fmt, used, discounted)
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path]) -> tuple[list[Path], set[Path]]:
+    """The files named, and those found in the folders named (``scanned``)."""
     out: list[Path] = []
+    scanned: set[Path] = set()
     for path in paths:
         if path.is_dir():
             found = sorted(
                 p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".xml", ".json")
             )
             out += found
+            scanned.update(found)
         elif path.is_file():
             out.append(path)
         else:
@@ -99,7 +107,7 @@ def _files(paths: list[Path]) -> list[Path]:
     for p in out:
         if p.stat().st_size > MAX_BYTES:
             raise DomainError(f"{p}: larger than {MAX_BYTES:,} bytes; not a domain file")
-    return out
+    return out, scanned
 
 
 def _read(path: Path) -> str:
@@ -135,8 +143,17 @@ def _is_profile(root: ET.Element) -> bool:
     )
 
 
-def _genius(files: list[Path]) -> tuple[str, list[_Issue], list[_Profile]]:
-    roots = {p: _xml(p) for p in files}
+def _genius(files: list[Path], scanned: set[Path]) -> _Parsed:
+    roots: dict[Path, ET.Element] = {}
+    for p in files:
+        try:
+            root = _xml(p)
+        except DomainError:
+            if p in scanned:  # beside the domain in its folder (NegMAS's pareto.xml, ...)
+                continue
+            raise
+        if root.tag in ("negotiation_template", "utility_space") or p not in scanned:
+            roots[p] = root
     domains = [p for p, r in roots.items() if not _is_profile(r)]
     profiles = [p for p, r in roots.items() if _is_profile(r)]
     if len(domains) != 1:
@@ -151,7 +168,7 @@ def _genius(files: list[Path]) -> tuple[str, list[_Issue], list[_Profile]]:
     if not issues:
         raise DomainError(f"{domain}: the domain has no <issue> elements")
     name = objective.get("name") or domain.stem
-    return name, issues, [_genius_profile(p, roots[p], issues) for p in profiles]
+    return domain, name, issues, [_genius_profile(p, roots[p], issues) for p in profiles]
 
 
 def _issue_elements(path: Path, objective: ET.Element) -> list[ET.Element]:
@@ -295,7 +312,7 @@ def _json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _geniusweb(files: list[Path]) -> tuple[str, list[_Issue], list[_Profile]]:
+def _geniusweb(files: list[Path]) -> _Parsed:
     data = {p: _json(p) for p in files}
     domains = [p for p, d in data.items() if "issuesValues" in d]
     profiles = [p for p in files if p not in domains]
@@ -322,7 +339,7 @@ def _geniusweb(files: list[Path]) -> tuple[str, list[_Issue], list[_Profile]]:
     if not issues:
         raise DomainError(f"{domain}: the domain has no issues")
     name = str(data[domain].get("name") or domain.stem)
-    return name, issues, [_geniusweb_profile(p, data[p], issues) for p in profiles]
+    return domain, name, issues, [_geniusweb_profile(p, data[p], issues) for p in profiles]
 
 
 def _geniusweb_profile(path: Path, data: dict[str, Any], issues: list[_Issue]) -> _Profile:
