@@ -140,6 +140,10 @@ def test_text_only_where_numbers_are_not_needed_and_each_value_once() -> None:
     assert "pause_days takes whole numbers" in message
     message = refused(TEXT.replace("values: [brand_a,", "values: [brand_a, brand_a,"))
     assert "'brand_a' is listed twice" in message
+    for values in ("[1, brand_a]", "[1.5, 2.5]", "[true, false]"):
+        message = refused(TEXT.replace("values: [brand_a,", f"values: {values[:-1]},"))
+        assert "all whole numbers or all text; quote a value" in message
+        assert "t.yaml:14:" in message and message.count("t.yaml:") >= 1
 
 
 # -- import-domain --------------------------------------------------------------------------

@@ -547,6 +547,24 @@ class Issue(_Sourced):
     max: IssueNumber | None = None
     step: Annotated[int, Strict(), Field(gt=0, le=MAX_ISSUE_VALUE)] = 1
 
+    @field_validator("values", mode="before")
+    @classmethod
+    def _one_type(cls, values: Any) -> Any:
+        """One clear message for a list that is neither all whole numbers nor all text."""
+        if not isinstance(values, list):
+            return values
+        texts = [v for v in values if isinstance(v, str)]
+        numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if len(texts) + len(numbers) < len(values) or (texts and numbers):
+            odd = next(v for v in values if not isinstance(v, str))
+            raise ValueError(
+                "`values` must be all whole numbers or all text; quote a value to make it "
+                f'text ("1.5", "yes") (got {odd!r})'
+            )
+        if "" in texts:
+            raise ValueError("a text value must not be empty")
+        return values
+
     @model_validator(mode="after")
     def _domain(self) -> Issue:
         listed = self.values is not None
