@@ -11,6 +11,7 @@ def test_export_list() -> None:
     assert sorted(ceasefire.__all__) == sorted(
         [
             "END_REASONS",
+            "DomainError",
             "Episode",
             "LedgerRow",
             "NegotiationAnalytics",
@@ -22,6 +23,7 @@ def test_export_list() -> None:
             "TranscriptEntry",
             "__version__",
             "content_hash",
+            "import_domain",
             "json_schema",
             "load_scenario",
             "negotiation_analytics",

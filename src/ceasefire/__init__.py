@@ -27,10 +27,12 @@ if TYPE_CHECKING:
         write_outputs,
     )
     from .scenario import (
+        DomainError,
         Problem,
         Scenario,
         ScenarioError,
         content_hash,
+        import_domain,
         json_schema,
         load_scenario,
     )
@@ -51,10 +53,12 @@ _LAZY = {
     "offer_trace": "outputs",
     "render_report": "outputs",
     "write_outputs": "outputs",
+    "DomainError": "scenario",
     "Problem": "scenario",
     "Scenario": "scenario",
     "ScenarioError": "scenario",
     "content_hash": "scenario",
+    "import_domain": "scenario",
     "json_schema": "scenario",
     "load_scenario": "scenario",
 }
@@ -85,6 +89,7 @@ def run(scenario: Scenario | str | Path, seed: int = 0) -> Episode:
 
 __all__ = [
     "END_REASONS",
+    "DomainError",
     "Episode",
     "LedgerRow",
     "NegotiationAnalytics",
@@ -96,6 +101,7 @@ __all__ = [
     "TranscriptEntry",
     "__version__",
     "content_hash",
+    "import_domain",
     "json_schema",
     "load_scenario",
     "negotiation_analytics",

@@ -224,8 +224,6 @@ def check(files: tuple[str, ...]) -> None:
 )
 def schema(out: str | None, fmt: str) -> None:
     """Print the JSON Schema of scenario files (or their field reference)."""
-    import os
-
     if fmt == "markdown":
         from .scenario import field_reference
 
@@ -234,6 +232,13 @@ def schema(out: str | None, fmt: str) -> None:
         from .scenario import json_schema
 
         text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+    _write_text(out, text)
+
+
+def _write_text(out: str | None, text: str) -> None:
+    """``text`` to stdout, or to the file ``out`` (written whole, then renamed)."""
+    import os
+
     if out is None:
         click.echo(text, nl=False)
         return
@@ -250,6 +255,34 @@ def schema(out: str | None, fmt: str) -> None:
     except OSError as exc:
         staging.unlink(missing_ok=True)
         _fail(f"cannot write {out}: {exc.strerror or exc}", 1)
+
+
+@main.command(name="import-domain")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="write to this file")
+@click.option(
+    "--ignore-discount",
+    is_flag=True,
+    help="import profiles with a discount factor below 1 without it (the engine does not "
+    "discount yet); the file's header says so",
+)
+def import_domain_command(paths: tuple[str, ...], out: str | None, ignore_discount: bool) -> None:
+    """Import a negotiation domain as a talks-only scenario (YAML).
+
+    PATHS: a Genius XML domain file and its two profiles, GeniusWeb JSON files (a domain
+    and two profiles), or a folder holding them. Refuses (exit 2) what a scenario cannot
+    express: other than two profiles, non-linear utilities, discounting."""
+    from .scenario import DomainError, ScenarioError, import_domain, loads_scenario
+
+    try:
+        text = import_domain([Path(p) for p in paths], ignore_discount=ignore_discount)
+    except DomainError as exc:
+        _fail(f"cannot import: {exc}")
+    try:  # the file must load as it is written; anything else is a bug of the importer
+        loads_scenario(text, "imported.yaml")
+    except ScenarioError as error:
+        _fail(f"cannot import: the domain does not make a valid scenario:\n{error.render()}")
+    _write_text(out, text)
 
 
 @main.command(name="run")

@@ -265,7 +265,7 @@ def offers_table(scenario: Scenario, offers: list[Offer]) -> pa.Table:
             columns[name] = pa.array(cells, type=pa.bool_())
         elif name.startswith("issue_") and n is not None:
             issue = next(i for i in n.issues if f"issue_{i.id}" == name)
-            text = issue.kind == "first_category"
+            text = issue.is_text()
             columns[name] = pa.array(
                 [safe_cell(c) for c in cells] if text else cells,
                 type=pa.string() if text else pa.int64(),

@@ -1,5 +1,6 @@
 """Scenario files: pydantic models, safe loading with positions, schema, errors."""
 
+from ._domains import DomainError, import_domain
 from ._errors import Problem, ScenarioError
 from ._fields import field_reference, with_reference
 from ._loader import check_file, content_hash, json_schema, load_scenario, loads_scenario
@@ -74,6 +75,7 @@ __all__ = [
     "DelayProbabilityPrior",
     "DiscreteUniform",
     "Distribution",
+    "DomainError",
     "Exchange",
     "ExtensionRule",
     "Group",
@@ -110,6 +112,7 @@ __all__ = [
     "check_file",
     "content_hash",
     "field_reference",
+    "import_domain",
     "json_schema",
     "load_scenario",
     "loads_scenario",

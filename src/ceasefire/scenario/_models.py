@@ -532,6 +532,11 @@ _ISSUE_RANGES: dict[str, tuple[int, int]] = {
 }
 
 IssueNumber = Annotated[int, Strict(), Field(ge=-MAX_ISSUE_VALUE, le=MAX_ISSUE_VALUE)]
+IssueLabel = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    Field(description="a value's text label (any text, quoted as needed)"),
+]
 
 IssueKind = Literal[
     "pause_days", "releases_per_day", "ratio", "first_category", "aid_trucks_per_day", "other"
@@ -547,10 +552,33 @@ class Issue(_Sourced):
         "ratio (for `category`), first_category, aid_trucks_per_day, or other"
     )
     category: Id | None = Field(default=None, description="for a ratio: the category it prices")
-    values: list[IssueNumber] | list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
+    values: list[IssueNumber] | list[IssueLabel] | None = Field(
+        default=None,
+        max_length=MAX_ITEMS,
+        description="the domain: whole numbers, or text labels (an `other` issue; "
+        "first_category: category ids); a text-valued issue needs `table` value functions",
+    )
     min: IssueNumber | None = None
     max: IssueNumber | None = None
     step: Annotated[int, Strict(), Field(gt=0, le=MAX_ISSUE_VALUE)] = 1
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _one_type(cls, values: Any) -> Any:
+        """One clear message for a list that is neither all whole numbers nor all text."""
+        if not isinstance(values, list):
+            return values
+        texts = [v for v in values if isinstance(v, str)]
+        numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if len(texts) + len(numbers) < len(values) or (texts and numbers):
+            odd = next(v for v in values if not isinstance(v, str))
+            raise ValueError(
+                "`values` must be all whole numbers or all text; quote a value to make it "
+                f'text ("1.5", "yes") (got {odd!r})'
+            )
+        if "" in texts:
+            raise ValueError("a text value must not be empty")
+        return values
 
     @model_validator(mode="after")
     def _domain(self) -> Issue:
@@ -567,8 +595,17 @@ class Issue(_Sourced):
         if self.kind == "first_category":
             if not listed or not all(isinstance(v, str) for v in self.values or []):
                 raise ValueError("first_category takes `values`: a list of category ids")
-        elif listed and not all(isinstance(v, int) for v in self.values or []):
-            raise ValueError(f"{self.kind} takes whole numbers")
+        elif (
+            self.kind != "other"
+            and listed
+            and not all(isinstance(v, int) for v in self.values or [])
+        ):
+            raise ValueError(
+                f"{self.kind} takes whole numbers; text values are for issues of kind `other`"
+            )
+        twice = [v for j, v in enumerate(self.values or []) if v in (self.values or [])[:j]]
+        if twice:
+            raise ValueError(f"value {twice[0]!r} is listed twice; list each value once")
         if self.size() > MAX_ITEMS:
             raise ValueError(f"an issue may have at most {MAX_ITEMS:,} values")
         bounds = _ISSUE_RANGES.get(self.kind)
@@ -587,6 +624,10 @@ class Issue(_Sourced):
             return len(self.values)
         assert self.min is not None and self.max is not None
         return (self.max - self.min) // self.step + 1
+
+    def is_text(self) -> bool:
+        """Whether the issue's values are text labels (they need `table` value functions)."""
+        return self.values is not None and any(isinstance(v, str) for v in self.values)
 
     def domain(self) -> list[int] | list[str]:
         if self.values is not None:

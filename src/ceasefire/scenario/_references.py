@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
-from ._models import Agreement, DelayEvent, Scenario
+from ._models import Agreement, DelayEvent, Issue, IssueValue, Scenario
 from ._priors import (
     HoldingPrior,
     IssueWeightPrior,
@@ -78,13 +78,16 @@ def _negotiation(
     for kind in ("pause_days", "releases_per_day", "first_category", "aid_trucks_per_day"):
         if sum(i.kind == kind for i in n.issues) > 1:
             problems.append(((*at, "issues"), f"at most one issue of kind {kind!r}"))
+    by_id = {i.id: i for i in n.issues}
     for p, terms in n.parties.items():
         party((*at, "parties", p), p)
-        for name in terms.issues:
+        for name, f in terms.issues.items():
             if name not in issue_ids:
                 problems.append(
                     ((*at, "parties", p, "issues", name), _unknown("issue", name, issue_ids))
                 )
+                continue
+            problems += _value_function(by_id[name], f, (*at, "parties", p, "issues", name))
     for p in (p.id for p in s.parties):
         if p not in n.parties:
             problems.append(((*at, "parties"), f"no negotiator terms for party {p!r}"))
@@ -104,6 +107,37 @@ def _negotiation(
             problems.append(
                 ((*at, "issues"), "an agreement template needs a releases_per_day issue")
             )
+    return problems
+
+
+def _value_function(issue: Issue, f: IssueValue, at: Loc) -> list[Problem]:
+    """A value function fits its issue: a table names only the issue's values, and a
+    text-valued issue has a table (a slope needs numbers)."""
+    labels = [str(v) for v in issue.domain()]
+    if f.slope is not None and issue.is_text():
+        shown = ", ".join(f"{v}: 0.0" for v in labels[:3]) + (", ..." if len(labels) > 3 else "")
+        return [
+            (
+                (*at, "slope"),
+                f"issue {issue.id!r} takes text values, and a slope needs numbers: give a "
+                f"`table` of each value's value instead, e.g. `table: {{{shown}}}`",
+            )
+        ]
+    if f.table is None:
+        return []
+    domain = set(labels)
+    problems: list[Problem] = []
+    for key in f.table:
+        if key not in domain:
+            message = f"{key!r} is not a value of issue {issue.id!r}"
+            if issue.values is not None:
+                message += f"; its values: {', '.join(labels)}"
+            else:
+                message += f"; its values: {issue.min}..{issue.max} by {issue.step}"
+            close = difflib.get_close_matches(key, labels, n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+            problems.append(((*at, "table", key), message))
     return problems
 
 
