@@ -559,10 +559,11 @@ def _chart_section(scenario: Scenario, episode: Episode, names: _Names) -> str:
     )
     figcaption = (
         "Captives released each day, under the agreement and through side channels, "
-        "stacked by category. "
-        + (f"Bars in each day, {who}. " if len(party_ids) > 1 else "")
-        + "Shaded backgrounds mark pause days and fighting days. "
-        "Each bar's tooltip gives its date, party, category and count."
+        "stacked by category: one panel per releasing party, each on its own scale; "
+        "hover a bar for its date, party, category, count and mode of the day, click a "
+        "legend entry to show that category alone. Without scripts, one chart: "
+        + (f"bars in each day, {who}; " if len(party_ids) > 1 else "")
+        + "shaded backgrounds mark pause days and fighting days."
     )
     rows = [
         {
