@@ -425,15 +425,7 @@ def ask_for_batch(plan: PlanArrays, st: State) -> None:
     pairs(st, row, cats, batch, nb)
     if row >= 0:
         flow_values(plan, st, row, other, cats, batch, nb, holder, cats, batch, nb)
-    # The hand-over waits for the mediator's verification (its relay delay).
-    n = si[S_PENDING]
-    si[S_PENDING] = n + 1
-    st.pending_day[n] = si[S_DAY] + (st.relay[ag[AG_MEDIATOR]] if ag[AG_MEDIATOR] >= 0 else 0)
-    pending = st.pending
-    for c in range(pending.shape[1]):
-        pending[n, c] = 0
-    for j in range(nb):
-        pending[n, cats[j]] += batch[j]
+    await_verification(st, cats, batch, nb, -1)
 
 
 @inline
@@ -689,6 +681,14 @@ def hand_over(plan: PlanArrays, st: State, h: int) -> None:
     pairs(st, row, cats, batch, n)
     if row >= 0:
         flow_values(plan, st, row, other, cats, batch, n, holder, cats, batch, n)
+    await_verification(st, cats, batch, n, h)
+
+
+@inline
+def await_verification(st: State, cats: I64, batch: I64, n: int, h: int) -> None:
+    """A hand-over (``batch[j]`` of ``cats[j]``; ``h`` the dated hand-over, -1 a daily
+    batch) waits for the mediator's verification: its relay delay."""
+    si, ag = st.si, st.ag
     v = si[S_PENDING]
     si[S_PENDING] = v + 1
     st.pending_day[v] = si[S_DAY] + (st.relay[ag[AG_MEDIATOR]] if ag[AG_MEDIATOR] >= 0 else 0)
