@@ -449,7 +449,7 @@ def verify_handovers(plan: PlanArrays, st: State) -> None:
         if st.pending_moved[v] == 0:
             row = log(st, VERIFIED, total, 0, 0, 0, 0)
             pairs(st, row, cats, released, nb)
-        until = postponement(plan, si[S_DAY], other)
+        until = postponement(plan.postpone, si[S_DAY], other)
         if until >= 0:
             st.pending_day[v] = until
             st.pending_moved[v] = 1
@@ -479,7 +479,7 @@ def dated_counter_releases(plan: PlanArrays, st: State) -> None:
     for r in range(xdated.shape[0]):
         if st.xdated_day[r] != si[S_DAY]:
             continue
-        until = postponement(plan, si[S_DAY], other)
+        until = postponement(plan.postpone, si[S_DAY], other)
         if until >= 0:
             st.xdated_day[r] = until
             log(st, POSTPONED, other, COUNTER, -2 - r, until, 0)
@@ -491,7 +491,7 @@ def dated_counter_releases(plan: PlanArrays, st: State) -> None:
             return
 
 
-@kernel
+@inline
 def counter_by_terms(plan: PlanArrays, st: State, released: I64) -> int:
     """The counter-releases the terms owe for ``released`` (``released[j]`` of the j-th
     batch category), worked out into ``st.counter`` on a copy of the other side's
@@ -566,7 +566,7 @@ def start_counter(st: State, other: int) -> None:
             hold2[other, c, k] = hold[other, c, k]
 
 
-@kernel
+@inline
 def draw_list(plan: PlanArrays, st: State, cats: I64, n: int, due: int, proportional: bool) -> int:
     """``due`` counter-releases from the categories ``cats[:n]`` (in order, or in
     proportion to what is in reach), on the copy of the holdings, into ``st.counter``;
@@ -588,7 +588,7 @@ def draw_list(plan: PlanArrays, st: State, cats: I64, n: int, due: int, proporti
     return due
 
 
-@kernel
+@inline
 def counter_release(plan: PlanArrays, st: State, due: int, dated: int) -> None:
     """The counter-releases worked out (``st.counter``) are made: taken from the other
     side's holdings, in the order of the exchange's categories, to the holder."""
@@ -612,10 +612,10 @@ def counter_release(plan: PlanArrays, st: State, due: int, dated: int) -> None:
         flow_values(plan, st, row, holder, xcats, counter, nx, other, xcats, counter, nx)
 
 
-@kernel
-def postponement(plan: PlanArrays, day: int, party: int) -> int:
-    """The day to which ``party``'s releases due on ``day`` are postponed (-1: none)."""
-    moves = plan.postpone
+@inline
+def postponement(moves: I64, day: int, party: int) -> int:
+    """The day to which ``party``'s releases due on ``day`` are postponed (-1: none),
+    by the postponements ``moves`` (``plan.postpone``)."""
     for j in range(moves.shape[0]):
         if moves[j, 0] == party and moves[j, 1] == day:
             return int(moves[j, 2])
@@ -634,7 +634,7 @@ def dated_handovers(plan: PlanArrays, st: State) -> None:
     for h in range(plan.handovers.shape[0]):
         if st.handover_day[h] != si[S_DAY]:
             continue
-        until = postponement(plan, si[S_DAY], holder)
+        until = postponement(plan.postpone, si[S_DAY], holder)
         if until >= 0:
             st.handover_day[h] = until
             log(st, POSTPONED, holder, BATCH, h, until, 0)
