@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -86,6 +87,7 @@ def test_the_backtest_runs_on_the_revised_scenario_over_the_whole_record() -> No
     agreed = run_ensemble(scenario, 300, 0).agreement_days()
     day = (dt.date(2025, 1, 15) - scenario.calendar.start).days
     assert data["kept"] == int((agreed == day).sum())  # members that agree on that day
+    assert data["held_out"] == 0 and data["prior_brier_held_out"] is None  # none held out
     for k, r in enumerate(rows):
         p = float(((agreed >= 0) & (agreed <= k)).mean())
         assert r["prior_p"] == pytest.approx(p)
@@ -123,3 +125,47 @@ def test_the_january_priors_are_drawn_and_the_backtest_matches_the_february_shor
     assert days["2025-02-21"]["kept"] == 200
     assert days["2025-02-22"]["kept"] == int(breach.sum())
     assert days["2025-02-21"]["brier"]["prior"] == pytest.approx((1 - breach.mean()) ** 2)
+
+
+def test_until_conditions_on_the_record_to_a_date_and_holds_out_the_rest() -> None:
+    until = CALIBRATED_ON.isoformat()
+    result = cli(
+        "backtest", str(REVISED), str(AFTER), "--ensemble", "300", "--until", until, "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    rows = data["rows"]
+    scenario = load_scenario(REVISED)
+    assert rows[-1]["date"] == scenario.calendar.horizon.isoformat()  # scored to the end
+    assert data["conditioned_until"] == until
+    agreed = run_ensemble(scenario, 300, 0).agreement_days()
+    by = (CALIBRATED_ON - scenario.calendar.start).days
+    keep = (agreed < 0) | (agreed > by)  # the record: no agreement up to the date
+    assert data["kept"] == int(keep.sum()) > 0
+    after = [(k, r) for k, r in enumerate(rows) if r["date"] > until]
+    assert data["held_out"] == len(after) == (scenario.calendar.horizon - CALIBRATED_ON).days
+    for k, r in after:
+        q = float(((agreed[keep] >= 0) & (agreed[keep] <= k)).mean())
+        assert r["posterior_p"] == pytest.approx(q)
+    assert data["prior_brier_held_out"] == pytest.approx(
+        float(np.mean([r["prior_brier"] for _, r in after]))
+    )
+    assert data["posterior_brier_held_out"] == pytest.approx(
+        float(np.mean([r["posterior_brier"] for _, r in after]))
+    )
+    assert "--until DATE" in cli("backtest", "-h").stdout
+
+
+@pytest.mark.parametrize(
+    ("scenario", "until", "message"),
+    [
+        (REVISED, "2023-11-30", "outside the scenario's calendar"),
+        (REVISED, "29/02/2024", "is not a date"),
+        (JAN2025, "2025-02-01", "only for a scenario with a negotiation"),
+    ],
+)
+def test_a_wrong_until_is_refused_with_a_message(scenario: Path, until: str, message: str) -> None:
+    record = JAN_RECORD if scenario == JAN2025 else AFTER
+    bad = cli("backtest", str(scenario), str(record), "--ensemble", "10", "--until", until)
+    assert bad.returncode == 2
+    assert message in bad.stderr and "Traceback" not in bad.stderr
