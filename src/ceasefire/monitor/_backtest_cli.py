@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
@@ -69,6 +70,12 @@ def _vocabulary(path: Path) -> list[CategoryDef]:
     help="episodes drawn over the priors, once, for every date",
 )
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--until",
+    metavar="DATE",
+    help="negotiation scenarios: condition on the record up to DATE (YYYY-MM-DD; default: "
+    "the end of the calendar) and score the dates after it apart, held out",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="write the report (HTML)")
 @click.option("--json", "as_json", is_flag=True, help="print the backtest as JSON")
 def backtest_command(
@@ -77,6 +84,7 @@ def backtest_command(
     vocabulary: str | None,
     n: int,
     seed: int,
+    until: str | None,
     out: str | None,
     as_json: bool,
 ) -> None:
@@ -90,6 +98,16 @@ def backtest_command(
             f"{scenario_path}: the scenario has neither an agreement nor a negotiation: "
             "there is nothing to backtest"
         )
+    if until is not None:
+        if scenario.agreement is not None:
+            _fail(
+                "--until: only for a scenario with a negotiation and no agreement yet (a "
+                "scenario with an agreement is conditioned on each date of its record)"
+            )
+        try:
+            until = dt.date.fromisoformat(until).isoformat()
+        except ValueError:
+            _fail(f"--until: {until!r} is not a date; give it as YYYY-MM-DD, e.g. 2024-02-29")
     if not Path(record).is_file():
         _fail(f"{record}: no such file (give the record as a CSV, see docs/monitoring.md)")
     defs = [CategoryDef(c.id, "people", c.name) for c in scenario.categories]
@@ -107,7 +125,7 @@ def backtest_command(
             import_csv(store, record)
             snapshot, entries = store.view()
         if scenario.agreement is None:
-            outcome = outcome_backtest(scenario, entries, n=n, seed=seed)
+            outcome = outcome_backtest(scenario, entries, n=n, seed=seed, until=until)
             if out is not None:
                 click.echo(
                     f"note: --out {out} not written: a negotiation scenario's backtest has "
@@ -191,6 +209,19 @@ def _print_outcome(made: OutcomeBacktest) -> None:
         markup=False,
         soft_wrap=True,
     )
+    if made.held_out:
+        kept_score = (
+            "n/a (no member kept)"
+            if made.posterior_brier_held_out is None
+            else f"{made.posterior_brier_held_out:.4g}"
+        )
+        console.print(
+            f"held out, the {made.held_out} dates after {made.conditioned_until}: mean Brier "
+            f"score of agreement_by, prior-only {made.prior_brier_held_out:.4g}, members "
+            f"kept {kept_score}",
+            markup=False,
+            soft_wrap=True,
+        )
     from rich.table import Table
 
     table = Table(title="priors: mean over the draws, and over the members kept")

@@ -7,7 +7,9 @@ day of agreement. The record settles each date it covers: the agreement is the f
 ``terms`` (or pause start) observation; before it, no agreement. Conditioning is the
 nowcast's rejection with exact matching (ABC with a tolerance of zero): the members
 whose ``agreement_by`` events all equal the record's are kept, and the priors' means
-over them are the posterior means.
+over them are the posterior means. Conditioned on the record up to a date before the end
+of the calendar (``until``), the dates after it are held out: both forecasts are scored
+on them, the prior-only one and the one of the members kept.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class OutcomeBacktest:
     priors: dict[str, tuple[float, float | None]]
     prior_brier_mean: float
     agreement_quantiles: list[float] | None
+    held_out: int = 0
+    prior_brier_held_out: float | None = None
+    posterior_brier_held_out: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,8 +78,9 @@ def outcome_backtest(
 ) -> OutcomeBacktest:
     """Score the ensemble's ``agreement_by`` forecast over the calendar against the
     record, and condition the priors on the record up to ``until`` (default: the end of
-    the calendar): the members that agree on no date before the record's agreement (and
-    on it, if it falls in the calendar)."""
+    the calendar): the members that agree on no date up to it before the record's
+    agreement (and on it, if it falls there). The dates after ``until`` are held out:
+    the mean Brier scores of both forecasts over them are given apart."""
     if scenario.negotiation is None:
         raise NowcastError("the scenario has neither an agreement nor a negotiation")
     from ..ensemble import run_ensemble
@@ -83,12 +89,19 @@ def outcome_backtest(
     start = result.calendar_start
     end = scenario.calendar.horizon
     last = until or end.isoformat()
-    days = (dt.date.fromisoformat(last) - start).days
+    if not start.isoformat() <= last <= end.isoformat():
+        raise NowcastError(
+            f"the date to condition on, {last}, is outside the scenario's calendar "
+            f"({start.isoformat()} to {end.isoformat()}); give a date within it"
+        )
+    days = (end - start).days
     dates = [(start + dt.timedelta(days=i)).isoformat() for i in range(days + 1)]
     agreed = result.agreement_days()
     made = agreed_on(entries)
     keep = np.ones(n, dtype=bool)
     for k, date in enumerate(dates):
+        if date > last:
+            break
         yes = (agreed >= 0) & (agreed <= k)
         keep &= yes == (made is not None and made <= date)
     kept = int(keep.sum())
@@ -114,6 +127,7 @@ def outcome_backtest(
         if reached.size
         else None
     )
+    after = [r for r in rows if r.date > last]
     return OutcomeBacktest(
         scenario=scenario.name,
         scenario_hash=content_hash(scenario),
@@ -126,4 +140,11 @@ def outcome_backtest(
         priors=priors,
         prior_brier_mean=float(np.mean([r.prior_brier for r in rows])),
         agreement_quantiles=quantiles,
+        held_out=len(after),
+        prior_brier_held_out=float(np.mean([r.prior_brier for r in after])) if after else None,
+        posterior_brier_held_out=(
+            float(np.mean([r.posterior_brier for r in after if r.posterior_brier is not None]))
+            if after and kept
+            else None
+        ),
     )
