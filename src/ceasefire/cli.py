@@ -23,8 +23,9 @@ import click
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
-    from .engine import Episode
+    from .engine import Episode, Summary
     from .scenario import Scenario, ScenarioError
 
 # Only click is imported up front: `ceasefire --help` and `ceasefire check` start in a
@@ -383,7 +384,7 @@ def run_command(
         )
     else:
         _print_days(console, scenario, episode)
-    _print_summary(console, episode)
+    _print_summary(console, episode, releases=not scenario.talks_only)
     if out is not None:
         console.print(f"outputs written to {out}/", markup=False)
 
@@ -392,25 +393,30 @@ def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
     from .outputs import day_rows
     from .terminal import Col, fitted_table
 
-    parties = [p.id for p in scenario.parties]
+    # A negotiation alone has no releases, pauses or side channels: only its talks.
+    releases = not scenario.talks_only
+    parties = [p.id for p in scenario.parties] if releases else []
     names = {p.id: p.name for p in scenario.parties}
     rows = day_rows(episode)
+    if not releases:  # the days after the talks ended hold nothing
+        last = max((i for i, row in enumerate(rows) if row.talks or row.notes), default=-1)
+        rows = rows[: last + 1]
     talks = any(row.talks for row in rows)
     columns = [
         Col("date"),
         Col("run\nday", justify="right"),
-        Col("mode"),
+        *([Col("mode")] if releases else []),
         *(Col(f"released by {names[p]}", wrap=True) for p in parties),
-        Col("side channels", wrap=True, drop=1),
+        *([Col("side channels", wrap=True, drop=1)] if releases else []),
         Col("talks (each side's value); notes" if talks else "notes", wrap=True, narrowest=16),
     ]
     cells = [
         [
             row.date,
             str(row.day),
-            row.mode,
+            *([row.mode] if releases else []),
             *(row.released_text(p) for p in parties),
-            ", ".join(f"{n} {c}" for c, n in row.side_channel.items()),
+            *([", ".join(f"{n} {c}" for c, n in row.side_channel.items())] if releases else []),
             "; ".join([*row.talks, *row.notes]),
         ]
         for row in rows
@@ -432,7 +438,8 @@ def _print_days(console: Console, scenario: Scenario, episode: Episode) -> None:
         console.print(fitted.note(console.width), style="dim", markup=False)
 
 
-def _print_summary(console: Console, episode: Episode) -> None:
+def _print_summary(console: Console, episode: Episode, releases: bool = True) -> None:
+    """The run's summary; without ``releases`` (a negotiation alone), only the talks."""
     from rich.table import Table
 
     from .engine import END_REASONS
@@ -442,15 +449,42 @@ def _print_summary(console: Console, episode: Episode) -> None:
     table = Table(title="summary", title_justify="left", show_header=False)
     table.add_column("what", overflow="fold")
     table.add_column("value", overflow="fold")
-    if s.agreement_kind == "exchange":
-        table.add_row("pause", "none: a one-off exchange")
-    else:
+    if releases:
+        if s.agreement_kind == "exchange":
+            table.add_row("pause", "none: a one-off exchange")
+        else:
+            table.add_row(
+                "pause",
+                f"{s.pause_start} to {s.pause_end}, {plural(s.pause_days, 'day')}"
+                if s.pause_start
+                else "none",
+            )
+        _release_rows(table, s)
+    for deal in s.agreements:
+        terms = ", ".join(f"{k}={v}" for k, v in deal["terms"].items())
+        share = ", ".join(f"{p} {v:.0%}" for p, v in deal["satisfaction"].items())
         table.add_row(
-            "pause",
-            f"{s.pause_start} to {s.pause_end}, {plural(s.pause_days, 'day')}"
-            if s.pause_start
-            else "none",
+            f"agreement {deal['date']}",
+            f"{terms} (round {deal['round']}, "
+            f"via {deal['via'].replace('_', ' ')}; satisfaction {share})",
         )
+    if s.talk_rounds:
+        table.add_row("talk rounds", str(s.talk_rounds))
+    if releases:
+        table.add_row("breaches", str(len(s.breaches)))
+        table.add_row("delays", str(s.delays))
+    table.add_row("end reason", f"{s.end_reason}: {END_REASONS[s.end_reason]}")
+    table.add_row("end detail", s.end_detail)
+    draw = f", draw {s.draw}" if s.draw is not None else ""
+    table.add_row(
+        "inputs", f"{s.scenario_hash}, seed {s.seed}{draw}, ceasefire {s.package_version}"
+    )
+    console.print(table)
+
+
+def _release_rows(table: Table, s: Summary) -> None:
+    """The summary's rows of what was carried out: the extensions, releases, remains,
+    side channels, obligations and postponements."""
     table.add_row("extensions", ", ".join(f"+{d}" for d in s.extensions) or "none")
     for party, counts in s.released.items():
         total = sum(counts.values())
@@ -469,25 +503,6 @@ def _print_summary(console: Console, episode: Episode) -> None:
             "postponed",
             f"{move['party']}'s {move['what']}: due {move['due']}, made {move['made']}",
         )
-    for deal in s.agreements:
-        terms = ", ".join(f"{k}={v}" for k, v in deal["terms"].items())
-        share = ", ".join(f"{p} {v:.0%}" for p, v in deal["satisfaction"].items())
-        table.add_row(
-            f"agreement {deal['date']}",
-            f"{terms} (round {deal['round']}, "
-            f"via {deal['via'].replace('_', ' ')}; satisfaction {share})",
-        )
-    if s.talk_rounds:
-        table.add_row("talk rounds", str(s.talk_rounds))
-    table.add_row("breaches", str(len(s.breaches)))
-    table.add_row("delays", str(s.delays))
-    table.add_row("end reason", f"{s.end_reason}: {END_REASONS[s.end_reason]}")
-    table.add_row("end detail", s.end_detail)
-    draw = f", draw {s.draw}" if s.draw is not None else ""
-    table.add_row(
-        "inputs", f"{s.scenario_hash}, seed {s.seed}{draw}, ceasefire {s.package_version}"
-    )
-    console.print(table)
 
 
 # ---------------------------------------------------------------------------

@@ -794,6 +794,18 @@ class Scenario(_Model):
         "a probability, ...); a single run uses the point values written above",
     )
 
+    @property
+    def talks_only(self) -> bool:
+        """A negotiation alone (an imported negotiation domain, say): nobody holds
+        captives, and there is no agreement to carry out and no side channel, so there
+        are no releases, pauses or breaches to show."""
+        return (
+            self.negotiation is not None
+            and not self.holdings
+            and self.agreement is None
+            and not self.side_channels
+        )
+
     @field_validator("version", mode="before")
     @classmethod
     def _version_is_a_whole_number(cls, value: Any) -> Any:
