@@ -307,11 +307,27 @@ def _ties_by_class(d: dict[str, Any]) -> None:  # the same, with tables per clas
     )  # fmt: skip
 
 
+def _negmas_ties(d: dict[str, Any]) -> None:  # the same ties, broken in NegMAS's order
+    _ties(d)
+    d["negotiation"]["tie_break"] = "negmas"
+    # Its order is fixed from the file's numbers (no prior may draw them); breakdowns
+    # and a dated change of pressure make the episodes differ.
+    d["priors"] = []
+    for party in ("side_a", "side_b"):
+        d["negotiation"]["parties"][party]["breakdown_probability"] = 0.01
+    d["negotiation"]["restart_after_days"] = 2
+    d["events"] = [
+        {"kind": "pressure", "date": "2024-01-20", "party": "side_b", "change": 0.002,
+         "assumption": "x"}
+    ]  # fmt: skip
+
+
 TALKS_VARIANTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "mediated": _mediated,
     "pressure": _pressure,
     "ties": _ties,
     "ties by class": _ties_by_class,
+    "negmas ties": _negmas_ties,
 }
 
 

@@ -76,16 +76,21 @@ def test_conceders_agree_earlier_than_boulware_sides(bench: Scenario) -> None:
     assert rounds["conceder"] < rounds["linear"] < rounds["boulware"] == 92
 
 
-def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
-    """The kernel's offer at threshold ``lo`` on a table of these values."""
+NO_RANK = np.zeros(0, dtype=np.int64)
+
+
+def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float, rank: np.ndarray = NO_RANK) -> int:
+    """The kernel's offer at threshold ``lo`` on a table of these values (with NegMAS's
+    tie order ``rank`` when given; table place m holds outcome m)."""
     n = own.size
+    grid = np.arange(n, dtype=np.int64)
     members = np.zeros(n, dtype=np.int64)
     start = np.zeros(n + 1, dtype=np.int64)
     values = np.zeros(n)
     ranked = np.zeros(n + 1, dtype=np.int64)
     sf = np.zeros(2)
     assert index_side(own, n, members, start, values, ranked, sf, 0) == own.max()
-    place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
+    place = offer(own, other, n, members, start, values, ranked, sf, 0, lo, rank, grid)
     for b in np.flatnonzero(ranked[:n]):  # the buckets read are ranked
         part = slice(start[b], start[b + 1])
         assert values[part].tolist() == sorted(own[members[part]].tolist())
@@ -93,7 +98,7 @@ def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
     return place
 
 
-def rule_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
+def rule_offer(own: np.ndarray, other: np.ndarray, lo: float, rank: np.ndarray = NO_RANK) -> int:
     """The offer rule as docs/SYSTEM.md states it, outcome by outcome: the smallest own
     value at or above ``lo`` (the greatest if none is), unless the greatest below ``lo``
     is at most 1e-6 below it and strictly nearer; among outcomes of that value, the best
@@ -107,6 +112,8 @@ def rule_offer(own: np.ndarray, other: np.ndarray, lo: float) -> int:
         if near >= lo - NEAR and abs(near - lo) < abs(chosen - lo):
             chosen = near
     tied = [j for j, v in enumerate(values) if v == chosen]
+    if rank.size:  # NegMAS's order: the first of the tied in it (the last above all)
+        return (max if not above else min)(tied, key=lambda j: int(rank[j]))
     if not above:  # above every value: the last of the ranking, least for the other side
         return max(tied, key=lambda j: (-other[j], j))
     return min(tied, key=lambda j: (-other[j], j))
@@ -148,9 +155,31 @@ def test_offers_follow_the_rule_on_tables_with_ties_and_thresholds_out_of_range(
         start = np.zeros(n + 1, dtype=np.int64)
         values, ranked, sf = np.zeros(n), np.zeros(n + 1, dtype=np.int64), np.zeros(2)
         index_side(own, n, members, start, values, ranked, sf, 0)
+        grid = np.arange(n, dtype=np.int64)
         for lo in rng.permutation(lows):
-            place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
+            place = offer(own, other, n, members, start, values, ranked, sf, 0, lo, NO_RANK, grid)
             assert place == rule_offer(own, other, lo), (own, other, lo)
+
+
+def test_negmas_ties_offer_the_first_tied_outcome_in_the_order() -> None:
+    """With ``tie_break: negmas`` the kernel offers, among outcomes of the chosen value,
+    the one of least rank (the greatest above every value), whatever the other side's
+    values; elsewhere the same outcome as the default rule's value choice."""
+    own = np.array([0.5, 0.5, 0.9, 0.5])
+    other = np.array([0.1, 0.7, 0.0, 0.9])
+    assert kernel_offer(own, other, 0.45) == 3  # default: the best for the other side
+    for rank, expected in (([3, 1, 0, 2], 1), ([0, 3, 2, 1], 0), ([1, 2, 3, 0], 3)):
+        assert kernel_offer(own, other, 0.45, np.array(rank, dtype=np.int64)) == expected
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        own = rng.choice(np.round(rng.uniform(0, 1, size=5), 2), size=n)
+        other = rng.choice([0.0, 0.25, 0.5, 1.0], size=n)
+        rank = rng.permutation(n).astype(np.int64)
+        lows = [*own.tolist(), *(own - 5e-7).tolist(), *rng.uniform(-1, 2, 6).tolist()]
+        for lo in lows:
+            got = kernel_offer(own, other, lo, rank)
+            assert got == rule_offer(own, other, lo, rank), (own, rank, lo)
 
 
 def bench_values(s: Scenario, party: str) -> dict[tuple[int, ...], float]:

@@ -24,6 +24,18 @@ records the inputs exactly as they were given to NegMAS and NegMAS's result: the
 (or null), the 0-based round k = state.step - 1 in which it was reached (or null), both
 utilities of the agreement, and who made the accepted offer.
 
+With ``--tie-prone`` the weights are multiples of 0.05 (three positive integers summing
+to 20, divided by 20), so that each side values many outcomes exactly equally and NegMAS's
+choice among them matters; the cases are marked ``tie_break: negmas`` and written by
+default to tests/data/negmas_ties.json (tests/test_negmas_agreement.py runs them with
+``negotiation.tie_break: negmas``)::
+
+    /tmp/negmas-venv/bin/python bench/negmas/make_fixture.py --tie-prone
+
+NegMAS's tie order is that of numpy's default ``argsort`` (its presorting inverter), so
+the tie-prone fixture also records numpy's version; the test runs the engine with the
+numpy of the project's environment.
+
 This file uses NegMAS only through its public API; it contains no NegMAS code.
 """
 
@@ -52,6 +64,9 @@ DEFAULT_CASES = 72
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "tests" / "data" / "negmas_reference.json"
+TIES_SEED = 20261204
+TIES_CASES = 48
+TIES_OUT = ROOT / "tests" / "data" / "negmas_ties.json"
 
 Affine = tuple[float, float]  # (slope, bias): v(x) = slope * x + bias
 
@@ -73,16 +88,25 @@ def random_weights(r: random.Random) -> list[float]:
     return [w / total for w in raw]
 
 
-def draw_case(r: random.Random, index: int) -> dict[str, Any]:
+def tie_prone_weights(r: random.Random) -> list[float]:
+    """Three positive multiples of 0.05 summing to one (many exact ties)."""
+    while True:
+        a, b = r.randint(1, 18), r.randint(1, 18)
+        if a + b < 20:
+            return [a / 20, b / 20, (20 - a - b) / 20]
+
+
+def draw_case(r: random.Random, index: int, tie_prone: bool = False) -> dict[str, Any]:
     pause_max = r.choice(PAUSE_MAXES)
     n_steps = r.choice(N_STEPS)
-    weights_a = random_weights(r)
-    weights_b = random_weights(r)
+    weigh = tie_prone_weights if tie_prone else random_weights
+    weights_a = weigh(r)
+    weights_b = weigh(r)
     reserved_a = r.uniform(*RESERVED_RANGE)
     reserved_b = r.uniform(*RESERVED_RANGE)
     fa, fb = value_functions(pause_max)
     return {
-        "id": f"case{index:03d}_p{pause_max}_n{n_steps}",
+        "id": f"{'ties' if tie_prone else 'case'}{index:03d}_p{pause_max}_n{n_steps}",
         "pause_max": pause_max,
         "n_steps": n_steps,
         "issues": [
@@ -98,6 +122,7 @@ def draw_case(r: random.Random, index: int) -> dict[str, Any]:
         "value_functions_b": [{"slope": s, "bias": b} for s, b in fb],
         "negotiators": {"a": "BoulwareTBNegotiator", "b": "BoulwareTBNegotiator"},
         "first_mover": "a",
+        "tie_break": "negmas" if tie_prone else "other_side",
     }
 
 
@@ -153,10 +178,21 @@ def run_negmas(case: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", type=int, default=DEFAULT_CASES)
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--cases", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument(
+        "--tie-prone",
+        action="store_true",
+        help="weights that are multiples of 0.05 (exact ties); cases use tie_break: negmas",
+    )
     args = ap.parse_args()
+    if args.cases is None:
+        args.cases = TIES_CASES if args.tie_prone else DEFAULT_CASES
+    if args.seed is None:
+        args.seed = TIES_SEED if args.tie_prone else DEFAULT_SEED
+    if args.out is None:
+        args.out = TIES_OUT if args.tie_prone else DEFAULT_OUT
 
     import negmas
     import numpy
@@ -164,7 +200,7 @@ def main() -> int:
     r = random.Random(args.seed)
     cases = []
     for index in range(args.cases):
-        case = draw_case(r, index)
+        case = draw_case(r, index, args.tie_prone)
         case["negmas"] = run_negmas(case)
         cases.append(case)
         res = case["negmas"]
@@ -180,7 +216,8 @@ def main() -> int:
     command = shlex.join([sys.executable, *sys.argv])
     header: dict[str, Any] = {
         "description": "NegMAS SAOMechanism + BoulwareTBNegotiator (both sides) on random "
-        "variants of the shared/peers/negmas_bench.py domain; round = state.step - 1",
+        + ("tie-prone " if args.tie_prone else "")
+        + "variants of the shared/peers/negmas_bench.py domain; round = state.step - 1",
         "negmas_version": negmas.__version__,
         "numpy_version": numpy.__version__,
         "python_version": platform.python_version(),
@@ -189,6 +226,7 @@ def main() -> int:
         "seed": args.seed,
         "cases": len(cases),
         "agreed": sum(c["negmas"]["agreement"] is not None for c in cases),
+        "exact_ties": sum(c["negmas"]["exact_ties"] for c in cases),
     }
     fixture = {"header": header, "cases": cases}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -98,6 +98,7 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> PlanArrays:
         plan.xdated,
         plan.postpone,
         plan.obligations,
+        plan.tie_rank,
     )
 
 

@@ -279,6 +279,8 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
         st.sf,
         F_LOW_A + 2 * side,
         lo,
+        plan.tie_rank[me],
+        st.tb_grid,
     )
     outcome = st.tb_grid[place]
     row = record(si, log_i, log_f, OFFER, me, other, outcome, k, 1 if incoming >= 0 else 0)

@@ -107,6 +107,9 @@ class Plan:
     grid_ratio: F64  # [outcome, category]: counter-releases per captive
     issue_columns: F64  # [party, issue, outcome]: the issue value function, unweighted
     issue_order: I64  # [party, j]: the party's issues in its file order (-1: none)
+    # [party, outcome]: its place in the side's NegMAS tie order (tie_break: negmas), or
+    # no columns (tie_break: other_side)
+    tie_rank: I64
     template: I64  # a deal's agreement vector but for days, batches and ratios
     flow_categories: I64  # categories an outcome moves, in value-sum order
     flow_to_holder: I64  # [flow category]: 1 if the template's holder receives it
@@ -359,11 +362,44 @@ def build_plan(s: Scenario) -> Plan:
         grid_ratio=grid_ratio,
         issue_columns=issue_columns,
         issue_order=issue_order,
+        tie_rank=tie_rank(s, pi, issue_columns, issue_order, grid_days),
         template=template,
         flow_categories=np.array(flow_categories, dtype=np.int64),
         flow_to_holder=np.array(flow_to_holder, dtype=np.int64),
         **dated,
     )
+
+
+def tie_rank(s: Scenario, pi: dict[str, int], columns: F64, order: I64, grid_days: F64) -> I64:
+    """Each side's NegMAS tie order (``tie_break: negmas``): ``rank[p, g]`` is outcome g's
+    place when side p's values of the outcomes at or above its reservation, taken in
+    outcome order, are sorted by numpy's default (not stable) ``argsort``, as NegMAS
+    0.16's presorting inverter does; the outcomes below the reservation follow, in
+    outcome order. Among outcomes of exactly equal value a side then offers the one of
+    the least rank. The values are those of the talks' first table without a template
+    (the issues', then the pause days' at the scenario's day value and pressure), summed
+    as the kernel sums them. With ``tie_break: other_side``, no columns."""
+    n = s.negotiation
+    n_p, _, n_g = columns.shape
+    if n is None or n.tie_break != "negmas":
+        return np.zeros((n_p, 0), dtype=np.int64)
+    rank = np.zeros((n_p, n_g), dtype=np.int64)
+    for party, terms in n.parties.items():
+        p = pi[party]
+        weights = list(terms.issues.values())
+        value = np.zeros(n_g)
+        for j, k in enumerate(order[p]):
+            if k < 0:
+                break
+            value = value + weights[j].weight * columns[p, k]
+        values = s.values.parties.get(party)
+        day = (values.pause_day if values is not None else 0.0) + terms.pressure
+        value = value + grid_days * day
+        rational = np.flatnonzero(value >= terms.reservation)
+        below = np.flatnonzero(~(value >= terms.reservation))
+        ranked = np.concatenate([rational[np.argsort(value[rational])], below])
+        rank[p, ranked] = np.arange(n_g)
+    return rank
 
 
 def _dated(s: Scenario, pi: dict[str, int], ci: dict[str, int], n_c: int) -> dict[str, Any]:

@@ -172,6 +172,7 @@ class PlanArrays(NamedTuple):
     xdated: I64  # [r, (day, count by category...)]: counter-releases fixed on dates
     postpone: I64  # [j, (party, from day, until day, event)]: postponements
     obligations: I64  # [o, (party, per day, by day, category)]: obligations beyond captives
+    tie_rank: I64  # [party, outcome]: NegMAS's tie order (tie_break: negmas), else no columns
 
 
 class State(NamedTuple):

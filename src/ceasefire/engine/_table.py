@@ -393,15 +393,19 @@ def offer(
     sf: F64,
     slot: int,
     lo: float,
+    rank: I64,
+    grid: I64,
 ) -> int:
     """The place a side offers at threshold ``lo`` (the rule of the module's docstring):
     the least own value at or above ``lo``, or the greatest below it if that is at most
     1e-6 below and strictly nearer; among places of that value, the best for the other
     side, then the first. Above every value: the greatest, least for the other side,
     then the last (the end of the ranking by own value, ties by the other's, highest
-    first). On the side's index (:func:`index_side`): the first rank at or above ``lo``
-    is in ``lo``'s bucket or starts the next non-empty one; the rank before it ends the
-    bucket before; places of one value share a bucket."""
+    first). With NegMAS's tie order (``rank``, outcome g's place ``rank[g]``; empty for
+    the rule above; ``grid``: each place's outcome), the least rank instead, and above
+    every value the greatest. On the side's index (:func:`index_side`): the first rank
+    at or above ``lo`` is in ``lo``'s bucket or starts the next non-empty one; the rank
+    before it ends the bucket before; places of one value share a bucket."""
     b = bucket(lo, sf[slot], sf[slot + 1], n)
     i = start[b]
     if i < start[b + 1]:
@@ -428,15 +432,21 @@ def offer(
     for m in range(first + 1, start[k + 1]):
         if values[m] != chosen:
             break
-        if better(other, members[m], best, last):
+        if better(other, members[m], best, last, rank, grid):
             best = members[m]
     return int(best)
 
 
 @inline
-def better(other: F64, j: int, best: int, last: bool) -> bool:
+def better(other: F64, j: int, best: int, last: bool, rank: I64, grid: I64) -> bool:
     """Place j (after ``best`` in place order) comes first among equal own values: the
-    better for the other side, or, for the end of the ranking, the worse, then the later."""
+    better for the other side, or, for the end of the ranking, the worse, then the later.
+    With NegMAS's order (``rank`` not empty): the lesser rank, or, for the end of the
+    ranking, the greater."""
+    if rank.size > 0:
+        if last:
+            return bool(rank[grid[j]] > rank[grid[best]])
+        return bool(rank[grid[j]] < rank[grid[best]])
     if last:
         return bool(other[j] < other[best] or other[j] == other[best])
     return bool(other[j] > other[best])

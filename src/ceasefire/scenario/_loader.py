@@ -473,9 +473,9 @@ def content_hash(scenario: Scenario) -> str:
 
 
 def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """The dump without the version-2 fields left at their defaults, so that a file's
-    hash does not change with a release that adds them (a version-1 file keeps its
-    hash)."""
+    """The dump without the version-2 fields (and later optional fields, such as the
+    talks' ``tie_break``) left at their defaults, so that a file's hash does not change
+    with a release that adds them (a version-1 file keeps its hash)."""
     for category in data.get("categories", []):
         if category.get("deceased") is False:
             del category["deceased"]
@@ -500,6 +500,8 @@ def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
     negotiation = data.get("negotiation") or {}
     if negotiation.get("during_pause") is False:
         del negotiation["during_pause"]
+    if negotiation.get("tie_break") == "other_side":
+        del negotiation["tie_break"]
     template = negotiation.get("template") or {}
     if template.get("extension") and template["extension"].get("proposer", 0) is None:
         del template["extension"]["proposer"]

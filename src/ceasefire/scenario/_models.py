@@ -739,6 +739,12 @@ class Negotiation(_Sourced):
         le=1.0,
         description="eps below the aspiration still accepted/offered (NegMAS)",
     )
+    tie_break: Literal["other_side", "negmas"] = Field(
+        default="other_side",
+        description="which of several outcomes of exactly equal own value a side offers: "
+        "other_side (the one the other side values most) or negmas (NegMAS 0.16's order: "
+        "numpy's default argsort of the side's values at or above its reservation)",
+    )
     during_pause: bool = Field(
         default=False,
         description="version 2: the talks may open and go on while the agreement's pause "

@@ -240,6 +240,17 @@ def _priors(
                     "uniform, truncated_normal, beta or categorical",
                 )
             )
+        n = s.negotiation
+        if n is not None and n.tie_break == "negmas" and _moves_tie_order(prior):
+            problems.append(
+                (
+                    (*at, "target"),
+                    f"with `negotiation.tie_break: negmas` each side's order among outcomes "
+                    f"of equal value is fixed from the scenario's own numbers, and a prior on "
+                    f"{prior.what} would change it from episode to episode; remove the prior "
+                    "or use `tie_break: other_side`",
+                )
+            )
         low, high = dist.support()
         if low < prior.bounds[0] or high > prior.bounds[1]:
             problems.append(
@@ -252,6 +263,14 @@ def _priors(
                 )
             )
     return problems
+
+
+def _moves_tie_order(prior: object) -> bool:
+    """Whether a prior draws a number NegMAS's tie order is computed from (a side's
+    reservation, issue weights, pressure or pause-day value)."""
+    if isinstance(prior, ValuePrior):
+        return prior.term == "pause_day"
+    return isinstance(prior, (ReservationPrior, IssueWeightPrior, PressurePrior))
 
 
 def _priced(agr: Agreement, c: str) -> bool:
