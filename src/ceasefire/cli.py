@@ -819,7 +819,8 @@ def compare_command(
     from rich.table import Table
 
     from .ensemble import compare
-    from .outputs._ensemble_report import render_compare_report, summary_text, write_folder
+    from .outputs._analysis_report import render_compare_report
+    from .outputs._ensemble_report import summary_text, write_folder
     from .terminal import visible
 
     _note_compiling(quiet or as_json)
@@ -961,12 +962,8 @@ def sensitivity_command(
     from rich.table import Table
 
     from .ensemble import sobol_analysis
-    from .outputs._ensemble_report import (
-        index_text,
-        render_sensitivity_report,
-        summary_text,
-        write_folder,
-    )
+    from .outputs._analysis_report import index_text, render_sensitivity_report
+    from .outputs._ensemble_report import summary_text, write_folder
     from .terminal import visible
 
     _note_compiling(as_json)
