@@ -925,7 +925,8 @@ def _clause_ranges(clauses: tuple[str, ...]) -> dict[str, tuple[int, int] | None
 @click.option(
     "--no-dummy",
     is_flag=True,
-    help="leave out the dummy input (it shows the estimator's noise floor)",
+    help="leave out the dummy input (the in-episode random stream: its indices show how much "
+    "of the variance is chance within episodes)",
 )
 @click.option(
     "--out",
