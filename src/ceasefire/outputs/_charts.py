@@ -45,7 +45,10 @@ _BOOT = """
   function draw(el, key) {
     var fallback = Array.prototype.slice.call(el.childNodes);
     var spec = JSON.parse(el.getAttribute(key));
+    // The chart is drawn in the page (beside its fallback until it is done), so that it
+    // knows the width it has.
     var box = document.createElement("div");
+    el.appendChild(box);
     return vegaEmbed(box, spec, opts).then(function () {
       el.replaceChildren(box);
       el.setAttribute("data-drawn", key);
@@ -325,7 +328,8 @@ def interval_bars(
     spec = base_spec(title, rows)
     order = list(dict.fromkeys(str(r["row"]) for r in rows))
     y: dict[str, Any] = {"field": "row", "type": "nominal", "sort": order, "title": None}
-    y["axis"] = {"labelLimit": 320}
+    # Long row names are cut (hover shows them whole) on a narrow screen, not on a wide one.
+    y["axis"] = {"labelLimit": {"expr": "containerSize()[0] < 600 ? 110 : 320"}}
     offset = {"field": "series", "type": "nominal", "sort": list(series)}
     x_scale: dict[str, Any] = {"zero": True}
     if x_domain is not None:

@@ -12,10 +12,12 @@
     if (el.hasAttribute("data-drawn") || el.hasAttribute("data-busy")) return;
     el.setAttribute("data-busy", "");
     var box = document.createElement("div");
+    el.appendChild(box); // drawn in the page, beside its fallback until done: it knows its width
     vegaEmbed(box, JSON.parse(el.getAttribute("data-spec")), opts).then(function () {
       el.replaceChildren(box);
       el.setAttribute("data-drawn", "data-spec");
     }).catch(function (err) {
+      box.remove();
       el.setAttribute("data-error", String(err));
     }).finally(function () {
       el.removeAttribute("data-busy");
