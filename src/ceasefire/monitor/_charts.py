@@ -54,6 +54,7 @@ def due_done(
             "title": None,
             "sort": list(series),
             "scale": {"domain": list(series), "range": list(series.values())},
+            "legend": {"columns": 1},  # long labels: one a line, also on a narrow screen
         },
         "order": {"field": "order", "type": "quantitative"},
         "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.15},
