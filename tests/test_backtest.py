@@ -125,7 +125,10 @@ def test_the_command_writes_the_same_report_for_the_same_inputs(tmp_path: Path) 
     assert shown.returncode == 0, shown.stderr
     assert "2023-11-30" in shown.stdout and "report written" in shown.stdout
     html = out.read_text(encoding="utf-8")
-    assert html.count("<svg") == 4  # totals of both parties, pause days, extensions
+    # Four fan charts (totals of both parties, pause days, extensions): each an interactive
+    # chart with its static SVG inside, for readers with scripts off.
+    assert html.count('<svg class="chart"') == 4
+    assert html.count('class="vl-chart"') == 4
     assert "realised: 80" in html
 
 

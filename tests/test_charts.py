@@ -159,8 +159,8 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _load(browser: Browser, path: Path) -> tuple[Any, list[str], list[str]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+def _load(browser: Browser, path: Path, width: int = 1280) -> tuple[Any, list[str], list[str]]:
+    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
     page = context.new_page()
     problems: list[str] = []
     requests: list[str] = []
@@ -249,3 +249,114 @@ def test_compliance_report_fits_the_page(browser: Browser, tmp_path: Path) -> No
     assert page.locator("#days table tbody tr").count() > 5
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     context.close()
+
+
+# ---------------------------------------------------------------------------
+# Every kind of report, in Chromium, offline, at 1280 px and on a narrow screen
+
+
+@pytest.fixture(scope="module")
+def every_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One report of each kind, written by the commands as a user runs them."""
+    tmp = tmp_path_factory.mktemp("reports")
+    ratio1 = tmp / "ratio1.yaml"
+    text = NOV2023.read_text(encoding="utf-8")
+    assert text.count("women_children: 3\n") == 1
+    ratio1.write_text(text.replace("women_children: 3\n", "women_children: 1\n"), "utf-8")
+    db = str(tmp / "ledger.sqlite")
+    record = str(ROOT / "examples/nov2023/nov2023-truce.csv")
+    vocabulary = str(ROOT / "examples/nov2023/vocabulary.yaml")
+    runner = CliRunner()
+    for args in (
+        ["run", str(JAN2025), "--out", str(tmp / "run")],
+        ["ensemble", str(NOV2023), "-n", "500", "--out", str(tmp / "ensemble")],
+        ["compare", str(NOV2023), str(ratio1), "-n", "500", "--out", str(tmp / "compare")],
+        ["sensitivity", str(NOV2023), "-n", "16", "--out", str(tmp / "sensitivity")],
+        ["monitor", "init", "--db", db, "--scenario", str(NOV2023), "--vocabulary", vocabulary],
+        ["monitor", "import", "--db", db, record],
+        ["monitor", "compliance", "--db", db, str(NOV2023), "--out", str(tmp / "compliance.html")],
+        ["monitor", "forecast", str(NOV2023), "--ensemble", "300", "--db", db],
+        ["monitor", "score", "--db", db, str(NOV2023), "--forecast-id", "1",
+         "--out", str(tmp / "scores.html")],
+        ["backtest", str(NOV2023), record, "--ensemble", "300", "--vocabulary", vocabulary,
+         "--out", str(tmp / "backtest.html")],
+    ):  # fmt: skip
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    return {
+        "run": tmp / "run" / "report.html",
+        "ensemble": tmp / "ensemble" / "report.html",
+        "compare": tmp / "compare" / "report.html",
+        "sensitivity": tmp / "sensitivity" / "report.html",
+        "compliance": tmp / "compliance.html",
+        "scores": tmp / "scores.html",
+        "backtest": tmp / "backtest.html",
+    }
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_every_report_draws_offline_and_fits(
+    browser: Browser, every_report: dict[str, Path], width: int
+) -> None:
+    """Each kind of report draws every chart with no console error and no request, and
+    the page never scrolls sideways (wide tables and charts scroll in their own box)."""
+    for kind, path in every_report.items():
+        page, problems, requests = _load(browser, path, width)
+        _check_drawn(page, problems, requests)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the {kind} report scrolls sideways at {width} px"
+        page.context.close()
+
+
+def test_the_static_charts_stay_without_scripts(
+    browser: Browser, every_report: dict[str, Path]
+) -> None:
+    for kind, path in every_report.items():
+        context = browser.new_context(java_script_enabled=False, offline=True)
+        page = context.new_page()
+        page.goto(path.as_uri())
+        charts = page.locator("div.vl-chart")
+        assert charts.count() > 0, kind
+        assert page.locator("div.vl-chart > svg.chart").count() == charts.count(), kind
+        context.close()
+
+
+def test_the_legend_picks_a_series_in_the_compliance_chart(
+    browser: Browser, every_report: dict[str, Path]
+) -> None:
+    page, problems, requests = _load(browser, every_report["compliance"])
+    faded = "#chart-due .mark-rect path[opacity='0.15']"
+    assert page.locator(faded).count() == 0
+    page.locator("#chart-due .role-legend-symbol path").first.click()
+    page.wait_for_function(f'document.querySelectorAll("{faded}").length > 0')
+    assert problems == [] and requests == []
+    page.context.close()
+
+
+def test_a_party_has_one_colour_in_the_ensemble_compliance_and_compare_reports(
+    nov2023: Scenario, ensemble_summary: dict[str, Any], every_report: dict[str, Path]
+) -> None:
+    ens = specs(render_ensemble_report(nov2023, ensemble_summary))
+    colour = {
+        spec["title"]["text"].removeprefix("Released by "): spec["layer"][0]["mark"]["color"]
+        for spec in ens.values()
+        if spec["title"]["text"].startswith("Released by ") and ":" not in spec["title"]["text"]
+    }
+    # (a party's total may share its chart with a category whose histogram is the same)
+    assert colour and set(colour) <= {p.name for p in nov2023.parties}
+    page = every_report["compliance"].read_text(encoding="utf-8")
+    found = specs(page)
+    deals = {}
+    for ident, party in (("chart-due", "Hamas"), ("chart-counter", "Israel")):
+        scale = found[ident]["encoding"]["color"]["scale"]
+        deals[party] = dict(zip(scale["domain"], scale["range"], strict=True))[
+            "Released under the deal"
+        ]
+    assert len(set(deals.values())) == 2
+    for party, seen in colour.items():
+        assert deals[party] == seen, party
+    # The compare report keeps units apart: one chart per unit, each with its own axis.
+    compare = specs(every_report["compare"].read_text(encoding="utf-8"))
+    assert set(compare) == {"diff-days", "diff-extensions", "diff-people", "diff-probability"}
+    titles = {k: s["layer"][0]["encoding"]["x"]["title"] for k, s in compare.items()}
+    assert titles["diff-people"] == "B - A (people)" and titles["diff-days"] == "B - A (days)"

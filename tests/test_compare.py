@@ -156,7 +156,7 @@ def test_files_with_different_priors_are_refused(tmp_path: Path, nov2023: Scenar
 def test_report_names_what_differs_and_keeps_units_apart(tmp_path: Path) -> None:
     """Two designs of one scenario (same name): the title and a table name the changed
     field, with its value in each; days and people are on separate charts."""
-    from ceasefire.outputs._ensemble_report import render_compare_report
+    from ceasefire.outputs._analysis_report import render_compare_report
 
     a = load_scenario(NOV2023)
     assert a.agreement is not None

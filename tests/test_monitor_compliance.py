@@ -21,10 +21,12 @@ from ceasefire.monitor import (
     render_compliance,
     score_forecast,
 )
+from ceasefire.outputs import chart_scripts
 from ceasefire.scenario import load_scenario
 from test_monitor_support import RECORD, cli, init_cli, new_store
 
 from conftest import NOV2023
+from helpers import without_chart_scripts
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +85,13 @@ def test_compliance_table_and_html_report(ledger: str, tmp_path: Path) -> None:
     assert "verdict: compliant" in text
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
+    assert html.count(chart_scripts()) == 1  # the vendored chart libraries, inline
+    html = without_chart_scripts(html)
     assert not re.search(r"https?://", html), "no network reference in the report"
     assert "<script" not in html and "ledger snapshot 49" in html
+    # Two interactive charts, each with its static SVG inside, for readers with scripts off.
     assert html.count('<svg class="chart"') == 2
+    assert html.count('class="vl-chart"') == 2
     assert "Releases by Hamas: due vs done per day" in html
     assert "Released outside the deal, counted toward this day" in html
     assert "today.com" in html  # the delay's source, shown as escaped text

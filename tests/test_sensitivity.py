@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -228,3 +229,53 @@ def test_a_scenario_with_talks_runs_on_the_compiled_engine() -> None:
     assert [i["kind"] for i in data["inputs"]] == ["prior"] * len(december.priors) + ["dummy"]
     dummy = indices(data, "pause_days")["dummy"]
     assert dummy["first_order"] == 0.0 and dummy["total_order"] == 0.0
+
+
+def test_the_dummy_is_chance_within_episodes_and_each_index_has_its_noise(
+    nov2023: Scenario, analysis: dict[str, Any]
+) -> None:
+    """The dummy input is the in-episode random stream: 0 where no draw inside an episode
+    moves the output (the file's November terms), above 0 with refusals that do. Each
+    index carries its bootstrap standard error, non-zero where the index varies."""
+    for out in analysis["outputs"].values():
+        assert out["noise_floor"] == 0.0
+        for r in out["indices"]:
+            assert r["first_se"] >= 0.0 and r["total_se"] >= 0.0
+    pause = indices(analysis, "pause_days")
+    assert pause["initial_days"]["total_se"] > 0.0
+    assert pause["initial_days"]["first_se"] > 0.0
+    risky = with_agreement(
+        nov2023, refusal_probability={"hamas": 0.1, "israel": 0.1}, cure_attempts=1
+    )
+    data = sobol_analysis(risky, n=64, seed=3, n_resamples=200)
+    for key in ("pause_days", "released_hamas"):
+        dummy = indices(data, key)["dummy"]
+        assert dummy["total_order"] > 0.05, key
+        assert dummy["total_low"] > 0.0 and dummy["total_se"] > 0.0, key
+        assert data["outputs"][key]["noise_floor"] == dummy["total_high"]
+    # Without the dummy, the in-episode draws are shared by A and B: no index sees them.
+    bare = sobol_analysis(risky, n=64, seed=3, n_resamples=200, dummy=False)
+    assert "dummy" not in indices(bare, "pause_days")
+    assert bare["outputs"]["pause_days"]["noise_floor"] is None
+    assert json.dumps(sobol_analysis(risky, n=64, seed=3, n_resamples=200)) == json.dumps(data)
+
+
+def test_the_report_shows_each_index_noise_and_an_interactive_tornado(
+    nov2023: Scenario,
+) -> None:
+    from ceasefire.outputs._analysis_report import render_sensitivity_report
+    from test_charts import specs
+
+    risky = with_agreement(nov2023, refusal_probability={"hamas": 0.1, "israel": 0.1})
+    data = sobol_analysis(risky, n=32, seed=2, n_resamples=100)
+    page = render_sensitivity_report(risky, data)
+    assert len(re.findall(r"<th[^>]*>± s\.e\.</th>", page)) == 2 * len(data["outputs"])
+    assert "the in-episode random stream" in page and "cannot be told apart" in page
+    found = specs(page)
+    assert set(found) == {f"tornado-{k}" for k in data["outputs"]}
+    for key, out in data["outputs"].items():
+        rows = found[f"tornado-{key}"]["data"]["values"]
+        order = [r["input"] for r in out["indices"]]
+        assert list(dict.fromkeys(r["row"] for r in rows)) == order
+        dummy = [r for r in rows if r["row"] == "dummy" and r["series"] == "Total index"]
+        assert dummy[0]["se"] == round(indices(data, key)["dummy"]["total_se"], 6)

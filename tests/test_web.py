@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from ceasefire.cli import main
 from ceasefire.engine import run
+from ceasefire.outputs import CHART_LIBRARIES
 from ceasefire.scenario import ScenarioError, load_scenario
 from ceasefire.web import ServeConfig, create_app
 from ceasefire.web._app import HTMX
@@ -236,9 +237,16 @@ def test_pages_allow_only_the_apps_own_scripts(client: TestClient) -> None:
     assert "script-src 'self'" in policy and "default-src 'none'" in policy
     scripts = re.findall(r'<script src="([^"]+)"', response.text)
     assert f"/static/{HTMX}" in scripts
+    # The chart libraries are the reports' vendored files, served by the app from the package.
+    assert [f"/charts/{name}" for name in CHART_LIBRARIES] == [
+        s for s in scripts if s.startswith("/charts/")
+    ]
     for src in scripts:
-        assert src.startswith("/static/")
+        assert src.startswith(("/static/", "/charts/"))
         assert client.get(src).status_code == 200
+    for name in CHART_LIBRARIES:
+        served = client.get(f"/charts/{name}").content
+        assert served == (ROOT / "src/ceasefire/outputs/vendor" / name).read_bytes()
     assert "http://" not in response.text.replace("http://127.0.0.1", "")
     vendor = ROOT / "src" / "ceasefire" / "web" / "static" / "vendor"
     assert (vendor / HTMX.split("/")[-1].replace(".min.js", ".LICENSE")).is_file()

@@ -7,6 +7,7 @@ installs it where it is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -212,3 +213,26 @@ def test_an_added_observation_changes_compliance(page: Watched, app_url: str, le
     (done,) = [d.counted for d in report.days if d.date == day]
     expect(cell).to_have_text(str(done))
     assert str(done) != before
+
+
+def test_the_pause_days_chart_is_drawn_from_the_app_itself(page: Watched, app_url: str) -> None:
+    """The ensemble's pause days as an interactive chart (the vendored Vega-Lite, served
+    by the app: no other host, no inline style or eval that the page's policy refuses),
+    redrawn after an edit; the legend picks one design."""
+    p = page.page
+    p.goto(app_url + SCENARIO)
+    chart = p.locator("#chart-pause[data-drawn]")
+    expect(chart.locator("svg.marks")).to_have_count(1)
+    assert p.locator("#chart-pause").get_attribute("data-error") is None
+    faded = "#chart-pause .mark-rect path[opacity='0.15']"
+    assert p.locator(faded).count() == 0
+    p.locator("#chart-pause .role-legend-symbol path").first.click()
+    p.wait_for_function(f'document.querySelectorAll("{faded}").length > 0')
+    ratio = p.get_by_label(RATIO_LABEL)
+    ratio.fill("1")
+    ratio.press("Tab")
+    expect(p.locator(".changes")).to_contain_text(f"{RATIO_LABEL}: 3 → 1")
+    expect(p.locator("#chart-pause[data-drawn] svg.marks")).to_have_count(1)
+    spec = json.loads(p.locator("#chart-pause").get_attribute("data-spec") or "{}")
+    designs = {r["design"] for r in spec["data"]["values"]}
+    assert designs == {"as in the file", "this design"}

@@ -834,7 +834,8 @@ def compare_command(
     from rich.table import Table
 
     from .ensemble import compare
-    from .outputs._ensemble_report import render_compare_report, summary_text, write_folder
+    from .outputs._analysis_report import render_compare_report
+    from .outputs._ensemble_report import summary_text, write_folder
     from .terminal import visible
 
     _note_compiling(quiet or as_json)
@@ -939,7 +940,8 @@ def _clause_ranges(clauses: tuple[str, ...]) -> dict[str, tuple[int, int] | None
 @click.option(
     "--no-dummy",
     is_flag=True,
-    help="leave out the dummy input (it shows the estimator's noise floor)",
+    help="leave out the dummy input (the in-episode random stream: its indices show how much "
+    "of the variance is chance within episodes)",
 )
 @click.option(
     "--out",
@@ -976,12 +978,8 @@ def sensitivity_command(
     from rich.table import Table
 
     from .ensemble import sobol_analysis
-    from .outputs._ensemble_report import (
-        index_text,
-        render_sensitivity_report,
-        summary_text,
-        write_folder,
-    )
+    from .outputs._analysis_report import index_text, render_sensitivity_report
+    from .outputs._ensemble_report import summary_text, write_folder
     from .terminal import visible
 
     _note_compiling(as_json)

@@ -3,8 +3,8 @@
 The inputs are the scenario's priors (each one dimension: a uniform ``u`` mapped through
 the prior's quantile function, as an ensemble draws it), clauses of the agreement in
 force varied over whole-number ranges (by default ±50% of the file's value, rounded
-outwards; a range is given as ``NAME=LOW:HIGH``), and by default a dummy input that the
-model never reads: its indices show the estimator's noise floor.
+outwards; a range is given as ``NAME=LOW:HIGH``), and by default a dummy input: the
+in-episode random stream (see Noise below).
 
 The design is Saltelli's: two quasi-random (scrambled Sobol') matrices A and B of
 ``n`` rows and the d matrices AB_j (A with column j from B), ``n (d + 2)`` model runs in
@@ -15,12 +15,21 @@ bootstrap intervals over the design's rows (``scipy.stats.bootstrap``, seeded).
 SciPy's implementation is used rather than SALib's: SciPy is already a dependency, well
 kept, and gives the same estimators.
 
-Each design row ``i`` (in A, B and every AB_j) runs with the in-episode random stream of
-episode ``i`` of the seed (delays, refusals, cures), so rows that share inputs share
-their randomness. Outputs: pause days and the total released under the deal by each
-party. The design runs on the ensemble's compiled kernel, one batch per distinct setting
-of the clauses (rows that differ only in priors run together), for scenarios with talks
-and without.
+Noise. Each design row runs with an in-episode random stream of the seed (delays,
+refusals, cures, talks). Without the dummy, row ``i`` of A, B and every AB_j runs on
+stream ``i``. With the dummy, the stream is the dummy's value: row ``i`` of A runs on
+stream ``i``, of B on stream ``n + i``, and of AB_j on the stream of the matrix its dummy
+column came from (A's, but B's in the dummy's own AB). The dummy thus enters the model's
+draws exactly as chance within an episode does, and its indices are the share of the
+output's variance that chance accounts for: 0 where, for that output, every draw inside
+an episode is without effect (then no index has noise from the draws). Each index also
+carries the bootstrap's standard error (``first_se``, ``total_se``), its own noise
+estimate, and each output its ``noise_floor``: the upper end of the dummy's total-index
+interval, below which an input cannot be told apart from chance.
+
+Outputs: pause days and the total released under the deal by each party. The design
+runs on the ensemble's compiled kernel, one batch per distinct setting of the clauses
+(rows that differ only in priors run together), for scenarios with talks and without.
 """
 
 from __future__ import annotations
@@ -54,9 +63,14 @@ METHOD = (
     "total-order estimators) on a scrambled Sobol' design of n (d + 2) model runs; 95% "
     "percentile bootstrap intervals over the design's rows. First order: the share of the "
     "output's variance an input explains alone; total: with its interactions. Priors vary "
-    "over their distributions, clauses uniformly over whole numbers in their ranges, and a "
-    "dummy input that the model never reads shows the estimator's noise floor."
+    "over their distributions, clauses uniformly over whole numbers in their ranges. The dummy "
+    "input is the in-episode random stream (delays, refusals, cures, talks): its indices are "
+    "the share of the variance due to chance within episodes, and the upper end of its "
+    "total-index interval is the noise floor. Each index's bootstrap standard error is its "
+    "noise estimate."
 )
+
+DUMMY_RANGE = "the in-episode random stream (chance within an episode)"
 
 
 class SensitivityError(ValueError):
@@ -291,7 +305,7 @@ def sobol_analysis(
     ]
     inputs += [Input(c.name, "clause", f"whole numbers {c.low} to {c.high}") for c in varied]
     if dummy:
-        inputs.append(Input("dummy", "dummy", "not read by the model (noise floor)"))
+        inputs.append(Input("dummy", "dummy", DUMMY_RANGE))
     d = len(inputs)
     if d == 0:
         raise SensitivityError(
@@ -302,9 +316,14 @@ def sobol_analysis(
     a_mat, b_mat = sample.reshape(2, d, n)
     ab = np.tile(a_mat, (d, 1, 1))
     ab[np.arange(d), np.arange(d)] = b_mat
-    # All n (d + 2) runs at once: A, B, then AB_0 .. AB_{d-1}; row i of each is episode i.
+    # All n (d + 2) runs at once: A, B, then AB_0 .. AB_{d-1}; row i of each runs on
+    # stream i, or, with the dummy (the last input), on the stream its dummy value names:
+    # n + i where the dummy column is B's (B itself and the dummy's own AB).
     design = np.concatenate([a_mat, b_mat, *ab], axis=1)
     episodes = np.tile(np.arange(n, dtype=np.uint64), d + 2)
+    if dummy:
+        episodes[n : 2 * n] += np.uint64(n)
+        episodes[(d + 1) * n :] += np.uint64(n)
     values = _evaluate(
         scenario, varied, design[:k].T, design[k : k + len(varied)].T, episodes, seed
     )
@@ -332,6 +351,7 @@ def sobol_analysis(
             rng=np.random.default_rng([seed, 1]),
         )
     low, high = boot.confidence_interval.low, boot.confidence_interval.high
+    se = np.nan_to_num(boot.standard_error, nan=0.0, posinf=0.0, neginf=0.0)
     outputs: dict[str, Any] = {}
     for s, (key, label) in enumerate(outputs_of(scenario).items()):
         rows: list[dict[str, Any]] = []
@@ -350,6 +370,8 @@ def sobol_analysis(
                     "total_order": total,
                     "total_low": t_lo,
                     "total_high": t_hi,
+                    "first_se": float(se[0, s, j]),
+                    "total_se": float(se[1, s, j]),
                 }
             )
         rows.sort(key=lambda r: (-r["total_order"], -r["first_order"], r["input"]))
@@ -358,6 +380,7 @@ def sobol_analysis(
             "label": label,
             "mean": float(both.mean()),
             "variance": float(both.var()),
+            "noise_floor": next((r["total_high"] for r in rows if r["kind"] == "dummy"), None),
             "indices": rows,
         }
     return {

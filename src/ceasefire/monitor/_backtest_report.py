@@ -5,15 +5,39 @@ Every text from the scenario or the record is escaped (:func:`~..outputs._svg.es
 
 from __future__ import annotations
 
+from ..outputs import chart, chart_scripts
 from ..outputs._svg import esc, linear_ticks, num, tick_label
 from ._backtest import METHODS, Backtest
+from ._charts import fan
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
     "padding:.2em .5em;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}"
-    "figcaption{font-size:.9em;color:#444}"
+    "figcaption{font-size:.9em;color:#444}svg.chart{display:block;width:100%;height:auto}"
+    "div.vl-chart{width:100%;overflow-x:auto}div.vl-chart .vega-embed{width:100%}"
+    "div.table-wide{overflow-x:auto;max-width:100%}"
+    "@media (max-width:40em){body{margin:1em}}"
 )
+
+
+def fan_figure(bt: Backtest, quantity: str) -> str:
+    """The fan chart of ``quantity``: interactive, with :func:`fan_chart` as its fallback."""
+    svg = fan_chart(bt, quantity)
+    if not svg:
+        return ""
+    rows = [
+        {
+            "date": d.date,
+            **{k: d.fans[quantity][i] for i, k in enumerate(("q05", "q25", "q50", "q75", "q95"))},
+            "kept": d.kept,
+        }
+        for d in bt.days
+        if quantity in d.fans
+    ]
+    real = bt.realised.get(quantity)
+    spec = fan(rows, title=quantity, realised=float(real) if real is not None else None)
+    return chart(f"fan-{quantity}", spec, svg)
 
 
 def fan_chart(bt: Backtest, quantity: str) -> str:
@@ -108,14 +132,17 @@ def render_backtest(bt: Backtest) -> str:
             + "</tr>"
         )
     figures = "".join(
-        f"<figure>{fan_chart(bt, q)}<figcaption>{esc(q)}: the nowcast on each date (median, "
+        f"<figure>{fan_figure(bt, q)}<figcaption>{esc(q)}: the nowcast on each date (median, "
         f"central 50% and 90% of the members kept) and the realised value "
-        f"({esc(bt.realised.get(q, 'not observed'))}, dashed).</figcaption></figure>"
+        f"({esc(bt.realised.get(q, 'not observed'))}, dashed). Hover over a date's point "
+        "for its values."
+        "</figcaption></figure>"
         for q in (bt.days[-1].fans if bt.days else {})
     )
     notes = "".join(f"<li>{esc(d.date)}: {esc(d.note)}</li>" for d in bt.days if d.note)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>Backtest: {esc(bt.scenario)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>Backtest: {esc(bt.scenario)}</h1>"
         f"<p>One ensemble of {bt.drawn:,} episodes over the priors (seed {bt.seed}); on each "
@@ -124,11 +151,13 @@ def render_backtest(bt: Backtest) -> str:
         "(lower is better): mean Brier score of the events, mean CRPS of the counts. "
         "prior: the ensemble conditioned on nothing; naive: what was agreed by the date "
         "is carried out at the rate so far, and nothing more is agreed.</p>"
-        "<table><tr><th rowspan=2>date</th><th rowspan=2>observations</th>"
+        "<div class='table-wide'><table><tr><th rowspan=2>date</th><th rowspan=2>observations</th>"
         "<th rowspan=2>settled</th><th rowspan=2>members kept</th><th rowspan=2>open</th>"
         "<th colspan=3>mean Brier (open)</th><th colspan=3>mean CRPS (open)</th>"
         "<th colspan=3>P(extended again)</th></tr>"
-        f"<tr>{head}{head}{head}</tr>{''.join(rows)}</table>"
+        f"<tr>{head}{head}{head}</tr>{''.join(rows)}</table></div>"
         + (f"<h2>Dates with no matching member</h2><ul>{notes}</ul>" if notes else "")
-        + f"<h2>Fan charts</h2>{figures}</body></html>\n"
+        + f"<h2>Fan charts</h2>{figures}"
+        + (chart_scripts() if 'class="vl-chart"' in figures else "")
+        + "</body></html>\n"
     )

@@ -9,8 +9,10 @@ figures were read from. The same report data always gives the same bytes.
 
 from __future__ import annotations
 
+from ..outputs import chart, chart_scripts, party_colours
 from ..outputs._report import _CSS, _kv_table, _table
 from ..outputs._svg import Series, esc, stacked_bar_chart
+from ._charts import DUE_COLOUR, bars, due_done
 from ._compliance import TERMS_BASIS, Cited, ComplianceReport, DayCompliance
 from ._scores import Scores
 
@@ -48,15 +50,24 @@ def _basis(basis: str) -> str:
     return "the terms' ratio to the releases made"
 
 
+DUE = "Due under the terms"
+OWED = "Owed under the terms"
+DEAL = "Released under the deal"
+CREDITED = "Released outside the deal, counted toward this day"
+LATER = "Released outside the deal, counted toward a later day"
+
+
 def _chart(report: ComplianceReport) -> str:
     days = [d for d in report.days if d.due or d.counted or d.credited_out_total]
     slots = [f"{d.date} ({_day_label(d)})" for d in days]
     holder = report.parties.get(report.holder, report.holder)
+    colours = party_colours(list(report.parties))
+    deal_colour = colours.get(report.holder, "#0072b2")
     series = [
-        Series("due", "Due under the terms", "#bdbdbd"),
-        Series("deal", "Released under the deal", "#0072b2"),
-        Series("credited", "Released outside the deal, counted toward this day", "#e69f00"),
-        Series("later", "Released outside the deal, counted toward a later day", "#f5d7a1"),
+        Series("due", DUE, DUE_COLOUR),
+        Series("deal", DEAL, deal_colour),
+        Series("credited", CREDITED, "#e69f00"),
+        Series("later", LATER, "#f5d7a1"),
     ]
     values: dict[tuple[int, int, str], float] = {}
     for i, d in enumerate(days):
@@ -64,44 +75,76 @@ def _chart(report: ComplianceReport) -> str:
         values[i, 1, "deal"] = d.deal
         values[i, 1, "credited"] = d.credited_in_total
         values[i, 1, "later"] = d.credited_out_total
+    title = f"Releases by {holder}: due vs done per day"
     svg = stacked_bar_chart(
         slots=slots,
         stacks=["due", "done"],
         series=series,
         values=values,
-        title=f"Releases by {holder}: due vs done per day",
+        title=title,
         y_label="people",
         stack_caption="In each pair: left, due under the terms; right, done as observed",
         empty_note="no releases due or observed",
     )
+    rows = [
+        {"date": d.date, "day": _day_label(d), "pair": pair, "series": s, "count": n, "order": k}
+        for d in days
+        for pair, parts in (
+            ("due", [(DUE, d.due)]),
+            (
+                "done",
+                [(DEAL, d.deal), (CREDITED, d.credited_in_total), (LATER, d.credited_out_total)],
+            ),
+        )
+        for k, (s, n) in enumerate(parts)
+    ]
+    spec = due_done(
+        rows,
+        title=title,
+        series={s.label: s.colour for s in series},
+        pairs=["due", "done"],
+    )
     counter = report.parties.get(report.counter_party, report.counter_party)
+    counter_colour = colours.get(report.counter_party, "#009e73")
     counter_values: dict[tuple[int, int, str], float] = {}
     for i, d in enumerate(days):
         counter_values[i, 0, "due"] = d.counter_owed
         counter_values[i, 1, "deal"] = d.counter_done
+    counter_title = f"Counter-releases by {counter}: owed vs done per day"
     counter_svg = stacked_bar_chart(
         slots=slots,
         stacks=["due", "done"],
-        series=[
-            Series("due", "Owed under the terms", "#bdbdbd"),
-            Series("deal", "Released under the deal", "#009e73"),
-        ],
+        series=[Series("due", OWED, DUE_COLOUR), Series("deal", DEAL, counter_colour)],
         values=counter_values,
-        title=f"Counter-releases by {counter}: owed vs done per day",
+        title=counter_title,
         y_label="people",
         stack_caption="In each pair: left, owed under the terms; right, done as observed",
         empty_note="no counter-releases due or observed",
     )
+    counter_rows = [
+        {"date": d.date, "day": _day_label(d), "pair": pair, "series": s, "count": n, "order": 0}
+        for d in days
+        for pair, s, n in (("owed", OWED, d.counter_owed), ("done", DEAL, d.counter_done))
+    ]
+    counter_spec = due_done(
+        counter_rows,
+        title=counter_title,
+        series={OWED: DUE_COLOUR, DEAL: counter_colour},
+        pairs=["owed", "done"],
+    )
+    hint = " Hover over a bar for its values; a click on a legend entry shows only that part."
     return (
         '<section id="chart"><h2>Due vs done</h2>\n'
-        f"<figure>{svg}<figcaption>Releases by {esc(holder)} per day. Due: the agreement's "
-        "batches as a single run of the engine carries out the terms. Done: the "
-        "observations in the ledger.</figcaption></figure>\n"
-        f"<figure>{counter_svg}<figcaption>Counter-releases by {esc(counter)} per day. "
-        "Owed: what the terms' schedule gives for the day, or, where the releases made "
-        "differ from the schedule, the terms' ratio to the releases made (the day's "
-        "'owed on' in the table). Days are numbered from the agreement's first day."
-        "</figcaption></figure>\n</section>"
+        f"<figure>{chart('chart-due', spec, svg) if days else svg}<figcaption>Releases by "
+        f"{esc(holder)} per day (in each pair: left, due; right, done). Due: the "
+        "agreement's batches as a single run of the engine carries out the terms. Done: "
+        f"the observations in the ledger.{hint}</figcaption></figure>\n"
+        f"<figure>{chart('chart-counter', counter_spec, counter_svg) if days else counter_svg}"
+        f"<figcaption>Counter-releases by {esc(counter)} per day (in each pair: left, owed; "
+        "right, done). Owed: what the terms' schedule gives for the day, or, where the "
+        "releases made differ from the schedule, the terms' ratio to the releases made (the "
+        "day's 'owed on' in the table). Days are numbered from the agreement's first day."
+        f"{hint}</figcaption></figure>\n</section>"
     )
 
 
@@ -197,7 +240,7 @@ def _pit_chart(scores: Scores) -> str:
     bins = len(scores.pit_histogram)
     slots = [f"{i / bins:.1f}-{(i + 1) / bins:.1f}" for i in range(bins)]
     values = {(i, 0, "pit"): float(c) for i, c in enumerate(scores.pit_histogram)}
-    return stacked_bar_chart(
+    svg = stacked_bar_chart(
         slots=slots,
         stacks=["counts"],
         series=[Series("pit", "Counts whose observation has a PIT value in the bin", "#0072b2")],
@@ -207,6 +250,16 @@ def _pit_chart(scores: Scores) -> str:
         empty_note="no count scored yet",
         plot_height=200.0,
     )
+    if not any(scores.pit_histogram):
+        return svg
+    spec = bars(
+        [{"slot": s, "count": int(c)} for s, c in zip(slots, scores.pit_histogram, strict=True)],
+        title="PIT histogram of the counts",
+        x_label="PIT value",
+        y_label="counts",
+        colour="#0072b2",
+    )
+    return chart("chart-pit", spec, svg)
 
 
 def _scores_section(scores: Scores) -> str:
@@ -377,6 +430,12 @@ def render_compliance(report: ComplianceReport, scores: Scores | None = None) ->
         _cited_table("Extensions", "extensions", extensions),
         unmatched,
         _scores_section(scores) if scores is not None else "",
-        "</main>\n</body>\n</html>\n",
+        "</main>",
+    ]
+    # The chart libraries only where the page holds an interactive chart.
+    if any('class="vl-chart"' in part for part in parts):
+        parts.append(chart_scripts())
+    parts += [
+        "</body>\n</html>\n",
     ]
     return "\n".join(p for p in parts if p)

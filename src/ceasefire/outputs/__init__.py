@@ -8,6 +8,15 @@ from ._analytics_data import (
     negotiation_analytics,
 )
 from ._cells import safe_cell
+from ._charts import VENDORED as CHART_LIBRARIES
+from ._charts import (
+    base_spec,
+    category_colours,
+    chart,
+    chart_scripts,
+    legend_toggle,
+    party_colours,
+)
 from ._files import (
     OFFER_FILES,
     OUTPUT_FILES,
@@ -26,6 +35,7 @@ from ._report import render_report
 from ._tables import day_rows
 
 __all__ = [
+    "CHART_LIBRARIES",
     "DEFINITIONS",
     "OFFER_FILES",
     "OUTPUT_FILES",
@@ -35,14 +45,20 @@ __all__ = [
     "OfferTraceError",
     "OutcomePoint",
     "OutputFolderError",
+    "base_spec",
+    "category_colours",
+    "chart",
+    "chart_scripts",
     "check_output_folder",
     "day_rows",
     "finite_json",
     "ledger_csv",
+    "legend_toggle",
     "negotiation_analytics",
     "offer_trace",
     "offers_csv",
     "offers_table",
+    "party_colours",
     "provenance",
     "render_report",
     "replay",

@@ -45,7 +45,10 @@ _BOOT = """
   function draw(el, key) {
     var fallback = Array.prototype.slice.call(el.childNodes);
     var spec = JSON.parse(el.getAttribute(key));
+    // The chart is drawn in the page (beside its fallback until it is done), so that it
+    // knows the width it has.
     var box = document.createElement("div");
+    el.appendChild(box);
     return vegaEmbed(box, spec, opts).then(function () {
       el.replaceChildren(box);
       el.setAttribute("data-drawn", key);
@@ -303,4 +306,84 @@ def histogram(
         )
     spec["height"] = 180
     spec["layer"] = layers
+    return spec
+
+
+def interval_bars(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    x_label: str,
+    series: Mapping[str, str],
+    x_domain: tuple[float, float] | None = None,
+    value_format: str = ".3f",
+    tooltip: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """Horizontal bars with 95% interval whiskers, one row per label in the given order and,
+    within a row, one bar per series (``series``: label -> colour, legend order); a click
+    on a legend entry shows only that series. A rule marks 0.
+
+    ``rows``: ``{"row", "series", "value", "low", "high"}`` (``low``/``high`` None: no
+    whisker), and the fields that ``tooltip`` names."""
+    spec = base_spec(title, rows)
+    order = list(dict.fromkeys(str(r["row"]) for r in rows))
+    y: dict[str, Any] = {"field": "row", "type": "nominal", "sort": order, "title": None}
+    # Long row names are cut (hover shows them whole) on a narrow screen, not on a wide one.
+    y["axis"] = {"labelLimit": {"expr": "containerSize()[0] < 600 ? 110 : 320"}}
+    offset = {"field": "series", "type": "nominal", "sort": list(series)}
+    x_scale: dict[str, Any] = {"zero": True}
+    if x_domain is not None:
+        x_scale["domain"] = [x_domain[0], x_domain[1]]
+    tips = [
+        {"field": "row", "title": "row"},
+        {"field": "series", "title": "bar"},
+        {"field": "value", "type": "quantitative", "title": x_label, "format": value_format},
+        {"field": "low", "type": "quantitative", "title": "95% low", "format": value_format},
+        {"field": "high", "type": "quantitative", "title": "95% high", "format": value_format},
+        *(dict(t) for t in tooltip),
+    ]
+    bars: dict[str, Any] = {
+        "params": [legend_toggle("series")],
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": y,
+            "yOffset": offset,
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                "title": x_label,
+                "scale": x_scale,
+                "axis": {"tickCount": 8},
+            },
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": list(series), "range": list(series.values())},
+                # One series needs no legend: the axis title names it.
+                **({} if len(series) > 1 else {"legend": None}),
+            },
+            "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.15},
+            "tooltip": tips,
+        },
+    }
+    whiskers: dict[str, Any] = {
+        "transform": [{"filter": "isValid(datum.low) && isValid(datum.high)"}],
+        "mark": {"type": "rule", "color": "#222222", "strokeWidth": 1.5},
+        "encoding": {
+            "y": y,
+            "yOffset": offset,
+            "x": {"field": "low", "type": "quantitative"},
+            "x2": {"field": "high"},
+            "tooltip": tips,
+        },
+    }
+    zero: dict[str, Any] = {
+        "data": {"values": [{"zero": 0}]},
+        "mark": {"type": "rule", "color": "#555555"},
+        "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+    }
+    # A fixed height (rows x step) rather than a step: the width fits the container.
+    spec["height"] = len(order) * (10 + 12 * max(len(series), 1))
+    spec["layer"] = [bars, whiskers, zero]
     return spec

@@ -8,12 +8,11 @@
   (``pyarrow.parquet.ParquetWriter``, one row group per batch), so memory is one batch.
 - :func:`write_ensemble`: consumes a stream of batches into ``summary.json``,
   ``episodes.parquet`` and ``report.html``.
-- ``render_*_report``: self-contained HTML pages in the style of the episode report
-  (inline CSS and SVG, no scripts, no network references, every text escaped,
-  deterministic: the same data give the same bytes).
-
-Longer than most modules (about 700 lines): the three kinds of ensemble output share
-the staged folder, the tables and the page style defined here.
+- :func:`render_ensemble_report`: a self-contained HTML page in the style of the episode
+  report (inline CSS, static SVG charts inside interactive ones, the vendored chart
+  libraries inline, no network references, every text escaped, deterministic: the same
+  data give the same bytes). The comparison and sensitivity reports
+  (``_analysis_report.py``) share its page parts.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ from ..terminal import plural
 from ._charts import category_colours, chart, chart_scripts, histogram, party_colours
 from ._folders import StagedFolder
 from ._json import dumps
-from ._report import _CSS, _kv_table, _table
+from ._report import _CSS, _table
 from ._svg import BarSeries, Series, band_chart, esc, hbar_chart, stacked_bar_chart
 
 ENSEMBLE_FILES = ("summary.json", "episodes.parquet", "report.html")
@@ -153,20 +152,20 @@ def write_folder(out: str | Path, files: dict[str, str], *, force: bool = False)
 # HTML
 
 
-def _head(title: str) -> str:
+def _head(title: str, css: str = "") -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n"
-        f"<style>\n{_CSS}\n</style>\n</head>\n<body>"
+        f"<style>\n{_CSS}\n{css + chr(10) if css else ''}</style>\n</head>\n<body>"
     )
 
 
-def _page(title: str, header: str, sections: Sequence[str]) -> str:
+def _page(title: str, header: str, sections: Sequence[str], css: str = "") -> str:
     return "\n".join(
         [
-            _head(title),
+            _head(title, css),
             f"<header>\n{header}\n</header>",
             "<main>",
             *sections,
@@ -453,194 +452,3 @@ def render_ensemble_report(scenario: Scenario, data: dict[str, Any]) -> str:
         header,
         [distributions, probabilities, histograms, agreement, endings, _priors_section(scenario)],
     )
-
-
-# ---------------------------------------------------------------------------
-# Comparison and sensitivity reports
-
-
-def _interval_text(low: float | None, high: float | None, digits: int = 2) -> str:
-    if low is None or high is None:
-        return "-"
-    return f"{low:+.{digits}f} to {high:+.{digits}f}"
-
-
-def _design(scenario: Scenario, meta: dict[str, Any]) -> str:
-    file = f" (<code>{esc(meta['file'])}</code>)" if meta.get("file") else ""
-    return f"{esc(scenario.name)}{file}, <code>{esc(meta['scenario_hash'])}</code>"
-
-
-def render_compare_report(a: Scenario, b: Scenario, data: dict[str, Any]) -> str:
-    """The comparison's report: each metric's means under A and B and the paired
-    difference B - A with its 95% interval."""
-    diffs = data.get("differences", [])
-    if a.name != b.name:
-        title = f"Comparison: {a.name} (A) and {b.name} (B)"
-    elif diffs:
-        shown = ", ".join(d["path"] for d in diffs[:3]) + (", ..." if len(diffs) > 3 else "")
-        title = f"Comparison of two designs of {a.name}: they differ in {shown}"
-    else:
-        title = f"Comparison: {a.name} (A) with itself (B)"
-    header = "\n".join(
-        [
-            f"<h1>{esc(title)}</h1>",
-            _kv_table(
-                [
-                    ("A", _design(a, data["a"])),
-                    ("B", _design(b, data["b"])),
-                    ("Episodes", esc(f"{data['n']:,} of each, seed {data['seed']}")),
-                    ("Version", f"ceasefire <code>{esc(data['package_version'])}</code>"),
-                ]
-            ),
-            f'<p class="note">{esc(data["method"])}</p>',
-            _nav(
-                [
-                    ("what-differs", "What differs"),
-                    ("metrics", "Metrics"),
-                    ("differences", "Differences"),
-                ]
-            ),
-        ]
-    )
-    rows = []
-    for m in data["metrics"]:
-        digits = 3 if m["kind"] == "probability" else 2
-        rows.append(
-            [
-                esc(m["label"]),
-                esc(f"{m['a_mean']:.{digits}f}"),
-                esc(f"{m['b_mean']:.{digits}f}"),
-                esc(f"{m['difference']:+.{digits}f}"),
-                esc(_interval_text(m["low"], m["high"], digits)),
-            ]
-        )
-    if diffs:
-        differs = _table(
-            ["Field", "A", "B"],
-            [[f"<code>{esc(d['path'])}</code>", esc(d["a"]), esc(d["b"])] for d in diffs],
-        )
-    else:
-        differs = (
-            '<p class="note">The two scenarios are the same (apart from name and description).</p>'
-        )
-    what = '<section id="what-differs">\n<h2>What differs</h2>\n' + differs + "\n</section>"
-    metrics = (
-        '<section id="metrics">\n<h2>Metrics</h2>\n'
-        + _table(
-            ["Metric", "Mean A", "Mean B", "B - A", "95% interval"], rows, numeric=[1, 2, 3, 4]
-        )
-        + "\n</section>"
-    )
-    charts = []
-    # One chart per unit: days, extensions and people are never on one axis.
-    units = {"pause_days": "days", "extensions": "extensions"}
-    for unit, title in (
-        ("days", "Difference B - A in pause days"),
-        ("extensions", "Difference B - A in extensions"),
-        ("people", "Differences B - A in people released"),
-        ("probability", "Differences B - A in probabilities"),
-    ):
-        ms = [
-            m
-            for m in data["metrics"]
-            if (m["kind"] == "probability" and unit == "probability")
-            or (m["kind"] == "count" and units.get(m["metric"], "people") == unit)
-        ]
-        if not ms:
-            continue
-        svg = hbar_chart(
-            rows=[m["label"] for m in ms],
-            series=[BarSeries("difference", "Mean paired difference B - A", "#0072b2")],
-            values=[[m["difference"]] for m in ms],
-            intervals=[[(m["low"], m["high"]) if m["low"] is not None else None] for m in ms],
-            title=title,
-            x_label=f"B - A ({unit})",
-        )
-        charts.append(_figure(svg, f"{title}, with 95% intervals (paired t)."))
-    differences = (
-        '<section id="differences">\n<h2>Differences</h2>\n' + "\n".join(charts) + "\n</section>"
-    )
-    return _page(title, header, [what, metrics, differences])
-
-
-def index_text(value: float) -> str:
-    """A Sobol index to three decimals, without a negative zero."""
-    return f"{round(value, 3) + 0.0:.3f}"
-
-
-def render_sensitivity_report(scenario: Scenario, data: dict[str, Any]) -> str:
-    """The sensitivity analysis: Sobol indices per input and output, tornado charts."""
-    header = "\n".join(
-        [
-            f"<h1>{esc(scenario.name)}: which inputs matter most</h1>",
-            f'<p class="provenance">Scenario hash <code>{esc(data["scenario_hash"])}</code>, '
-            f"seed <code>{esc(data['seed'])}</code>, base sample <code>{esc(data['n'])}</code>, "
-            f"<code>{esc(data['evaluations'])}</code> model runs, ceasefire version "
-            f"<code>{esc(data['package_version'])}</code>.</p>",
-            f'<p class="note">{esc(data["method"])}</p>',
-            _nav(
-                [
-                    ("inputs", "Inputs"),
-                    *((f"out-{k}", v["label"]) for k, v in data["outputs"].items()),
-                ]
-            ),
-        ]
-    )
-    in_rows = [
-        [f"<code>{esc(i['name'])}</code>", esc(i["kind"]), esc(i["range"])] for i in data["inputs"]
-    ]
-    sections = [
-        '<section id="inputs">\n<h2>Inputs</h2>\n'
-        + _table(["Input", "Kind", "Varied over"], in_rows)
-        + "\n</section>"
-    ]
-    for key, out in data["outputs"].items():
-        ranked = out["indices"]
-        svg = hbar_chart(
-            rows=[r["input"] for r in ranked],
-            series=[
-                BarSeries("first", "First-order index", "#0072b2"),
-                BarSeries("total", "Total index", "#e69f00"),
-            ],
-            values=[[r["first_order"], r["total_order"]] for r in ranked],
-            intervals=[
-                [(r["first_low"], r["first_high"]), (r["total_low"], r["total_high"])]
-                for r in ranked
-            ],
-            title=f"Sobol indices: {out['label']}",
-            x_label="share of the output's variance",
-            x_range=(
-                min(0.0, *(r["first_low"] for r in ranked)) if ranked else 0.0,
-                max(1.0, *(r["total_high"] for r in ranked)) if ranked else 1.0,
-            ),
-        )
-        rows = [
-            [
-                f"<code>{esc(r['input'])}</code>",
-                esc(index_text(r["first_order"])),
-                esc(f"{index_text(r['first_low'])} to {index_text(r['first_high'])}"),
-                esc(index_text(r["total_order"])),
-                esc(f"{index_text(r['total_low'])} to {index_text(r['total_high'])}"),
-            ]
-            for r in ranked
-        ]
-        sections.append(
-            f'<section id="out-{esc(key)}">\n<h2>{esc(out["label"])}</h2>\n'
-            f"<p>Mean {esc(format(out['mean'], '.2f'))}, "
-            f"variance {esc(format(out['variance'], '.2f'))} "
-            "over the design's runs.</p>\n"
-            + _figure(
-                svg,
-                "Tornado chart: inputs sorted by their total index (the share of "
-                "variance they account for, interactions included); the first-order "
-                "index is the share they account for alone. Whiskers: 95% bootstrap "
-                "intervals.",
-            )
-            + _table(
-                ["Input", "First order", "95% interval", "Total", "95% interval"],
-                rows,
-                numeric=[1, 2, 3, 4],
-            )
-            + "\n</section>"
-        )
-    return _page(f"Sensitivity: {scenario.name}", header, sections)

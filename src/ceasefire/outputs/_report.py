@@ -133,6 +133,13 @@ div.vl-chart { width: 100%; overflow-x: auto; }
 div.vl-chart .vega-embed { width: 100%; }
 label.vl-option { display: block; font-size: 0.88rem; margin: 0.3rem 0; }
 figure.plane svg.chart { max-width: 46rem; }
+h1, h2, h3, .provenance { overflow-wrap: anywhere; }
+/* A narrow screen: tables scroll sideways in their own box, never the page. */
+@media (max-width: 40em) {
+  body { padding: 0.8rem; }
+  main table, header table { display: block; overflow-x: auto; max-width: 100%; }
+  table.kv.narrow, table.narrow { min-width: 0; }
+}
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }

@@ -24,11 +24,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ceasefire.outputs import CHART_LIBRARIES
 from ceasefire.scenario import Problem, Scenario, ScenarioError, load_scenario
 
 from . import _monitor
 from ._library import Library, Loc, Term, bundled_folder, changes_from, scenario_terms
-from ._results import MAX_EPISODES, Ensembles, days, histograms, single_run
+from ._results import MAX_EPISODES, Ensembles, days, histograms, pause_days_spec, single_run
 from ._security import (
     CSRF_FIELD,
     AccessToken,
@@ -121,7 +122,7 @@ class App:
         self.env.filters["number"] = number
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        context.update(csrf=self.csrf, csrf_field=CSRF_FIELD, htmx=HTMX)
+        context.update(csrf=self.csrf, csrf_field=CSRF_FIELD, htmx=HTMX, charts=CHART_LIBRARIES)
         return HTMLResponse(self.env.get_template(template).render(**context), status)
 
     def _path(self, request: Request) -> tuple[str, str, Path]:
@@ -352,12 +353,12 @@ class App:
         except Exception as exc:  # shown on the page: the app keeps serving
             context["error"] = f"{type(exc).__name__}: {exc}"
         if context["ensemble"] is not None:
-            context["histograms"] = histograms(
-                {
-                    context["base_label"]: context["base_ensemble"]["pause_days"]["histogram"],
-                    "this design": context["ensemble"]["pause_days"]["histogram"],
-                }
-            )
+            titled = {
+                context["base_label"]: context["base_ensemble"]["pause_days"]["histogram"],
+                "this design": context["ensemble"]["pause_days"]["histogram"],
+            }
+            context["histograms"] = histograms(titled)
+            context["pause_spec"] = pause_days_spec(titled)
         return context
 
     def replay_context(self, path: Path, form: dict[str, str]) -> dict[str, Any]:
@@ -416,6 +417,8 @@ def create_app(config: ServeConfig) -> Starlette:
         Route("/s/{key}/{name}/monitor/forecast", app.forecast),
         Route("/s/{key}/{name}/monitor/{action}", app.monitor_post, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        # The chart libraries the reports inline, served from the package itself.
+        Mount("/charts", StaticFiles(packages=[("ceasefire.outputs", "vendor")]), name="charts"),
     ]
     return Starlette(
         routes=routes,

@@ -10,6 +10,7 @@ kernel runs its episodes in parallel already).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 from ceasefire.engine import Episode, TranscriptEntry, run
 from ceasefire.ensemble import EnsembleSummary, is_compiled, run_ensemble
+from ceasefire.outputs import base_spec, legend_toggle
 from ceasefire.scenario import Scenario, content_hash
 
 MAX_EPISODES = 20_000
@@ -113,6 +115,57 @@ def _histogram(
         h = (height - 14) * count / top if top else 0.0
         out.bars.append(Bar(str(v), count, i * step + 1, max(step - 2, 1), h, height - 14 - h))
     return out
+
+
+# The two designs side by side: the reference is grey, the design being edited blue.
+DESIGN_COLOURS = ("#8c8c8c", "#0072b2")
+
+
+def pause_days_spec(titled: dict[str, dict[str, int]]) -> str:
+    """The pause-days histograms of the designs as one Vega-Lite chart, bars side by side
+    per value (hover: the episodes and their share; a click on a legend entry shows only
+    that design), as JSON text for the page's ``data-spec``."""
+    rows = []
+    for design, counts in titled.items():
+        total = sum(counts.values()) or 1
+        for value, count in sorted(counts.items(), key=lambda kv: int(kv[0])):
+            rows.append(
+                {
+                    "design": design,
+                    "value": int(value),
+                    "episodes": int(count),
+                    "share": round(int(count) / total, 6),
+                }
+            )
+    designs = list(titled)
+    spec = base_spec("Pause days, episodes per value", rows)
+    spec["height"] = 160
+    spec["params"] = [legend_toggle("design")]
+    spec["mark"] = {"type": "bar", "tooltip": True}
+    spec["encoding"] = {
+        "x": {
+            "field": "value",
+            "type": "ordinal",
+            "title": "pause days",
+            "axis": {"labelAngle": 0},
+        },
+        "xOffset": {"field": "design", "type": "nominal", "sort": designs},
+        "y": {"field": "episodes", "type": "quantitative", "title": "episodes"},
+        "color": {
+            "field": "design",
+            "type": "nominal",
+            "title": None,
+            "scale": {"domain": designs, "range": list(DESIGN_COLOURS[: len(designs)])},
+        },
+        "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.15},
+        "tooltip": [
+            {"field": "design", "title": "design"},
+            {"field": "value", "title": "pause days"},
+            {"field": "episodes", "type": "quantitative", "title": "episodes"},
+            {"field": "share", "type": "quantitative", "title": "share", "format": ".1%"},
+        ],
+    }
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)
