@@ -360,3 +360,19 @@ def test_a_party_has_one_colour_in_the_ensemble_compliance_and_compare_reports(
     assert set(compare) == {"diff-days", "diff-extensions", "diff-people", "diff-probability"}
     titles = {k: s["layer"][0]["encoding"]["x"]["title"] for k, s in compare.items()}
     assert titles["diff-people"] == "B - A (people)" and titles["diff-days"] == "B - A (days)"
+
+
+def test_due_done_bars_stay_below_the_top_of_the_frame(every_report: dict[str, Path]) -> None:
+    """Each stacked pair of the compliance charts (due or owed, done) ends below the top of
+    its scale: a bar that reaches the frame looks cut off."""
+    page = every_report["compliance"].read_text(encoding="utf-8")
+    found = {k: v for k, v in specs(page).items() if k.startswith("chart-due")}
+    found |= {k: v for k, v in specs(page).items() if k.startswith("chart-counter")}
+    assert found, "no due-vs-done chart in the compliance report"
+    for name, spec in found.items():
+        totals: dict[tuple[str, str], float] = {}
+        for row in spec["data"]["values"]:
+            key = (row["date"], row["pair"])
+            totals[key] = totals.get(key, 0.0) + row["count"]
+        top = spec["encoding"]["y"]["scale"]["domainMax"]
+        assert max(totals.values()) < top, (name, max(totals.values()), top)

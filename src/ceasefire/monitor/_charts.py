@@ -29,6 +29,12 @@ def due_done(
     ``rows``: ``{"date", "day", "pair", "series", "count"}``."""
     spec = base_spec(title, rows)
     dates = list(dict.fromkeys(str(r["date"]) for r in rows))
+    # The scale ends a step above the tallest stack, so that a bar never runs into the
+    # top of the frame (where it looks cut off).
+    totals: dict[tuple[str, str], float] = {}
+    for r in rows:
+        key = (str(r["date"]), str(r["pair"]))
+        totals[key] = totals.get(key, 0.0) + float(r["count"])
     spec["height"] = 220
     spec["params"] = [legend_toggle("series")]
     spec["mark"] = {"type": "bar", "tooltip": True}
@@ -47,6 +53,7 @@ def due_done(
             "type": "quantitative",
             "title": y_label,
             "axis": {"tickMinStep": 1, "format": "d"},
+            "scale": {"domainMin": 0, "domainMax": _headroom(max(totals.values(), default=1.0))},
         },
         "color": {
             "field": "series",
@@ -157,3 +164,14 @@ def fan(
     spec["height"] = 220
     spec["layer"] = layers
     return spec
+
+
+def _headroom(top: float) -> float:
+    """The first whole round number above the count ``top``: a multiple of a step of 1,
+    2 or 5 times a power of ten, about a sixth of ``top``."""
+    import math
+
+    raw = max(top / 6, 1.0)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return float((math.floor(top / step) + 1) * step)
