@@ -16,8 +16,7 @@ from markupsafe import escape
 from starlette.testclient import TestClient
 
 from ceasefire.cli import main
-from ceasefire.engine import run
-from ceasefire.monitor import Forecast, compliance, open_store, score_forecast
+from ceasefire.monitor import compliance, ensemble_forecast, open_store, score_forecast
 from ceasefire.scenario import load_scenario
 from ceasefire.web import ServeConfig, create_app
 
@@ -156,11 +155,10 @@ def test_the_forecast_is_scored_against_the_observations(client: TestClient, led
     nov = load_scenario(NOV2023)
     with open_store(ledger) as store:
         snapshot, current = store.view()
-    made = Forecast.from_episodes(
-        nov, [run(nov, seed=s) for s in range(10)], issued_at="2023-12-31T00:00:00.000000Z"
-    )
+    made = ensemble_forecast(nov, 1000, 0, issued_at="2023-12-31T00:00:00.000000Z")
     scores = score_forecast(made, compliance(nov, current, snapshot), current)
-    assert scores.rows
+    assert scores.rows and scores.members == 1000
+    assert "an ensemble of 1,000 episodes over its priors" in page
     for r in scores.rows:
         row = (
             f'<th scope="row">{escaped(r.quantity.replace("_", " ").replace(":", " · "))}</th>'
@@ -168,6 +166,8 @@ def test_the_forecast_is_scored_against_the_observations(client: TestClient, led
             f"<td>{escaped(r.forecast)}</td><td>{escaped(r.observed)}</td><td>{r.score}</td>"
         )
         assert row in page
-    assert f"Mean Brier score {scores.brier_mean}; mean CRPS {scores.crps_mean}." in page
+    brier = "(no events)" if scores.brier_mean is None else scores.brier_mean
+    crps = "(no counts)" if scores.crps_mean is None else scores.crps_mean
+    assert f"Mean Brier score {brier}; mean CRPS {crps}." in page
     full = client.get(f"{MONITOR}/forecast").text  # without htmx: a whole page
     assert full.startswith("<!doctype html>") and "Forecast against the observations" in full

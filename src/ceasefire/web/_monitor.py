@@ -13,25 +13,27 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ceasefire.engine import run
 from ceasefire.monitor import (
     KINDS,
     RELIABILITY,
     SOURCE_KINDS,
     Entry,
-    Forecast,
     MonitorError,
     Observation,
     Scores,
     Source,
     StoreError,
     compliance,
+    ensemble_forecast,
     open_store,
     score_forecast,
 )
 from ceasefire.scenario import Problem, Scenario
 
-FORECAST_MEMBERS = 10
+# The forecast beside the ledger: an ensemble over the scenario's priors, as
+# `ceasefire monitor forecast` makes it by default.
+FORECAST_EPISODES = 1000
+FORECAST_SEED = 0
 FIELDS = (
     "date",
     "kind",
@@ -93,8 +95,9 @@ def ledger_view(db: Path, scenario: Scenario, as_of: dt.date | None) -> dict[str
 
 
 def forecast_scores(db: Path, scenario: Scenario, as_of: dt.date | None) -> Scores | None:
-    """A forecast made now from ``scenario`` (its runs with seeds 0..9) scored against the
-    observations as known on ``as_of``; None without an agreement."""
+    """A forecast made now from ``scenario`` (an ensemble of ``FORECAST_EPISODES``
+    episodes over its priors, seed ``FORECAST_SEED``) scored against the observations as
+    known on ``as_of``; None without an agreement."""
     if scenario.agreement is None:
         return None
     with open_store(db) as store:
@@ -102,9 +105,8 @@ def forecast_scores(db: Path, scenario: Scenario, as_of: dt.date | None) -> Scor
     report = compliance(
         scenario, current, snapshot, as_of=None if as_of is None else as_of.isoformat()
     )
-    episodes = [run(scenario, seed=seed) for seed in range(FORECAST_MEMBERS)]
     issued = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    made = Forecast.from_episodes(scenario, episodes, issued_at=issued)
+    made = ensemble_forecast(scenario, FORECAST_EPISODES, FORECAST_SEED, issued_at=issued)
     return score_forecast(made, report, current)
 
 
