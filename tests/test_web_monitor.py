@@ -6,6 +6,8 @@ What the page shows is compared with `ceasefire.monitor.compliance` on the same 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,3 +173,24 @@ def test_the_forecast_is_scored_against_the_observations(client: TestClient, led
     assert f"Mean Brier score {brier}; mean CRPS {crps}." in page
     full = client.get(f"{MONITOR}/forecast").text  # without htmx: a whole page
     assert full.startswith("<!doctype html>") and "Forecast against the observations" in full
+
+
+def test_the_compliance_charts_follow_the_ledger(client: TestClient, ledger: Path) -> None:
+    """The due-vs-done charts of the compliance report, drawn by the app's own scripts
+    (the static SVG inside each as the fallback), carry the day's counts from the ledger."""
+    page = post(client, "add", RELEASE)
+    assert '<script src="/static/charts.js" defer></script>' in page
+    specs = {
+        m[1]: json.loads(html.unescape(m[2]))
+        for m in re.finditer(
+            r'<div id="(chart-[a-z]+)" class="vl-chart" data-spec="([^"]*)">', page
+        )
+    }
+    assert set(specs) == {"chart-due", "chart-counter"}
+    done = sum(
+        r["count"]
+        for r in specs["chart-due"]["data"]["values"]
+        if r["date"] == DAY and r["pair"] == "done"
+    )
+    assert done == expected(ledger, DAY)
+    assert page.count('class="vl-chart"') == 2 and "<svg" in page

@@ -35,7 +35,7 @@ from ._model import (
     Source,
 )
 from ._nowcast import Nowcast, NowcastError, nowcast
-from ._report import render_compliance
+from ._report import due_done_charts, render_compliance
 from ._scores import Forecast, Scores, episode_quantities, score_forecast
 from ._store import DEFAULT_DB, Store, open_store, resolve
 
@@ -67,6 +67,7 @@ __all__ = [
     "Totals",
     "backtest",
     "compliance",
+    "due_done_charts",
     "ensemble_forecast",
     "ensemble_quantities",
     "episode_quantities",

@@ -9,6 +9,8 @@ figures were read from. The same report data always gives the same bytes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..outputs import chart, chart_scripts, party_colours
 from ..outputs._report import _CSS, _kv_table, _table
 from ..outputs._svg import Series, esc, stacked_bar_chart
@@ -57,7 +59,10 @@ CREDITED = "Released outside the deal, counted toward this day"
 LATER = "Released outside the deal, counted toward a later day"
 
 
-def _chart(report: ComplianceReport) -> str:
+def due_done_charts(report: ComplianceReport) -> list[tuple[str, dict[str, Any], str]]:
+    """The compliance charts, each ``(id, Vega-Lite spec, static SVG)``: the holder's
+    releases due vs done per day, and the other side's counter-releases owed vs done (no
+    specs, only the SVG's note, when no day has any)."""
     days = [d for d in report.days if d.due or d.counted or d.credited_out_total]
     slots = [f"{d.date} ({_day_label(d)})" for d in days]
     holder = report.parties.get(report.holder, report.holder)
@@ -132,14 +137,23 @@ def _chart(report: ComplianceReport) -> str:
         series={OWED: DUE_COLOUR, DEAL: counter_colour},
         pairs=["owed", "done"],
     )
+    if not days:
+        return [("chart-due", {}, svg), ("chart-counter", {}, counter_svg)]
+    return [("chart-due", spec, svg), ("chart-counter", counter_spec, counter_svg)]
+
+
+def _chart(report: ComplianceReport) -> str:
+    holder = report.parties.get(report.holder, report.holder)
+    counter = report.parties.get(report.counter_party, report.counter_party)
+    (due_id, spec, svg), (counter_id, counter_spec, counter_svg) = due_done_charts(report)
     hint = " Hover over a bar for its values; a click on a legend entry shows only that part."
     return (
         '<section id="chart"><h2>Due vs done</h2>\n'
-        f"<figure>{chart('chart-due', spec, svg) if days else svg}<figcaption>Releases by "
+        f"<figure>{chart(due_id, spec, svg) if spec else svg}<figcaption>Releases by "
         f"{esc(holder)} per day (in each pair: left, due; right, done). Due: the "
         "agreement's batches as a single run of the engine carries out the terms. Done: "
         f"the observations in the ledger.{hint}</figcaption></figure>\n"
-        f"<figure>{chart('chart-counter', counter_spec, counter_svg) if days else counter_svg}"
+        f"<figure>{chart(counter_id, counter_spec, counter_svg) if counter_spec else counter_svg}"
         f"<figcaption>Counter-releases by {esc(counter)} per day (in each pair: left, owed; "
         "right, done). Owed: what the terms' schedule gives for the day, or, where the "
         "releases made differ from the schedule, the terms' ratio to the releases made (the "

@@ -7,10 +7,12 @@ retraction is a new entry, the history stays).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from ceasefire.monitor import (
@@ -24,6 +26,7 @@ from ceasefire.monitor import (
     Source,
     StoreError,
     compliance,
+    due_done_charts,
     ensemble_forecast,
     open_store,
     score_forecast,
@@ -83,10 +86,13 @@ def ledger_view(db: Path, scenario: Scenario, as_of: dt.date | None) -> dict[str
         report = compliance(
             scenario, current, snapshot, as_of=None if as_of is None else as_of.isoformat()
         )
+    charts = [] if report is None else due_done_charts(report)
     return {
         "snapshot": snapshot,
         "observations": current,
         "report": report,
+        # (id, spec as JSON text, static SVG drawn by ceasefire.outputs: escaped there)
+        "due_done": [(i, json.dumps(spec), Markup(svg)) for i, spec, svg in charts if spec],
         "categories": categories,
         "kinds": KINDS,
         "source_kinds": SOURCE_KINDS,
