@@ -7,13 +7,12 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, ConsoleMessage, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Request
 
 from ceasefire.cli import main
 from ceasefire.engine import run
@@ -21,7 +20,6 @@ from ceasefire.outputs._charts import VENDORED, chart_scripts, histogram
 from ceasefire.outputs._ensemble_report import _histogram_figures, render_ensemble_report
 from ceasefire.outputs._report import render_report
 from ceasefire.scenario import Scenario, load_scenario
-from test_web_e2e import chromium_path
 
 from conftest import ROOT
 
@@ -146,17 +144,6 @@ def test_scripts_are_the_vendored_files() -> None:
 
 # ---------------------------------------------------------------------------
 # In Chromium, offline
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
-        except Exception as exc:
-            pytest.fail(f"Chromium did not start ({chromium_path()}): {exc}", pytrace=False)
-        yield browser
-        browser.close()
 
 
 def _load(browser: Browser, path: Path, width: int = 1280) -> tuple[Any, list[str], list[str]]:

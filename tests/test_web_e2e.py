@@ -8,8 +8,6 @@ installs it where it is missing.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import threading
 import time
@@ -20,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 from click.testing import CliRunner
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
 from ceasefire.cli import main
 from ceasefire.engine import run
@@ -33,10 +31,6 @@ from conftest import NOV2023
 SCENARIO = "/s/bundled/gaza-2023-11-truce.yaml"
 RATIO = ("agreement", "exchange", "ratios", "women_children")
 RATIO_LABEL = "ratio: released by Israel per women_children"
-
-
-def chromium_path() -> str:
-    return os.environ.get("CEASEFIRE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -67,21 +61,6 @@ def app_url(ledger: Path) -> Iterator[str]:
     server.should_exit = True
     thread.join(10)
     sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
-        except Exception as exc:
-            pytest.fail(
-                f"Chromium did not start ({chromium_path()}): {exc}\n"
-                "Install it with `make browser` (Debian's chromium package).",
-                pytrace=False,
-            )
-        yield browser
-        browser.close()
 
 
 class Watched:

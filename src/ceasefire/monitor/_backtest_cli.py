@@ -23,6 +23,7 @@ from ._errors import MonitorError, StoreError
 from ._export import write_atomic
 from ._model import UNITS, CategoryDef
 from ._nowcast import NowcastError
+from ._options import ensemble_option
 from ._outcomes import OutcomeBacktest, outcome_backtest
 from ._store import open_store
 
@@ -61,14 +62,7 @@ def _vocabulary(path: Path) -> list[CategoryDef]:
     help="the record's categories beyond the scenario's (YAML: `categories: [{id, unit}]`; "
     "default: vocabulary.yaml beside the record, if there is one)",
 )
-@click.option(
-    "--ensemble",
-    "n",
-    default=10_000,
-    show_default=True,
-    type=click.IntRange(min=1, max=1_000_000),
-    help="episodes drawn over the priors, once, for every date",
-)
+@ensemble_option(10_000, "episodes drawn over the priors, once, for every date")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option(
     "--until",

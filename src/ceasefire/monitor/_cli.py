@@ -37,6 +37,7 @@ from ._export import FORMATS, export, read_anchor, write_atomic
 from ._forecasts import ensemble_forecast
 from ._model import KINDS, RELIABILITY, SOURCE_KINDS, UNITS, CategoryDef, Entry, Observation
 from ._nowcast import Nowcast, NowcastError, dated_until, nowcast
+from ._options import ensemble_option
 from ._report import render_compliance
 from ._scores import Forecast, Scores, score_forecast
 from ._store import DEFAULT_DB, Store, parse_as_of, stamp, utc_now
@@ -1006,13 +1007,8 @@ def _agreement_day(day: int | None) -> str:
 
 @monitor_group.command()
 @click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False))
-@click.option(
-    "--ensemble",
-    "n",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(min=1, max=1_000_000),
-    help="episodes of the ensemble over the scenario's priors (the forecast's members)",
+@ensemble_option(
+    1000, "episodes of the ensemble over the scenario's priors (the forecast's members)"
 )
 @click.option(
     "--seed",
@@ -1284,14 +1280,7 @@ def _print_scores(scores: Scores) -> None:
     help="read the ledger as recorded by then (YYYY-MM-DD or an ISO 8601 timestamp; "
     "default: everything recorded)",
 )
-@click.option(
-    "--ensemble",
-    "n",
-    default=10_000,
-    show_default=True,
-    type=click.IntRange(min=1, max=1_000_000),
-    help="episodes drawn over the priors before matching",
-)
+@ensemble_option(10_000, "episodes drawn over the priors before matching")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="write the nowcast (JSON)")
 @click.option("--save", is_flag=True, help="save the nowcast in the ledger, as a forecast")
