@@ -5,6 +5,7 @@ per party, the same start-up script, the static SVG as the fallback where script
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -169,8 +170,6 @@ def fan(
 def _headroom(top: float) -> float:
     """The first whole round number above the count ``top``: a multiple of a step of 1,
     2 or 5 times a power of ten, about a sixth of ``top``."""
-    import math
-
     raw = max(top / 6, 1.0)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
