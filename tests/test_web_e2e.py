@@ -28,6 +28,11 @@ from ceasefire.web import ServeConfig, create_app
 
 from conftest import NOV2023
 
+# A page waits this long for what the app computes: a fresh server's first ensemble, with
+# the monitoring page's forecast (an ensemble too) running beside it on a busy machine,
+# can take longer than Playwright's default of 5 s.
+expect.set_options(timeout=30_000)
+
 SCENARIO = "/s/bundled/gaza-2023-11-truce.yaml"
 RATIO = ("agreement", "exchange", "ratios", "women_children")
 RATIO_LABEL = "ratio: released by Israel per women_children"
