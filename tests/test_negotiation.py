@@ -13,7 +13,7 @@ import pytest
 
 from ceasefire.engine import Episode, run
 from ceasefire.engine._bargaining import aspiration
-from ceasefire.engine._table import NEAR, index_side, offer
+from ceasefire.engine._table import NEAR, index_side, offer, offer_in_order
 from ceasefire.scenario import (
     Curve,
     Mediator,
@@ -90,7 +90,10 @@ def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float, rank: np.ndarray
     ranked = np.zeros(n + 1, dtype=np.int64)
     sf = np.zeros(2)
     assert index_side(own, n, members, start, values, ranked, sf, 0) == own.max()
-    place = offer(own, other, n, members, start, values, ranked, sf, 0, lo, rank, grid)
+    if rank.size:  # tie_break: negmas
+        place = offer_in_order(own, n, members, start, values, ranked, sf, 0, lo, rank, grid)
+    else:
+        place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
     for b in np.flatnonzero(ranked[:n]):  # the buckets read are ranked
         part = slice(start[b], start[b + 1])
         assert values[part].tolist() == sorted(own[members[part]].tolist())
@@ -155,9 +158,8 @@ def test_offers_follow_the_rule_on_tables_with_ties_and_thresholds_out_of_range(
         start = np.zeros(n + 1, dtype=np.int64)
         values, ranked, sf = np.zeros(n), np.zeros(n + 1, dtype=np.int64), np.zeros(2)
         index_side(own, n, members, start, values, ranked, sf, 0)
-        grid = np.arange(n, dtype=np.int64)
         for lo in rng.permutation(lows):
-            place = offer(own, other, n, members, start, values, ranked, sf, 0, lo, NO_RANK, grid)
+            place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
             assert place == rule_offer(own, other, lo), (own, other, lo)
 
 

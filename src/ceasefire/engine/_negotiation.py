@@ -71,7 +71,7 @@ from ._state import (
     PlanArrays,
     State,
 )
-from ._table import build_table, index_side, inputs_changed, nash, offer, threshold
+from ._table import build_table, index_side, inputs_changed, nash, offer, offer_in_order, threshold
 
 # How a session of talks ends (``talk_step``'s first value).
 GOING_ON, DEAL, DEADLINE, BROKEN_OFF, NO_OUTCOMES = range(5)
@@ -268,20 +268,15 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
                 log_f[row, 2] = lo
             return DEAL, -1, place, VIA_OFFER
     n = si[S_TABLE_N]
-    place = offer(
-        val[me],
-        val[other],
-        n,
-        st.sd_members[side],
-        st.sd_start[side],
-        st.sd_values[side],
-        st.sd_ranked[side],
-        st.sf,
-        F_LOW_A + 2 * side,
-        lo,
-        plan.tie_rank[me],
-        st.tb_grid,
-    )
+    members, start, values = st.sd_members[side], st.sd_start[side], st.sd_values[side]
+    ranked, slot = st.sd_ranked[side], F_LOW_A + 2 * side
+    if plan.tie_rank.shape[1] > 0:  # tie_break: negmas
+        rank = plan.tie_rank[me]
+        place = offer_in_order(
+            val[me], n, members, start, values, ranked, st.sf, slot, lo, rank, st.tb_grid
+        )
+    else:
+        place = offer(val[me], val[other], n, members, start, values, ranked, st.sf, slot, lo)
     outcome = st.tb_grid[place]
     row = record(si, log_i, log_f, OFFER, me, other, outcome, k, 1 if incoming >= 0 else 0)
     if row >= 0:

@@ -393,19 +393,72 @@ def offer(
     sf: F64,
     slot: int,
     lo: float,
-    rank: I64,
-    grid: I64,
 ) -> int:
     """The place a side offers at threshold ``lo`` (the rule of the module's docstring):
     the least own value at or above ``lo``, or the greatest below it if that is at most
-    1e-6 below and strictly nearer; among places of that value, the best for the other
-    side, then the first. Above every value: the greatest, least for the other side,
-    then the last (the end of the ranking by own value, ties by the other's, highest
-    first). With NegMAS's tie order (``rank``, outcome g's place ``rank[g]``; empty for
-    the rule above; ``grid``: each place's outcome), the least rank instead, and above
-    every value the greatest. On the side's index (:func:`index_side`): the first rank
-    at or above ``lo`` is in ``lo``'s bucket or starts the next non-empty one; the rank
-    before it ends the bucket before; places of one value share a bucket."""
+    1e-6 below and strictly nearer (:func:`tied`); among places of that value, the best
+    for the other side, then the first. Above every value: the greatest, least for the
+    other side, then the last (the end of the ranking by own value, ties by the other's,
+    highest first)."""
+    first, k, last = tied(own, n, members, start, values, ranked, sf, slot, lo)
+    chosen = values[first]
+    best = members[first]
+    for m in range(first + 1, start[k + 1]):
+        if values[m] != chosen:
+            break
+        j = members[m]
+        if (other[j] < other[best] or other[j] == other[best]) if last else other[j] > other[best]:
+            best = j
+    return int(best)
+
+
+@kernel
+def offer_in_order(
+    own: F64,
+    n: int,
+    members: I64,
+    start: I64,
+    values: F64,
+    ranked: I64,
+    sf: F64,
+    slot: int,
+    lo: float,
+    rank: I64,
+    grid: I64,
+) -> int:
+    """:func:`offer` with NegMAS's tie order (``tie_break: negmas``; outcome g's place in
+    it ``rank[g]``, ``grid`` each place's outcome): among places of the chosen value, the
+    least rank, or, above every value, the greatest. A call of its own, so that the
+    default rule's inlined search carries nothing of it."""
+    first, k, last = tied(own, n, members, start, values, ranked, sf, slot, lo)
+    chosen = values[first]
+    best = members[first]
+    for m in range(first + 1, start[k + 1]):
+        if values[m] != chosen:
+            break
+        j = members[m]
+        if rank[grid[j]] > rank[grid[best]] if last else rank[grid[j]] < rank[grid[best]]:
+            best = j
+    return int(best)
+
+
+@inline
+def tied(
+    own: F64,
+    n: int,
+    members: I64,
+    start: I64,
+    values: F64,
+    ranked: I64,
+    sf: F64,
+    slot: int,
+    lo: float,
+) -> tuple[int, int, bool]:
+    """Where an offer at threshold ``lo`` chooses: the first rank of the chosen value, its
+    bucket, and whether ``lo`` is above every value. On the side's index
+    (:func:`index_side`): the first rank at or above ``lo`` is in ``lo``'s bucket or
+    starts the next non-empty one; the rank before it ends the bucket before; places of
+    one value share a bucket."""
     b = bucket(lo, sf[slot], sf[slot + 1], n)
     i = start[b]
     if i < start[b + 1]:
@@ -428,28 +481,7 @@ def offer(
     chosen = values[first]
     while first > start[k] and values[first - 1] == chosen:
         first -= 1
-    best = members[first]
-    for m in range(first + 1, start[k + 1]):
-        if values[m] != chosen:
-            break
-        if better(other, members[m], best, last, rank, grid):
-            best = members[m]
-    return int(best)
-
-
-@inline
-def better(other: F64, j: int, best: int, last: bool, rank: I64, grid: I64) -> bool:
-    """Place j (after ``best`` in place order) comes first among equal own values: the
-    better for the other side, or, for the end of the ranking, the worse, then the later.
-    With NegMAS's order (``rank`` not empty): the lesser rank, or, for the end of the
-    ranking, the greater."""
-    if rank.size > 0:
-        if last:
-            return bool(rank[grid[j]] > rank[grid[best]])
-        return bool(rank[grid[j]] < rank[grid[best]])
-    if last:
-        return bool(other[j] < other[best] or other[j] == other[best])
-    return bool(other[j] > other[best])
+    return first, k, last
 
 
 @kernel
