@@ -15,6 +15,7 @@ each problem can be reported at its own line and column.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -337,6 +338,59 @@ class Continuation(_Sourced):
     )
 
 
+class Phase(_Sourced):
+    """Version 2: a later phase written in the agreement's text, in force after the
+    phase before it: its own days, hand-overs (daily batches or dated) and, if it says
+    so, its own ratios and extension rule. It starts the day after the previous phase's
+    days end (`after_previous`, no day of fighting between) or on a date (between the
+    two, the pause holds on under the agreement's `continuation` clause, up to its
+    limit; without one, fighting goes on until the date). Written phases are
+    unconditional: the text binds both sides, so a phase comes into force whatever the
+    extension rule decided at the end of the one before; a breach ends the agreement,
+    and the phases after it do not come."""
+
+    start: Day | Literal["after_previous"] = Field(
+        default="after_previous",
+        description="after_previous: the day after the previous phase's days end; or the "
+        "date the phase comes into force (after the previous phase's written days)",
+    )
+    days: PositiveDays = Field(description="days of the phase's pause")
+    batches: Batches = Field(
+        description="the phase's hand-overs: daily batches (`total` with `split`, or "
+        "`daily`) or `dated` hand-overs inside the phase's days"
+    )
+    exchange: Exchange | None = Field(
+        default=None,
+        description="the phase's counter-releases, if not the agreement's exchange "
+        "(ratios and split only)",
+    )
+    extension: ExtensionRule | None = Field(
+        default=None, description="the phase's extension rule (none: the phase's days end it)"
+    )
+
+    @model_validator(mode="after")
+    def _phase(self) -> Phase:
+        daily = self.batches.daily
+        if daily is not None and len(daily) != self.days:
+            raise ValueError(
+                f"batches.daily has {len(daily)} {'entry' if len(daily) == 1 else 'entries'} "
+                f"but the phase has {self.days} days; give one batch per day"
+            )
+        if self.batches.dated is not None and self.extension is not None:
+            raise ValueError(
+                "an extension rule after dated hand-overs is not supported yet: give the "
+                "phase's days as daily batches (`total` or `daily`), or no `extension`"
+            )
+        x = self.exchange
+        if x is not None and (x.terms or x.dated):
+            raise ValueError(
+                "a phase's own exchange takes `ratios` (and `split`) only; write "
+                "per-category `terms` and dated counter-releases in the agreement's "
+                "exchange (a phase without its own exchange follows it)"
+            )
+        return self
+
+
 class Agreement(_Sourced):
     """The agreement in force: an initial phase of daily batches, then extensions; or
     (version 2, ``kind: exchange``) a one-off exchange without a pause."""
@@ -380,8 +434,48 @@ class Agreement(_Sourced):
         "next phase go on (needs `negotiation.during_pause`)",
     )
 
+    phases: list[Phase] = Field(
+        default_factory=list,
+        max_length=MAX_CATEGORIES,
+        description="version 2: the later phases written in the agreement's text, in "
+        "order (the first phase is the agreement's own days and hand-overs)",
+    )
+
+    def phase_terms(self, k: int, start: date) -> Agreement:
+        """Phase ``k`` (1: the first written phase; 0: the agreement's own) as an
+        agreement of its own, in force from ``start``."""
+        if k == 0:
+            return self
+        p = self.phases[k - 1]
+        return self.model_copy(
+            update={
+                "start": start,
+                "initial_days": p.days,
+                "batches": p.batches,
+                "exchange": p.exchange or self.exchange,
+                "extension": p.extension,
+                "phases": [],
+            }
+        )
+
+    def phase_windows(self) -> list[tuple[date, date]]:
+        """Each phase's first and last day as written (before any extension): the
+        agreement's own days, then each written phase's."""
+        first = self.start
+        out = [(first, first + timedelta(days=self.initial_days - 1))]
+        for p in self.phases:
+            last = out[-1][1]
+            begins = last + timedelta(days=1) if p.start == "after_previous" else p.start
+            assert isinstance(begins, date)
+            out.append((begins, begins + timedelta(days=p.days - 1)))
+        return out
+
     @model_validator(mode="after")
     def _daily_matches_days(self) -> Agreement:
+        if self.kind == "exchange" and self.phases:
+            raise ValueError(
+                "a one-off exchange has no pause to go on in phases: leave out `phases`"
+            )
         if self.kind == "pause" and self.initial_days == 0:
             raise ValueError("a pause needs `initial_days` (1 or more)")
         if self.kind == "exchange":
