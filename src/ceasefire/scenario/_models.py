@@ -331,7 +331,8 @@ class Obligation(_Sourced):
 class Continuation(_Sourced):
     """Version 2: what holds between phases. When the phase's days end while talks on the
     next phase go on, the pause holds until the talks end (with the next phase agreed, or
-    without), up to `limit_days` more days."""
+    without), up to `limit_days` more days; before a written phase's date, the pause holds
+    until that date, up to `limit_days` more days."""
 
     limit_days: PositiveDays | None = Field(
         default=None, description="most days the pause holds this way (none: no limit)"
@@ -431,7 +432,8 @@ class Agreement(_Sourced):
     continuation: Continuation | None = Field(
         default=None,
         description="version 2: the pause holds after the phase's days while talks on the "
-        "next phase go on (needs `negotiation.during_pause`)",
+        "next phase go on (needs `negotiation.during_pause`), or until the date of the next "
+        "phase written in `phases`",
     )
 
     phases: list[Phase] = Field(
@@ -871,7 +873,7 @@ class Scenario(_Model):
 
     version: Literal[1, 2] = Field(
         description="scenario format version: 1, or 2 for dated hand-overs, counter-release "
-        "terms, dated counter-releases, postponements, one-off exchanges and remains"
+        "terms, dated counter-releases, postponements, one-off exchanges, remains and phases"
     )
     name: Name
     description: Text | None = None
