@@ -318,3 +318,29 @@ def test_ensemble_equals_single_runs_with_written_phases(example: Scenario) -> N
             assert getattr(single, name) == got[name], (i, name)
         seen.add((single.pause_days, single.end_reason))
     assert len(seen) > 1  # breaches in one phase or the other, and none
+
+
+def test_check_warns_of_dated_hand_overs_an_extension_may_overtake(tmp_path: Path) -> None:
+    from ceasefire.scenario import check_file
+
+    text = EXAMPLE.read_text(encoding="utf-8")
+    _, none = check_file(EXAMPLE)
+    assert none == []
+    old = "  continuation: {limit_days: 7}\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(old, old + "  extension: {per_step: 2}\n"), encoding="utf-8")
+    _, warnings = check_file(path)
+    hit = [w for w in warnings if w.field == "agreement.phases[0].batches.dated"]
+    assert hit and "is not made" in hit[0].message and hit[0].line is not None
+    # every phase after the previous one, no talks: the continuation cannot hold
+    path.write_text(
+        text.replace("    - start: 2024-03-18\n", "    - start: after_previous\n"), encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError):  # phase 2's last hand-over now falls outside it
+        check_file(path)
+    moved = text.replace("    - start: 2024-03-18\n", "    - start: after_previous\n").replace(
+        "{date: 2024-03-31, releases: {held_by_a: 5}", "{date: 2024-03-28, releases: {held_by_a: 5}"
+    )
+    path.write_text(moved, encoding="utf-8")
+    _, warnings = check_file(path)
+    assert [w.field for w in warnings] == ["agreement.continuation"]
