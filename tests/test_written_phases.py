@@ -344,3 +344,58 @@ def test_check_warns_of_dated_hand_overs_an_extension_may_overtake(tmp_path: Pat
     path.write_text(moved, encoding="utf-8")
     _, warnings = check_file(path)
     assert [w.field for w in warnings] == ["agreement.continuation"]
+
+
+# -- with talks during the pause: a phase agreed in talks follows the written ones -----------
+
+
+def with_talks(priors: list[dict[str, Any]] | None = None) -> Scenario:
+    """The guide's example of talks during a pause, with a written phase 2 of 5 days."""
+    import re
+
+    from ceasefire.scenario import loads_scenario
+
+    guide = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    text = next(t for t in re.findall(r"```yaml\n(.*?)```", guide, re.S) if "name: Two phases" in t)
+    data = loads_scenario(text, "talks").model_dump(mode="json", by_alias=True)
+    written = {"days": 5, "batches": {"releaser": "a", "categories": ["held_by_a"], "total": 5}}
+    data["agreement"]["phases"] = [written]
+    data["priors"] = priors or []
+    return Scenario.model_validate(data)
+
+
+def test_a_phase_agreed_in_talks_follows_the_written_phases() -> None:
+    episode = run(with_talks(), seed=0)
+    s = episode.summary
+    assert [p["phase"] for p in s.phases] == [1, 2] and s.agreements
+    kinds = [t.kind for t in episode.transcript]
+    written = kinds.index("phase_start")  # phase 2, as written
+    agreed = next(i for i, t in enumerate(episode.transcript) if t.kind == "agreement")
+    assert written < agreed < len(kinds) - 1 - kinds[::-1].index("phase_start")
+    pause = days_of(episode, "pause")
+    assert not [d for d in days_of(episode, "fighting") if pause[0] < d < pause[-1]]
+    terms = s.agreements[0]["terms"]
+    held = [t for t in episode.transcript if t.kind == "pause_holds_on"]
+    assert held  # after phase 2, while the talks went on
+    phase_end = [t for t in episode.transcript if t.kind == "phase_end"][-1]
+    assert s.pause_days == 10 + 5 + (phase_end.day - held[0].day) + terms["pause_days"]
+    assert "phase 2's days" not in s.end_detail  # the agreed phase ended it
+
+
+def test_ensemble_equals_single_runs_with_written_phases_and_talks() -> None:
+    spread = {
+        "target": "reservation",
+        "party": "a",
+        "distribution": {"kind": "uniform", "low": 0.0, "high": 1.4},
+        "assumption": "spread to make some talks fail",
+    }
+    s = with_talks(priors=[spread])
+    result = run_ensemble(s, 40, seed=9)
+    lengths = set()
+    for i in range(40):
+        single = run_draw(s, 9, i).summary
+        got = result.episode(i)
+        for name in ("pause_days", "released", "end_reason", "end_date", "pause_start"):
+            assert getattr(single, name) == got[name], (i, name)
+        lengths.add(single.pause_days)
+    assert len(lengths) > 1

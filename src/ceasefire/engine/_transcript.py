@@ -101,6 +101,7 @@ class Decoder:
         self.phases = False  # a next phase has taken over (its start continues the pause)
         self.written: int | None = None  # the written phase coming into force (its number)
         self.carried: list[dict[str, Any]] = []  # the written phases carried out
+        self.agreed_phase = False  # a phase agreed in talks has followed the written ones
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -177,6 +178,7 @@ class Decoder:
         elif kind == L.PHASE_END:
             assert self.next_phase is not None
             self.phases = True
+            self.agreed_phase = True
             tomorrow = self.today + timedelta(days=1)
             self.a = self.next_phase.model_copy(update={"start": tomorrow})
             self.next_phase = None
@@ -472,7 +474,7 @@ class Decoder:
         if reason == END_COMPLETED:
             if self.one_off():
                 return "its last hand-over is made"
-            if self.carried and self.carried[-1]["phase"] > 1:
+            if self.carried and self.carried[-1]["phase"] > 1 and not self.agreed_phase:
                 return f"phase {self.carried[-1]['phase']}'s days are over"
             return "the initial period is complete"
         if reason == END_CAP:
