@@ -66,6 +66,7 @@ from ._log import (
     OBLIGATION_DUE,
     PAIRS,
     PAUSE_END,
+    PHASE_DECISION,
     PHASE_END,
     POSTPONED,
     REFUSAL,
@@ -81,6 +82,7 @@ from ._negotiation import DEAL, GOING_ON, open_talks, record_deal, talk_step
 from ._plan import (
     AG_BSPLIT,
     AG_CATS,
+    AG_CONDITIONAL,
     AG_CURES,
     AG_DATED,
     AG_DAYS,
@@ -100,6 +102,7 @@ from ._plan import (
     AG_START,
     AG_STEP_DAYS,
     AG_TERMS,
+    AG_TOTAL,
     AG_XSPLIT,
     EV_CUSTODY,
     EV_DELAY,
@@ -951,6 +954,11 @@ def written_phase(
     terms of the phase before it stay in force for that phase's hand-overs still to be
     verified (``load_written``)."""
     si, ag = st.si, st.ag
+    if plan.phases[k, AG_CONDITIONAL] == 1:
+        party = phase_declined(plan, st, k)
+        if party >= 0:
+            end_pause(plan, st, END_DECLINED, party, 3, k + 2, 0)
+            return
     day = si[S_DAY]
     date = plan.phases[k, AG_START]
     begins = day + 1 if date <= day + 1 else date
@@ -967,6 +975,53 @@ def written_phase(
         si[S_HELD_ON] = -1
     elif mode == 1:
         si[S_HELD_ON] = 0
+
+
+@kernel
+def phase_declined(plan: PlanArrays, st: State, k: int) -> int:
+    """A conditional written phase (row ``k``): each side values going on to it as an
+    extension is valued (its captives, drawn from the eligible categories in reach, the
+    counter-releases at its ratios, its days at the pause-day value and pressure, the
+    obligations they bring) against its days of fighting. The party that values it no
+    higher than fighting (the holder first), or -1: both go on."""
+    row = plan.phases[k]
+    hold, reach, order = st.hold, st.reach, plan.order
+    holder, other = row[AG_HOLDER], row[AG_OTHER]
+    n_c = hold.shape[1]
+    cats, nb = row[AG_CATS:], row[AG_NB]
+    xcats, nx = row[AG_CATS + n_c :], row[AG_NX]
+    ratio = row[AG_CATS + 2 * n_c :]
+    days = row[AG_DAYS]
+    count = min(row[AG_TOTAL], eligible(hold, reach, order, holder, cats, nb))
+    batch, counter = st.work, st.work2
+    allocate(hold, reach, order, holder, cats, nb, count, False, batch, st.work3)
+    counter_due = 0
+    for j in range(nb):
+        counter_due += ratio[cats[j]] * batch[j]
+    counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
+    allocate(
+        hold, reach, order, other, xcats, nx, counter_due, row[AG_XSPLIT] == 1, counter, st.work3
+    )
+    pf = st.party
+    neumaier = plan.sizes[Z_NEUMAIER] == 1
+    value_h = (
+        of_flows(st.flows, neumaier, holder, xcats, counter, nx, cats, batch, nb)
+        + days * pf[P_PAUSE_DAY, holder]
+    ) + days * pf[P_PRESSURE, holder]
+    value_o = (
+        of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
+        + days * pf[P_PAUSE_DAY, other]
+    ) + days * pf[P_PRESSURE, other]
+    if plan.obligations.shape[0] > 0:
+        value_h += obligation_values(plan, st, holder, days)
+        value_o += obligation_values(plan, st, other, days)
+    fight_h = days * pf[P_FIGHTING_DAY, holder]
+    fight_o = days * pf[P_FIGHTING_DAY, other]
+    party = holder if value_h <= fight_h else (other if value_o <= fight_o else -1)
+    side = 0 if party == holder else (1 if party == other else -1)
+    row_log = log(st, PHASE_DECISION, k + 2, side, count, days, 0)
+    extension_values(st, row_log, value_h, value_o, fight_h, fight_o)
+    return party
 
 
 @kernel

@@ -54,7 +54,8 @@ F64 = NDArray[np.float64]
     PHASE_END,
     HOLDS_ON,
     WRITTEN_PHASE,
-) = range(32)
+    PHASE_DECISION,
+) = range(33)
 
 KIND, DAY = 0, 1
 INTS = 8  # integer arguments, columns 2..9

@@ -66,8 +66,10 @@ NONE = -1
     AG_HOLD_ON,  # 1: the pause holds on after the phase while talks go on
     AG_HOLD_LIMIT,  # the most days it holds on so (-1: no limit)
     AG_TERMS,  # 1: the agreement's per-category counter-release terms apply
+    AG_CONDITIONAL,  # a written phase: 1 if both sides must value it above fighting
+    AG_TOTAL,  # a written phase: the captives its hand-overs release in all
     AG_CATS,
-) = range(22)
+) = range(24)
 PROPOSED_BY_HOLDER, PROPOSED_BY_OTHER = -1, -2
 SPLITS = ("in_order", "proportional")
 BATCH_SPLITS = ("front_loaded", "even")
@@ -391,6 +393,11 @@ def _phases(
         rows[k - 1, :width] = agreement_vector(terms, pi, ci, mi, n_c, day, p.exchange is None)
         due = initial_batches(terms)
         rows[k - 1, width : width + len(due)] = due
+        rows[k - 1, AG_CONDITIONAL] = int(p.conditional)
+        dated = p.batches.dated
+        rows[k - 1, AG_TOTAL] = (
+            sum(n for h in dated for n in h.releases.values()) if dated else sum(due)
+        )
     return rows
 
 

@@ -187,6 +187,8 @@ class Decoder:
                 self.sides,
                 f"the phase ends; the next phase, agreed in talks, is in force from {tomorrow}",
             )
+        elif kind == L.PHASE_DECISION:
+            self.phase_decision(a[0], a[1], f)
         elif kind == L.WRITTEN_PHASE:
             self.written_phase(a[0], a[1], a[2], a[3], a[4])
         elif kind == L.HOLDS_ON:
@@ -317,6 +319,37 @@ class Decoder:
             self.sides,
             f"phase {number - 1} ends ({over}); the pause holds on until phase {number} "
             f"begins on {day}{most}",
+        )
+
+    def phase_decision(self, number: int, side: int, f: list[float]) -> None:
+        """Both sides weigh going on to conditional phase ``number`` against fighting
+        (``side``: the one that does not go on, 0 the holder, 1 the other; -1: none)."""
+        agreement = self.s.agreement
+        assert agreement is not None
+        terms = agreement.phase_terms(number - 1, self.today)
+        holder, other = terms.batches.releaser, terms.exchange.releaser
+        values = {
+            f"{holder}_phase": f[0],
+            f"{other}_phase": f[1],
+            f"{holder}_fighting": f[2],
+            f"{other}_fighting": f[3],
+        }
+        if side < 0:
+            self.note(
+                "extension_accept",
+                (holder, other),
+                f"{self.names[holder]} and {self.names[other]} value going on to phase "
+                f"{number} ({f[0]:g}, {f[1]:g}) above fighting ({f[2]:g}, {f[3]:g})",
+                values=values,
+            )
+            return
+        party = (holder, other)[side]
+        self.note(
+            "extension_decline",
+            (party,),
+            f"{self.names[party]} values going on to phase {number} ({f[side]:g}) no higher "
+            f"than fighting ({f[2 + side]:g}); the phase is conditional",
+            values=values,
         )
 
     def in_force(self) -> None:
@@ -492,6 +525,11 @@ class Decoder:
                 f"fewer than the {y} one more day needs"
             )
         if reason == END_DECLINED:
+            if x == 3:
+                return (
+                    f"{self.name(by)} did not go on to phase {y}: it values resuming "
+                    "fighting higher"
+                )
             if x == 0:
                 return (
                     f"{self.name(by)} offered no further batch: it values resuming fighting higher"

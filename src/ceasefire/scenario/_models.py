@@ -345,10 +345,11 @@ class Phase(_Sourced):
     so, its own ratios and extension rule. It starts the day after the previous phase's
     days end (`after_previous`, no day of fighting between) or on a date (between the
     two, the pause holds on under the agreement's `continuation` clause, up to its
-    limit; without one, fighting goes on until the date). Written phases are
-    unconditional: the text binds both sides, so a phase comes into force whatever the
-    extension rule decided at the end of the one before; a breach ends the agreement,
-    and the phases after it do not come."""
+    limit; without one, fighting goes on until the date). A phase is unconditional by
+    default: the text binds both sides, so it comes into force whatever the extension
+    rule decided at the end of the one before; a `conditional` one only if both sides
+    then value going on above fighting. A breach ends the agreement, and the phases
+    after it do not come."""
 
     start: Day | Literal["after_previous"] = Field(
         default="after_previous",
@@ -367,6 +368,12 @@ class Phase(_Sourced):
     )
     extension: ExtensionRule | None = Field(
         default=None, description="the phase's extension rule (none: the phase's days end it)"
+    )
+    conditional: bool = Field(
+        default=False,
+        description="false: the phase comes into force as written; true: only if, when the "
+        "previous phase ends, both sides value it (its captives and counter-releases at "
+        "the phase's ratios, its days; as an extension is priced) above fighting",
     )
 
     @model_validator(mode="after")
