@@ -399,3 +399,61 @@ def test_ensemble_equals_single_runs_with_written_phases_and_talks() -> None:
             assert getattr(single, name) == got[name], (i, name)
         lengths.add(single.pause_days)
     assert len(lengths) > 1
+
+
+# -- conditional phases -------------------------------------------------------------------------
+
+
+def conditional(example: Scenario, b_pause_day: float, **phase: Any) -> Scenario:
+    data = example.model_dump(mode="json", by_alias=True)
+    data["agreement"]["phases"][0].update(conditional=True, **phase)
+    data["values"]["parties"]["b"]["pause_day"] = b_pause_day
+    return Scenario.model_validate(data)
+
+
+def test_a_conditional_phase_runs_only_if_both_sides_value_it_above_fighting(
+    example: Scenario,
+) -> None:
+    # at the example's values, b gives more than it gets in phase 2: it does not go on
+    declined = run(conditional(example, 0.5), seed=0)
+    no = next(t for t in declined.transcript if t.kind == "extension_decline")
+    assert "going on to phase 2" in no.text and no.values["b_phase"] <= no.values["b_fighting"]
+    s = declined.summary
+    assert (s.end_reason, s.ended_by) == ("extension_declined", "b")
+    assert [p["phase"] for p in s.phases] == [1]
+    assert example.agreement is not None
+    assert s.pause_days == example.agreement.initial_days
+    # unconditional, the same phase runs at the same values
+    assert [p["phase"] for p in run(example, seed=0).summary.phases] == [1, 2]
+    # valuing each day of pause more, b goes on: the phase runs as if unconditional
+    keen = conditional(example, 5.0)
+    went = run(keen, seed=0)
+    yes = next(t for t in went.transcript if t.kind == "extension_accept")
+    assert yes.values["b_phase"] > yes.values["b_fighting"]
+    plain = run(keen.model_copy(update={"agreement": example.agreement}), seed=0)
+    assert went.summary.released == plain.summary.released
+    assert went.summary.pause_days == plain.summary.pause_days
+    assert went.ledger == plain.ledger
+
+
+def test_ensemble_equals_single_runs_with_a_conditional_phase(example: Scenario) -> None:
+    data = conditional(example, 1.0).model_dump(mode="json", by_alias=True)
+    data["priors"] = [
+        {
+            "target": "value",
+            "party": "b",
+            "term": "pause_day",
+            "distribution": {"kind": "uniform", "low": 0.0, "high": 4.0},
+            "assumption": "spread to make b go on in some episodes and not in others",
+        }
+    ]
+    s = Scenario.model_validate(data)
+    result = run_ensemble(s, 40, seed=2)
+    went = set()
+    for i in range(40):
+        single = run_draw(s, 2, i).summary
+        got = result.episode(i)
+        for name in ("pause_days", "released", "end_reason", "end_date", "pause_start"):
+            assert getattr(single, name) == got[name], (i, name)
+        went.add(len(single.phases))
+    assert went == {1, 2}
