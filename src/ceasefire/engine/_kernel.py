@@ -1073,9 +1073,9 @@ def end_pause(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int,
     talks = plan.talks
     if talks[T_START] >= 0 and si[S_TALKS] == 0:
         si[S_NEXT_TALKS] = after(si, talks[T_RESTART])
-    if si[S_NEXT_PHASE] >= 0 and next_written(plan, si) < 0:
+    if si[S_NEXT_PHASE] >= 0 and si[S_STARTED] == 1 and next_written(plan, si) < 0:
         # agreed during the pause: it comes into force as agreed (after the written
-        # phases, if any are still to come)
+        # phases, if any are still to come or waiting for their date)
         outcome = si[S_NEXT_PHASE]
         si[S_NEXT_PHASE] = -1
         agreement_from(plan, st, outcome)
