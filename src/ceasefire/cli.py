@@ -486,6 +486,11 @@ def _release_rows(table: Table, s: Summary) -> None:
     """The summary's rows of what was carried out: the extensions, releases, remains,
     side channels, obligations and postponements."""
     table.add_row("extensions", ", ".join(f"+{d}" for d in s.extensions) or "none")
+    if s.phases:
+        table.add_row(
+            "phases",
+            "; ".join(f"phase {p['phase']} from {p['start']} ({p['days']} days)" for p in s.phases),
+        )
     for party, counts in s.released.items():
         total = sum(counts.values())
         detail = ", ".join(f"{n} {c}" for c, n in counts.items())

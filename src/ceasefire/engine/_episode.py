@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from ._jit import allocating, kernel
 from ._kernel import run_episode
 from ._log import new_log
-from ._plan import AG_CATS, AG_NB, AG_NX, P_REFUSAL, Params, Plan
+from ._plan import AG_CATS, AG_DAYS, AG_NB, AG_NX, P_REFUSAL, Params, Plan
 from ._rng import SEED_WORK
 from ._state import (
     F64,
@@ -57,7 +57,10 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> PlanArrays:
     reach = np.zeros(len(plan.custodies), dtype=np.int64)
     for g in s.groups:
         reach[plan.custodies.index(g.id)] = int(g.reachable)
-    longest = max([plan.initial_due.size, *plan.grid_days.astype(np.int64).tolist(), 0])
+    longest = max(
+        [plan.initial_due.size, *plan.grid_days.astype(np.int64).tolist(), 0]
+        + [int(d) for d in plan.phases[:, AG_DAYS].tolist()]  # each written phase's days
+    )
     sizes = np.array(
         [
             plan.n_days,
@@ -99,6 +102,7 @@ def plan_arrays(plan: Plan, extensions: int, deals: int) -> PlanArrays:
         plan.postpone,
         plan.obligations,
         plan.tie_rank,
+        plan.phases,
     )
 
 

@@ -66,6 +66,7 @@ from ._log import (
     OBLIGATION_DUE,
     PAIRS,
     PAUSE_END,
+    PHASE_DECISION,
     PHASE_END,
     POSTPONED,
     REFUSAL,
@@ -74,12 +75,14 @@ from ._log import (
     SIDE_SHORTFALL,
     TALKS_END,
     VERIFIED,
+    WRITTEN_PHASE,
     record,
 )
 from ._negotiation import DEAL, GOING_ON, open_talks, record_deal, talk_step
 from ._plan import (
     AG_BSPLIT,
     AG_CATS,
+    AG_CONDITIONAL,
     AG_CURES,
     AG_DATED,
     AG_DAYS,
@@ -98,6 +101,8 @@ from ._plan import (
     AG_PROPOSER,
     AG_START,
     AG_STEP_DAYS,
+    AG_TERMS,
+    AG_TOTAL,
     AG_XSPLIT,
     EV_CUSTODY,
     EV_DELAY,
@@ -296,6 +301,8 @@ def apply_events(plan: PlanArrays, st: State) -> None:
 def start_pause(plan: PlanArrays, st: State) -> None:
     """The agreement comes into force: the pause begins with its initial batches."""
     si, ag, due = st.si, st.ag, st.due
+    if si[S_AGREEMENT] < NO_AGREEMENT:
+        load_written(plan, st)
     si[S_STARTED] = 1
     si[S_IN_FORCE] = 1
     if ag[AG_ONE_OFF] == 1:  # a one-off exchange: its hand-overs, without a pause
@@ -304,12 +311,18 @@ def start_pause(plan: PlanArrays, st: State) -> None:
     si[S_PAUSE] = 1
     si[S_GRANTED] = ag[AG_DAYS]
     si[S_HELD] = 0
+    si[S_HELD_ON] = -1
     si[S_DUE_HEAD] = 0
     if si[S_AGREEMENT] == SCENARIO_AGREEMENT:
         initial = plan.due
         for j in range(initial.size):
             due[j] = initial[j]
         si[S_DUE_LEN] = initial.size
+    elif si[S_AGREEMENT] < NO_AGREEMENT:  # a phase written in the agreement: its batches
+        row = plan.phases[NO_AGREEMENT - 1 - si[S_AGREEMENT]]
+        for j in range(ag[AG_DAYS]):
+            due[j] = row[ag.size + j]
+        si[S_DUE_LEN] = ag[AG_DAYS]
     else:
         per_day = int(plan.grid_per_day[si[S_AGREEMENT]])
         for j in range(ag[AG_DAYS]):
@@ -343,7 +356,7 @@ def obligations(plan: PlanArrays, st: State) -> None:
     ledger row each, from the party owing to the other); a dated one's day is marked."""
     si = st.si
     owed = plan.obligations
-    if owed.shape[0] == 0 or si[S_IN_FORCE] == 0 or si[S_AGREEMENT] != SCENARIO_AGREEMENT:
+    if owed.shape[0] == 0 or si[S_IN_FORCE] == 0 or not written(si):
         return
     for o in range(owed.shape[0]):
         party, per_day = owed[o, 0], owed[o, 1]
@@ -473,7 +486,7 @@ def dated_counter_releases(plan: PlanArrays, st: State) -> None:
     draws as for any counter-release; a postponement moves them to its later day."""
     si = st.si
     xdated = plan.xdated
-    if si[S_IN_FORCE] == 0 or si[S_AGREEMENT] != SCENARIO_AGREEMENT:
+    if si[S_IN_FORCE] == 0 or not written(si):
         return
     other = st.ag[AG_OTHER]
     for r in range(xdated.shape[0]):
@@ -499,7 +512,7 @@ def counter_by_terms(plan: PlanArrays, st: State, released: I64) -> int:
     then (the scenario's own agreement) each list of the per-category terms, each on
     what the lists before it left. Their total; -1 after a breach (a list with fewer in
     reach than it owes)."""
-    si, ag = st.si, st.ag
+    ag = st.ag
     other = ag[AG_OTHER]
     n_c = st.hold.shape[1]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
@@ -509,7 +522,7 @@ def counter_by_terms(plan: PlanArrays, st: State, released: I64) -> int:
     for j in range(nb):
         due += ratio[cats[j]] * released[j]
     total = draw_list(plan, st, ag[AG_CATS + n_c :], ag[AG_NX], due, ag[AG_XSPLIT] == 1)
-    if total < 0 or si[S_AGREEMENT] != SCENARIO_AGREEMENT:
+    if total < 0 or ag[AG_TERMS] == 0:
         return total
     groups, rate = plan.groups, plan.group_rate
     for g in range(groups.shape[0]):
@@ -881,7 +894,10 @@ def phase_over(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int
     phase agreed in talks during the pause takes over; or, under a continuation clause,
     the pause holds on while the talks go on; or the pause ends."""
     si = st.si
-    if si[S_NEXT_PHASE] >= 0:
+    k = next_written(plan, si)
+    if k >= 0:
+        written_phase(plan, st, k, reason, by, x, y, z)
+    elif si[S_NEXT_PHASE] >= 0:
         next_phase(plan, st)
     elif st.ag[AG_HOLD_ON] == 1 and si[S_TALKS] == 1:
         si[S_HELD_ON] = 0
@@ -893,12 +909,129 @@ def phase_over(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int
 @kernel
 def hold_on(plan: PlanArrays, st: State) -> None:
     """A day the pause held on after its phase: it ends once the talks have ended
-    without agreeing the next phase, or at the clause's limit."""
+    without agreeing the next phase, or at the clause's limit; held on for a written
+    phase's date, at the limit only (unless that phase begins tomorrow)."""
     si = st.si
     si[S_HELD_ON] += 1
     limit = st.ag[AG_HOLD_LIMIT]
-    if si[S_TALKS] == 0 or (limit >= 0 and si[S_HELD_ON] >= limit):
-        end_pause(plan, st, END_HELD_ON_ENDED, -1, si[S_HELD_ON], int(si[S_TALKS] == 1), 0)
+    waiting = si[S_STARTED] == 0
+    at_limit = limit >= 0 and si[S_HELD_ON] >= limit
+    if waiting:
+        at_limit = at_limit and st.ag[AG_START] > si[S_DAY] + 1
+    if (si[S_TALKS] == 0 and not waiting) or at_limit:
+        end_pause(
+            plan, st, END_HELD_ON_ENDED, -1, si[S_HELD_ON], int(si[S_TALKS] == 1 or waiting), 0
+        )
+
+
+@inline
+def written(si: I64) -> bool:
+    """Whether the agreement in force is the scenario's text: its first phase, or a
+    phase written in it (not one agreed in talks)."""
+    now = int(si[S_AGREEMENT])
+    return now == SCENARIO_AGREEMENT or now < NO_AGREEMENT
+
+
+@inline
+def next_written(plan: PlanArrays, si: I64) -> int:
+    """The row of ``plan.phases`` of the phase written after the one in force (-1: none,
+    or the agreement in force is not the scenario's text)."""
+    now = si[S_AGREEMENT]
+    k = 0 if now == SCENARIO_AGREEMENT else NO_AGREEMENT - now
+    if (now == SCENARIO_AGREEMENT or now < NO_AGREEMENT) and k < plan.phases.shape[0]:
+        return k
+    return -1
+
+
+@kernel
+def written_phase(
+    plan: PlanArrays, st: State, k: int, reason: int, by: int, x: int, y: int, z: int
+) -> None:
+    """The phase written in row ``k`` of ``plan.phases`` follows the one whose days are
+    over: from tomorrow, the pause going on, when it starts after the previous one (or
+    its date has come); on a later date, the pause holding on until then under the
+    continuation clause, or else ending (fighting until the date). Until it starts, the
+    terms of the phase before it stay in force for that phase's hand-overs still to be
+    verified (``load_written``)."""
+    si, ag = st.si, st.ag
+    if plan.phases[k, AG_CONDITIONAL] == 1:
+        party = phase_declined(plan, st, k)
+        if party >= 0:
+            end_pause(plan, st, END_DECLINED, party, 3, k + 2, 0)
+            return
+    day = si[S_DAY]
+    date = plan.phases[k, AG_START]
+    begins = day + 1 if date <= day + 1 else date
+    mode = 0 if begins == day + 1 else (1 if ag[AG_HOLD_ON] == 1 else 2)
+    if mode == 2:
+        end_pause(plan, st, reason, by, x, y, z)
+    log(st, WRITTEN_PHASE, k + 2, begins, mode, ag[AG_HOLD_LIMIT], reason)
+    ag[AG_START] = begins  # its terms replace the phase's own when it starts
+    si[S_AGREEMENT] = NO_AGREEMENT - 1 - k
+    si[S_STARTED] = 0
+    si[S_IN_FORCE] = 0
+    if mode == 0:
+        si[S_PAUSE] = 0
+        si[S_HELD_ON] = -1
+    elif mode == 1:
+        si[S_HELD_ON] = 0
+
+
+@kernel
+def phase_declined(plan: PlanArrays, st: State, k: int) -> int:
+    """A conditional written phase (row ``k``): each side values going on to it as an
+    extension is valued (its captives, drawn from the eligible categories in reach, the
+    counter-releases at its ratios, its days at the pause-day value and pressure, the
+    obligations they bring) against its days of fighting. The party that values it no
+    higher than fighting (the holder first), or -1: both go on."""
+    row = plan.phases[k]
+    hold, reach, order = st.hold, st.reach, plan.order
+    holder, other = row[AG_HOLDER], row[AG_OTHER]
+    n_c = hold.shape[1]
+    cats, nb = row[AG_CATS:], row[AG_NB]
+    xcats, nx = row[AG_CATS + n_c :], row[AG_NX]
+    ratio = row[AG_CATS + 2 * n_c :]
+    days = row[AG_DAYS]
+    count = min(row[AG_TOTAL], eligible(hold, reach, order, holder, cats, nb))
+    batch, counter = st.work, st.work2
+    allocate(hold, reach, order, holder, cats, nb, count, False, batch, st.work3)
+    counter_due = 0
+    for j in range(nb):
+        counter_due += ratio[cats[j]] * batch[j]
+    counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
+    allocate(
+        hold, reach, order, other, xcats, nx, counter_due, row[AG_XSPLIT] == 1, counter, st.work3
+    )
+    pf = st.party
+    neumaier = plan.sizes[Z_NEUMAIER] == 1
+    value_h = (
+        of_flows(st.flows, neumaier, holder, xcats, counter, nx, cats, batch, nb)
+        + days * pf[P_PAUSE_DAY, holder]
+    ) + days * pf[P_PRESSURE, holder]
+    value_o = (
+        of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
+        + days * pf[P_PAUSE_DAY, other]
+    ) + days * pf[P_PRESSURE, other]
+    if plan.obligations.shape[0] > 0:
+        value_h += obligation_values(plan, st, holder, days)
+        value_o += obligation_values(plan, st, other, days)
+    fight_h = days * pf[P_FIGHTING_DAY, holder]
+    fight_o = days * pf[P_FIGHTING_DAY, other]
+    party = holder if value_h <= fight_h else (other if value_o <= fight_o else -1)
+    side = 0 if party == holder else (1 if party == other else -1)
+    row_log = log(st, PHASE_DECISION, k + 2, side, count, days, 0)
+    extension_values(st, row_log, value_h, value_o, fight_h, fight_o)
+    return party
+
+
+@kernel
+def load_written(plan: PlanArrays, st: State) -> None:
+    """The terms of the written phase coming into force today replace those in force."""
+    ag = st.ag
+    row = plan.phases[NO_AGREEMENT - 1 - st.si[S_AGREEMENT]]
+    for j in range(ag.size):
+        if j != AG_START:
+            ag[j] = row[j]
 
 
 @kernel
@@ -940,7 +1073,9 @@ def end_pause(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int,
     talks = plan.talks
     if talks[T_START] >= 0 and si[S_TALKS] == 0:
         si[S_NEXT_TALKS] = after(si, talks[T_RESTART])
-    if si[S_NEXT_PHASE] >= 0:  # agreed during the pause: it comes into force as agreed
+    if si[S_NEXT_PHASE] >= 0 and si[S_STARTED] == 1 and next_written(plan, si) < 0:
+        # agreed during the pause: it comes into force as agreed (after the written
+        # phases, if any are still to come or waiting for their date)
         outcome = si[S_NEXT_PHASE]
         si[S_NEXT_PHASE] = -1
         agreement_from(plan, st, outcome)
@@ -974,7 +1109,7 @@ def talk(plan: PlanArrays, st: State) -> None:
         return
     if si[S_PAUSE] == 1:  # agreed during the pause: the next phase
         si[S_NEXT_PHASE] = outcome
-        if si[S_HELD_ON] >= 0:
+        if si[S_HELD_ON] >= 0 and si[S_STARTED] == 1:
             next_phase(plan, st)
         return
     agreement_from(plan, st, outcome)

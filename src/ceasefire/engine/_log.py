@@ -53,7 +53,9 @@ F64 = NDArray[np.float64]
     OBLIGATION_DUE,
     PHASE_END,
     HOLDS_ON,
-) = range(31)
+    WRITTEN_PHASE,
+    PHASE_DECISION,
+) = range(33)
 
 KIND, DAY = 0, 1
 INTS = 8  # integer arguments, columns 2..9

@@ -65,8 +65,11 @@ NONE = -1
     AG_PROPOSER,  # who proposes an extension: PROPOSED_BY_*, or a mediator's index
     AG_HOLD_ON,  # 1: the pause holds on after the phase while talks go on
     AG_HOLD_LIMIT,  # the most days it holds on so (-1: no limit)
+    AG_TERMS,  # 1: the agreement's per-category counter-release terms apply
+    AG_CONDITIONAL,  # a written phase: 1 if both sides must value it above fighting
+    AG_TOTAL,  # a written phase: the captives its hand-overs release in all
     AG_CATS,
-) = range(21)
+) = range(24)
 PROPOSED_BY_HOLDER, PROPOSED_BY_OTHER = -1, -2
 SPLITS = ("in_order", "proportional")
 BATCH_SPLITS = ("front_loaded", "even")
@@ -120,6 +123,10 @@ class Plan:
     xdated: I64  # [r, (day, count by category...)]: counter-releases fixed on dates
     postpone: I64  # [j, (party, from day, until day, event)]
     obligations: I64  # [o, (party, per day, by day, its id's category index)]
+    # [k, (agreement vector, batches due by day...)]: the phases written in the
+    # agreement after its own, each as an agreement vector (AG_START: its date, -1 the
+    # day after the previous phase) followed by its daily batches
+    phases: I64
 
 
 @dataclass
@@ -232,9 +239,11 @@ def build_plan(s: Scenario) -> Plan:
 
     agreement = np.zeros(0, dtype=np.int64)
     due = np.zeros(0, dtype=np.int64)
+    phases = np.zeros((0, agreement_width(n_c)), dtype=np.int64)
     if s.agreement is not None:
         agreement = agreement_vector(s.agreement, pi, ci, mi, n_c, (s.agreement.start - start).days)
         due = np.array(initial_batches(s.agreement), dtype=np.int64)
+        phases = _phases(s.agreement, pi, ci, mi, n_c, start)
     dated = _dated(s, pi, ci, n_c)
 
     n = s.negotiation
@@ -366,8 +375,30 @@ def build_plan(s: Scenario) -> Plan:
         template=template,
         flow_categories=np.array(flow_categories, dtype=np.int64),
         flow_to_holder=np.array(flow_to_holder, dtype=np.int64),
+        phases=phases,
         **dated,
     )
+
+
+def _phases(
+    a: Agreement, pi: dict[str, int], ci: dict[str, int], mi: dict[str, int], n_c: int, start: Any
+) -> I64:
+    """The phases written in the agreement as rows of ``Plan.phases``."""
+    width = agreement_width(n_c)
+    longest = max((p.days for p in a.phases), default=0)
+    rows = np.zeros((len(a.phases), width + longest), dtype=np.int64)
+    for k, p in enumerate(a.phases, start=1):
+        terms = a.phase_terms(k, a.start)
+        day = NONE if p.start == "after_previous" else (p.start - start).days
+        rows[k - 1, :width] = agreement_vector(terms, pi, ci, mi, n_c, day, p.exchange is None)
+        due = initial_batches(terms)
+        rows[k - 1, width : width + len(due)] = due
+        rows[k - 1, AG_CONDITIONAL] = int(p.conditional)
+        dated = p.batches.dated
+        rows[k - 1, AG_TOTAL] = (
+            sum(n for h in dated for n in h.releases.values()) if dated else sum(due)
+        )
+    return rows
 
 
 def tie_rank(s: Scenario, pi: dict[str, int], columns: F64, order: I64, grid_days: F64) -> I64:
@@ -414,7 +445,7 @@ def _dated(s: Scenario, pi: dict[str, int], ci: dict[str, int], n_c: int) -> dic
     xdated = np.zeros((0, 1 + n_c), dtype=np.int64)
     rows: list[tuple[int, int, int, int]] = []
     if a is not None:
-        dated = a.batches.dated or []
+        dated = [h for b in [a.batches, *(p.batches for p in a.phases)] for h in b.dated or []]
         handovers = np.zeros((len(dated), 2 + 2 * n_c), dtype=np.int64)
         own = np.zeros((len(dated), 1 + n_c), dtype=np.int64)
         for h, ho in enumerate(dated):
@@ -495,7 +526,10 @@ def agreement_vector(
     mi: dict[str, int],
     n_c: int,
     start_day: int,
+    terms: bool = True,
 ) -> I64:
+    """The agreement's vector (``AG_*`` slots); ``terms``: its exchange's per-category
+    terms apply (the agreement's own exchange)."""
     v = np.zeros(agreement_width(n_c), dtype=np.int64)
     v[AG_HOLDER] = pi[a.batches.releaser]
     v[AG_OTHER] = pi[a.exchange.releaser]
@@ -513,6 +547,7 @@ def agreement_vector(
     holds = a.continuation
     v[AG_HOLD_ON] = int(holds is not None)
     v[AG_HOLD_LIMIT] = NONE if holds is None or holds.limit_days is None else holds.limit_days
+    v[AG_TERMS] = int(terms)
     for j, c in enumerate(a.batches.categories):
         v[AG_CATS + j] = ci[c]
     for j, c in enumerate(a.exchange.categories):

@@ -156,10 +156,12 @@ class Summary:
     postponed: list[dict[str, Any]] = field(default_factory=list)
     # obligations beyond captives owed over the pause, by party and obligation (units)
     obligations: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the phases of an agreement written in phases, as carried out (number, start, days)
+    phases: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("agreement_kind", "remains", "postponed", "obligations"):
+        for key in ("agreement_kind", "remains", "postponed", "obligations", "phases"):
             if not out[key]:
                 del out[key]
         return out

@@ -83,8 +83,8 @@ N_SI = 45
 N_SF = 12
 F_KEPT = F_LOW_A
 
-NO_AGREEMENT = -2  # S_AGREEMENT: none; -1: the scenario's; k >= 0: the deal on outcome k
-SCENARIO_AGREEMENT = -1
+NO_AGREEMENT = -2  # S_AGREEMENT: none; -1: the scenario's; k >= 0: the deal on outcome k;
+SCENARIO_AGREEMENT = -1  # -3 - k: the phase written in row k of Plan.phases (phase k + 2)
 
 # End reasons, in the order of END_REASONS (``_records``).
 (
@@ -173,6 +173,7 @@ class PlanArrays(NamedTuple):
     postpone: I64  # [j, (party, from day, until day, event)]: postponements
     obligations: I64  # [o, (party, per day, by day, category)]: obligations beyond captives
     tie_rank: I64  # [party, outcome]: NegMAS's tie order (tie_break: negmas), else no columns
+    phases: I64  # [k, (agreement vector, batches due...)]: the phases written after the first
 
 
 class State(NamedTuple):

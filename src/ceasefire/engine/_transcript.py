@@ -99,6 +99,9 @@ class Decoder:
         self.proposed_by = 0  # who proposed the extension being answered (0 the holder)
         self.next_phase: Agreement | None = None  # agreed during a pause, not yet in force
         self.phases = False  # a next phase has taken over (its start continues the pause)
+        self.written: int | None = None  # the written phase coming into force (its number)
+        self.carried: list[dict[str, Any]] = []  # the written phases carried out
+        self.agreed_phase = False  # a phase agreed in talks has followed the written ones
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -175,6 +178,7 @@ class Decoder:
         elif kind == L.PHASE_END:
             assert self.next_phase is not None
             self.phases = True
+            self.agreed_phase = True
             tomorrow = self.today + timedelta(days=1)
             self.a = self.next_phase.model_copy(update={"start": tomorrow})
             self.next_phase = None
@@ -183,6 +187,10 @@ class Decoder:
                 self.sides,
                 f"the phase ends; the next phase, agreed in talks, is in force from {tomorrow}",
             )
+        elif kind == L.PHASE_DECISION:
+            self.phase_decision(a[0], a[1], f)
+        elif kind == L.WRITTEN_PHASE:
+            self.written_phase(a[0], a[1], a[2], a[3], a[4])
         elif kind == L.HOLDS_ON:
             over = (
                 self.end_detail(a[0], a[1], 0, 0, 0)
@@ -274,8 +282,86 @@ class Decoder:
         """Whether the agreement in force is a one-off exchange (no pause)."""
         return self.a is not None and self.a.kind == "exchange"
 
+    def written_phase(self, number: int, begins: int, mode: int, limit: int, reason: int) -> None:
+        """Phase ``number`` written in the agreement follows the one whose days are over:
+        from tomorrow (``mode`` 0), after the pause held on until its date (1), or on its
+        date after days of fighting (2)."""
+        agreement = self.s.agreement
+        assert agreement is not None
+        day = self.s.calendar.start + timedelta(days=begins)
+        self.a = agreement.phase_terms(number - 1, day)
+        self.written = number
+        over = {
+            END_COMPLETED: "its days are over",
+            END_DECLINED: "no extension agreed",
+            END_CAP: "its cap is reached",
+            END_NO_ELIGIBLE: "no further batch in reach",
+        }.get(reason, "its days are over")
+        if mode == 2:
+            self.note(
+                "phase_end",
+                self.sides,
+                f"phase {number}, written in the agreement, comes into force on {day}",
+            )
+            return
+        self.phases = True
+        if mode == 0:
+            self.note(
+                "phase_end",
+                self.sides,
+                f"phase {number - 1} ends ({over}); phase {number}, written in the "
+                f"agreement, is in force from {day}",
+            )
+            return
+        most = f", for {_days(limit)} at most" if limit >= 0 else ""
+        self.note(
+            "pause_holds_on",
+            self.sides,
+            f"phase {number - 1} ends ({over}); the pause holds on until phase {number} "
+            f"begins on {day}{most}",
+        )
+
+    def phase_decision(self, number: int, side: int, f: list[float]) -> None:
+        """Both sides weigh going on to conditional phase ``number`` against fighting
+        (``side``: the one that does not go on, 0 the holder, 1 the other; -1: none)."""
+        agreement = self.s.agreement
+        assert agreement is not None
+        terms = agreement.phase_terms(number - 1, self.today)
+        holder, other = terms.batches.releaser, terms.exchange.releaser
+        values = {
+            f"{holder}_phase": f[0],
+            f"{other}_phase": f[1],
+            f"{holder}_fighting": f[2],
+            f"{other}_fighting": f[3],
+        }
+        if side < 0:
+            self.note(
+                "extension_accept",
+                (holder, other),
+                f"{self.names[holder]} and {self.names[other]} value going on to phase "
+                f"{number} ({f[0]:g}, {f[1]:g}) above fighting ({f[2]:g}, {f[3]:g})",
+                values=values,
+            )
+            return
+        party = (holder, other)[side]
+        self.note(
+            "extension_decline",
+            (party,),
+            f"{self.names[party]} values going on to phase {number} ({f[side]:g}) no higher "
+            f"than fighting ({f[2 + side]:g}); the phase is conditional",
+            values=values,
+        )
+
     def in_force(self) -> None:
         a = self.agreement()
+        written, self.written = self.written, None
+        if self.s.agreement is not None and self.s.agreement.phases:
+            if written is None and not self.carried:
+                written = 1
+            if written is not None:
+                self.carried.append(
+                    {"phase": written, "start": self.today.isoformat(), "days": a.initial_days}
+                )
         through = f"through {self.mediator_name(a.mediator)}"
         dated = a.batches.dated
         if dated is not None:
@@ -291,7 +377,14 @@ class Decoder:
             self.sides,
             f"agreement in force {through}: {_days(a.initial_days)}, {what}",
         )
-        if self.phases and self.a is not None:
+        if written is not None and written > 1:
+            how = "goes on" if self.phases else "begins again"
+            self.note(
+                "phase_start",
+                self.sides,
+                f"phase {written} begins: the pause {how} for {_days(a.initial_days)}",
+            )
+        elif self.phases and self.a is not None:
             self.note(
                 "phase_start",
                 self.sides,
@@ -414,6 +507,8 @@ class Decoder:
         if reason == END_COMPLETED:
             if self.one_off():
                 return "its last hand-over is made"
+            if self.carried and self.carried[-1]["phase"] > 1 and not self.agreed_phase:
+                return f"phase {self.carried[-1]['phase']}'s days are over"
             return "the initial period is complete"
         if reason == END_CAP:
             return f"the pause has reached its cap of {_days(x)}"
@@ -430,6 +525,11 @@ class Decoder:
                 f"fewer than the {y} one more day needs"
             )
         if reason == END_DECLINED:
+            if x == 3:
+                return (
+                    f"{self.name(by)} did not go on to phase {y}: it values resuming "
+                    "fighting higher"
+                )
             if x == 0:
                 return (
                     f"{self.name(by)} offered no further batch: it values resuming fighting higher"
@@ -777,4 +877,5 @@ class Decoder:
             obligations=self.obligations_owed(),
             remains={p: v for p, v in remains.items() if v},
             postponed=self.postponed,
+            phases=self.carried,
         )

@@ -245,6 +245,16 @@ def terms_schedule(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"events": events})
 
 
+def terms_on(agreement: Agreement, episode: Episode, day: str) -> Agreement:
+    """The terms in force on ``day``: the agreement's own, or those of the phase written
+    in it that the run of the terms carried out last from a start on or before it."""
+    k, start = 0, agreement.start
+    for p in episode.summary.phases:
+        if p["start"] <= day:
+            k, start = p["phase"] - 1, dt.date.fromisoformat(p["start"])
+    return agreement.phase_terms(k, start)
+
+
 def owed_for(agreement: Agreement, day: str, counts: dict[str, int]) -> int:
     """Counter-releases the terms owe on ``day`` for the releases ``counts`` (by
     category): the ratios, each list of the per-category terms (rounded to the nearest,
@@ -405,8 +415,9 @@ def compliance(
         raise ValueError(f"scenario {scenario.name!r} has no agreement to check against")
     holder = agreement.batches.releaser
     counter = agreement.exchange.releaser
-    eligible = list(agreement.batches.categories)
-    counter_eligible = list(agreement.exchange.categories)
+    phases = [agreement.phase_terms(k, agreement.start) for k in range(len(agreement.phases) + 1)]
+    eligible = list(dict.fromkeys(c for a in phases for c in a.batches.categories))
+    counter_eligible = list(dict.fromkeys(c for a in phases for c in a.exchange.categories))
     names = PartyNames(scenario)
     episode = run_episode(terms_schedule(scenario), seed=seed)
     due = due_schedule(episode, holder, counter)
@@ -498,7 +509,7 @@ def compliance(
         counter_total = sum(counter_done[d].values())
         counted_by_cat = dict(deal[d])
         counted_by_cat[first] = counted_by_cat.get(first, 0) + credited
-        expected = owed_for(agreement, d, counted_by_cat)
+        expected = owed_for(terms_on(agreement, episode, d), d, counted_by_cat)
         expected_all += expected
         terms_ratio = _ratio(expected, counted)
         basis = _basis(due_release, counted, due_counter, expected)

@@ -382,6 +382,13 @@ def _header(scenario: Scenario, summary: Summary, negotiation: bool = False) -> 
     )
 
 
+def phases_text(phases: list[dict[str, Any]]) -> str:
+    """The phases carried out, in words: "phase 1 from 2024-03-05 (10 days); ..."."""
+    return "; ".join(
+        f"phase {p['phase']} from {p['start']} ({_days_word(p['days'])})" for p in phases
+    )
+
+
 def _summary_section(scenario: Scenario, summary: Summary, names: _Names) -> str:
     s = summary
     if s.extensions:
@@ -404,6 +411,7 @@ def _summary_section(scenario: Scenario, summary: Summary, names: _Names) -> str
         ("Pause days", esc(s.pause_days)),
         ("Fighting days", esc(s.fighting_days)),
         ("Extensions", esc(extensions)),
+        *([("Phases", esc(phases_text(s.phases)))] if s.phases else []),
         ("Side-channel releases", esc(s.side_channel_released)),
         ("Breaches", esc(len(s.breaches))),
         ("Delays", esc(s.delays)),

@@ -492,6 +492,8 @@ def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
             del a["obligations"]
         if a.get("continuation", 0) is None:
             del a["continuation"]
+        if not a.get("phases", True):
+            del a["phases"]
         if a.get("extension") and a["extension"].get("proposer", 0) is None:
             del a["extension"]["proposer"]
     for event in data.get("events", []):

@@ -15,6 +15,7 @@ each problem can be reported at its own line and column.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -330,11 +331,72 @@ class Obligation(_Sourced):
 class Continuation(_Sourced):
     """Version 2: what holds between phases. When the phase's days end while talks on the
     next phase go on, the pause holds until the talks end (with the next phase agreed, or
-    without), up to `limit_days` more days."""
+    without), up to `limit_days` more days; before a written phase's date, the pause holds
+    until that date, up to `limit_days` more days."""
 
     limit_days: PositiveDays | None = Field(
         default=None, description="most days the pause holds this way (none: no limit)"
     )
+
+
+class Phase(_Sourced):
+    """Version 2: a later phase written in the agreement's text, in force after the
+    phase before it: its own days, hand-overs (daily batches or dated) and, if it says
+    so, its own ratios and extension rule. It starts the day after the previous phase's
+    days end (`after_previous`, no day of fighting between) or on a date (between the
+    two, the pause holds on under the agreement's `continuation` clause, up to its
+    limit; without one, fighting goes on until the date). A phase is unconditional by
+    default: the text binds both sides, so it comes into force whatever the extension
+    rule decided at the end of the one before; a `conditional` one only if both sides
+    then value going on above fighting. A breach ends the agreement, and the phases
+    after it do not come."""
+
+    start: Day | Literal["after_previous"] = Field(
+        default="after_previous",
+        description="after_previous: the day after the previous phase's days end; or the "
+        "date the phase comes into force (after the previous phase's written days)",
+    )
+    days: PositiveDays = Field(description="days of the phase's pause")
+    batches: Batches = Field(
+        description="the phase's hand-overs: daily batches (`total` with `split`, or "
+        "`daily`) or `dated` hand-overs inside the phase's days"
+    )
+    exchange: Exchange | None = Field(
+        default=None,
+        description="the phase's counter-releases, if not the agreement's exchange "
+        "(ratios and split only)",
+    )
+    extension: ExtensionRule | None = Field(
+        default=None, description="the phase's extension rule (none: the phase's days end it)"
+    )
+    conditional: bool = Field(
+        default=False,
+        description="false: the phase comes into force as written; true: only if, when the "
+        "previous phase ends, both sides value it (its captives and counter-releases at "
+        "the phase's ratios, its days; as an extension is priced) above fighting",
+    )
+
+    @model_validator(mode="after")
+    def _phase(self) -> Phase:
+        daily = self.batches.daily
+        if daily is not None and len(daily) != self.days:
+            raise ValueError(
+                f"batches.daily has {len(daily)} {'entry' if len(daily) == 1 else 'entries'} "
+                f"but the phase has {self.days} days; give one batch per day"
+            )
+        if self.batches.dated is not None and self.extension is not None:
+            raise ValueError(
+                "an extension rule after dated hand-overs is not supported yet: give the "
+                "phase's days as daily batches (`total` or `daily`), or no `extension`"
+            )
+        x = self.exchange
+        if x is not None and (x.terms or x.dated):
+            raise ValueError(
+                "a phase's own exchange takes `ratios` (and `split`) only; write "
+                "per-category `terms` and dated counter-releases in the agreement's "
+                "exchange (a phase without its own exchange follows it)"
+            )
+        return self
 
 
 class Agreement(_Sourced):
@@ -377,11 +439,52 @@ class Agreement(_Sourced):
     continuation: Continuation | None = Field(
         default=None,
         description="version 2: the pause holds after the phase's days while talks on the "
-        "next phase go on (needs `negotiation.during_pause`)",
+        "next phase go on (needs `negotiation.during_pause`), or until the date of the next "
+        "phase written in `phases`",
     )
+
+    phases: list[Phase] = Field(
+        default_factory=list,
+        max_length=MAX_CATEGORIES,
+        description="version 2: the later phases written in the agreement's text, in "
+        "order (the first phase is the agreement's own days and hand-overs)",
+    )
+
+    def phase_terms(self, k: int, start: date) -> Agreement:
+        """Phase ``k`` (1: the first written phase; 0: the agreement's own) as an
+        agreement of its own, in force from ``start``."""
+        if k == 0:
+            return self
+        p = self.phases[k - 1]
+        return self.model_copy(
+            update={
+                "start": start,
+                "initial_days": p.days,
+                "batches": p.batches,
+                "exchange": p.exchange or self.exchange,
+                "extension": p.extension,
+                "phases": [],
+            }
+        )
+
+    def phase_windows(self) -> list[tuple[date, date]]:
+        """Each phase's first and last day as written (before any extension): the
+        agreement's own days, then each written phase's."""
+        first = self.start
+        out = [(first, first + timedelta(days=self.initial_days - 1))]
+        for p in self.phases:
+            last = out[-1][1]
+            begins = last + timedelta(days=1) if p.start == "after_previous" else p.start
+            assert isinstance(begins, date)
+            out.append((begins, begins + timedelta(days=p.days - 1)))
+        return out
 
     @model_validator(mode="after")
     def _daily_matches_days(self) -> Agreement:
+        if self.kind == "exchange" and self.phases:
+            raise ValueError(
+                "a one-off exchange has no pause to go on in phases: leave out `phases`"
+            )
         if self.kind == "pause" and self.initial_days == 0:
             raise ValueError("a pause needs `initial_days` (1 or more)")
         if self.kind == "exchange":
@@ -777,7 +880,7 @@ class Scenario(_Model):
 
     version: Literal[1, 2] = Field(
         description="scenario format version: 1, or 2 for dated hand-overs, counter-release "
-        "terms, dated counter-releases, postponements, one-off exchanges and remains"
+        "terms, dated counter-releases, postponements, one-off exchanges, remains and phases"
     )
     name: Name
     description: Text | None = None

@@ -303,6 +303,8 @@ def _version_2(s: Scenario) -> list[Problem]:
             found.append((("agreement", "extension", "proposer"), "an extension's `proposer`"))
         if a.continuation is not None:
             found.append((("agreement", "continuation"), "a continuation clause"))
+        if a.phases:
+            found.append((("agreement", "phases"), "phases written in the agreement"))
     if s.negotiation is not None and s.negotiation.during_pause:
         found.append((("negotiation", "during_pause"), "talks during a pause"))
     for i, e in enumerate(s.events):
@@ -323,9 +325,13 @@ def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Prob
     assert a is not None
     problems: list[Problem] = []
     batch_cats, counter_cats = set(a.batches.categories), set(a.exchange.categories)
-    last = a.start + timedelta(days=a.initial_days - 1) if a.kind == "pause" else s.calendar.horizon
+    last = a.phase_windows()[-1][1] if a.kind == "pause" else s.calendar.horizon
     span = (
-        f"the pause ({a.start} to {last})"
+        (
+            f"the pause ({a.start} to {last})"
+            if not a.phases
+            else f"the phases ({a.start} to {last})"
+        )
         if a.kind == "pause"
         else f"the exchange's days ({a.start} to the horizon {last})"
     )
@@ -386,8 +392,13 @@ def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Prob
     problems += _duplicates(
         "obligation", [o.id for o in a.obligations], ("agreement", "obligations")
     )
+    problems += _phases(s, category)
     n = s.negotiation
-    if a.continuation is not None and (n is None or not n.during_pause or n.template is None):
+    if (
+        a.continuation is not None
+        and not a.phases
+        and (n is None or not n.during_pause or n.template is None)
+    ):
         problems.append(
             (
                 ("agreement", "continuation"),
@@ -414,7 +425,7 @@ def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Prob
                     _unknown("party or mediator", rule.proposer, who),
                 )
             )
-    due_days = {h.date for h in a.batches.dated or []}
+    due_days = {h.date for b in [a.batches, *(p.batches for p in a.phases)] for h in b.dated or []}
     for i, e in enumerate(s.events):
         if not isinstance(e, DelayEvent) or e.until is None:
             continue
@@ -436,6 +447,105 @@ def _dated_terms(s: Scenario, category: Callable[[Loc, str], None]) -> list[Prob
                 )
             )
         on_a_day((*at, "until"), e.until, "a postponed release")
+    return problems
+
+
+def _phases(s: Scenario, category: Callable[[Loc, str], None]) -> list[Problem]:
+    """The phases written in the agreement: each after the one before it and inside
+    the calendar, its hand-overs inside its own days, of the categories it names, each
+    category it releases priced, its parties the agreement's."""
+    a = s.agreement
+    assert a is not None
+    problems: list[Problem] = []
+    if not a.phases:
+        return problems
+    windows = a.phase_windows()
+    parties = [p.id for p in s.parties]
+    declared = {c.id for c in s.categories}
+    for k, (first, last) in enumerate(windows):
+        batches = a.batches if k == 0 else a.phases[k - 1].batches
+        at: Loc = ("agreement", "batches") if k == 0 else ("agreement", "phases", k - 1, "batches")
+        for i, h in enumerate(batches.dated or []):
+            if not first <= h.date <= last:
+                problems.append(
+                    (
+                        (*at, "dated", i, "date"),
+                        f"a hand-over on {h.date} falls outside phase {k + 1}'s days "
+                        f"({first} to {last}); move it inside, or change the phase's days",
+                    )
+                )
+        if k == 0:
+            continue
+        p = a.phases[k - 1]
+        here: Loc = ("agreement", "phases", k - 1)
+        prev_last = windows[k - 1][1]
+        if p.start != "after_previous" and first <= prev_last:
+            problems.append(
+                (
+                    (*here, "start"),
+                    f"phase {k + 1} starts on {first}, before phase {k}'s days end "
+                    f"({prev_last}); start it on or after {prev_last + timedelta(days=1)}, "
+                    "or write `start: after_previous`",
+                )
+            )
+        if first > s.calendar.horizon:
+            problems.append(
+                (
+                    (*here, "start"),
+                    f"phase {k + 1} would begin on {first}, after the calendar's horizon "
+                    f"{s.calendar.horizon}; widen calendar.horizon or shorten the phases",
+                )
+            )
+        x = p.exchange or a.exchange
+        for who, name in (("batches", p.batches.releaser), ("exchange", x.releaser)):
+            if name not in parties:
+                problems.append(((*here, who, "releaser"), _unknown("party", name, parties)))
+        if p.batches.releaser == x.releaser:
+            problems.append(
+                (
+                    (*here, "batches", "releaser"),
+                    "the counter-releases must come from the other party than the batches",
+                )
+            )
+        for j, c in enumerate(p.batches.categories):
+            category((*here, "batches", "categories", j), c)
+        problems += _repeated(p.batches.categories, (*here, "batches", "categories"))
+        if p.exchange is not None:
+            for j, c in enumerate(p.exchange.categories):
+                category((*here, "exchange", "categories", j), c)
+            for c in p.exchange.ratios:
+                category((*here, "exchange", "ratios", c), c)
+        allowed, counter_cats = set(p.batches.categories), set(x.categories)
+        for i, h in enumerate(p.batches.dated or []):
+            for c in h.releases:
+                category((*here, "batches", "dated", i, "releases", c), c)
+                if c not in allowed:
+                    problems.append(
+                        (
+                            (*here, "batches", "dated", i, "releases", c),
+                            f"{c!r} is not among the phase's batches.categories; add it there",
+                        )
+                    )
+            for c in h.counter or {}:
+                if c not in counter_cats:
+                    problems.append(
+                        (
+                            (*here, "batches", "dated", i, "counter", c),
+                            f"{c!r} is not among the categories of the phase's exchange; "
+                            "add it there",
+                        )
+                    )
+        terms = a.phase_terms(k, first)
+        for c in p.batches.categories:
+            if c in declared and not _priced(terms, c):
+                problems.append(
+                    (
+                        (*here, "batches", "categories"),
+                        f"no ratio for phase {k + 1}'s batch category {c!r}; give a ratio "
+                        "(in the phase's `exchange` or the agreement's), `terms`, or a "
+                        "`counter` on each hand-over of it",
+                    )
+                )
     return problems
 
 

@@ -7,8 +7,6 @@ and runs: each warning says what the engine does with it.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from ._models import Scenario
 
 Loc = tuple[str | int, ...]
@@ -24,6 +22,13 @@ def scenario_warnings(s: Scenario) -> list[Warning_]:
     released = set(a.batches.categories)
     if a.batches.dated is not None:
         released = {c for h in a.batches.dated for c in h.releases}
+    for phase in a.phases:
+        if phase.exchange is None:  # the phase follows the agreement's exchange
+            dated = phase.batches.dated
+            released |= (
+                {c for h in dated for c in h.releases} if dated else set(phase.batches.categories)
+            )
+    out += _phases(s)
     for c in a.exchange.ratios:
         if c not in released:
             out.append(
@@ -69,6 +74,37 @@ def scenario_warnings(s: Scenario) -> list[Warning_]:
     return out
 
 
+def _phases(s: Scenario) -> list[Warning_]:
+    """Written phases whose dated hand-overs an extension of the phase before them could
+    overtake (a phase extended past the next one's start moves that start, not the
+    dates), and a continuation clause that nothing can make hold."""
+    a = s.agreement
+    assert a is not None
+    out: list[Warning_] = []
+    rules = [a.extension, *(p.extension for p in a.phases)]
+    for k, p in enumerate(a.phases):
+        if rules[k] is not None and p.batches.dated is not None:
+            out.append(
+                (
+                    ("agreement", "phases", k, "batches", "dated"),
+                    f"phase {k + 1} has an extension rule: if it is extended past a date of "
+                    f"phase {k + 2}'s hand-overs, phase {k + 2} starts the day after it ends "
+                    "and a hand-over dated before then is not made",
+                )
+            )
+    talks = s.negotiation is not None and s.negotiation.during_pause
+    dated = any(p.start != "after_previous" for p in a.phases)
+    if a.continuation is not None and a.phases and not talks and not dated:
+        out.append(
+            (
+                ("agreement", "continuation"),
+                "every written phase starts the day after the previous one and no talks go "
+                "on during the pause: the continuation clause has no effect",
+            )
+        )
+    return out
+
+
 def _side_channels(s: Scenario) -> list[Warning_]:
     """Side-channel releases that cannot be made: of a category the releaser holds none
     of (no holding, and no event that adds one), or, where the channel requires the
@@ -89,7 +125,7 @@ def _side_channels(s: Scenario) -> list[Warning_]:
                     )
                 )
             if sc.requires_pause and a is not None and a.kind == "pause":
-                last = a.start + timedelta(days=a.initial_days - 1)
+                last = a.phase_windows()[-1][1]
                 if (r.date < a.start or r.date > last) and (
                     r.date < a.start or a.extension is None
                 ):
