@@ -356,6 +356,12 @@ def _tag_problem(loc: Loc, kind: str, given: Any) -> tuple[Loc, str]:
         return loc, f"required field {tag!r} is missing; use one of: {', '.join(allowed)}"
     tagged = given.get(tag) if isinstance(given, dict) else None
     message = f"unknown {what} (got {tagged!r:.60}); use one of: {', '.join(allowed)}"
+    if what == "prior target" and tagged in ("discount", "discount_factor"):
+        return (*loc, tag), (
+            "a discount factor takes no prior: every episode of an ensemble uses the one "
+            "written at negotiation.parties.<party>.discount (to compare factors, run an "
+            f"ensemble per factor); prior targets are: {', '.join(allowed)}"
+        )
     close = difflib.get_close_matches(str(tagged), allowed, n=1)
     if close:
         message += f" (did you mean {close[0]!r}?)"
