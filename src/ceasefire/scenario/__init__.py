@@ -1,6 +1,7 @@
 """Scenario files: pydantic models, safe loading with positions, schema, errors."""
 
-from ._domains import DomainError, import_domain
+from ._domain_text import DomainError
+from ._domains import import_domain
 from ._errors import Problem, ScenarioError
 from ._fields import field_reference, with_reference
 from ._loader import check_file, content_hash, json_schema, load_scenario, loads_scenario
@@ -14,8 +15,8 @@ from ._models import (
     Curve,
     CustodyEvent,
     DatedRelease,
-    Discount,
     DelayEvent,
+    Discount,
     Exchange,
     ExtensionRule,
     Group,
@@ -72,9 +73,9 @@ __all__ = [
     "Curve",
     "CustodyEvent",
     "DatedRelease",
-    "Discount",
     "DelayEvent",
     "DelayProbabilityPrior",
+    "Discount",
     "DiscreteUniform",
     "Distribution",
     "DomainError",
