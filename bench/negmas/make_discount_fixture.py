@@ -32,8 +32,9 @@ Each case draws from ``random.Random(seed)``: the deadline (``n_steps``: 10, 20,
 (0.5, 0.8 or 0.95, or 1: no discount, one time in eight) and the factor's variable
 (``step`` in three cases of four, else ``relative_time``). Both sides are
 ``BoulwareTBNegotiator``, the first profile first; the result records every offer
-(NegMAS's ``extended_trace``) and both the undiscounted and the discounted utilities of
-the agreement (at the agreement's step).
+(NegMAS's ``extended_trace``, each outcome as its index in NegMAS's enumeration) and
+both the undiscounted and the discounted utilities of the agreement (at the
+agreement's step). The file holds one case a line.
 
 This file uses NegMAS only through its public API; it contains no NegMAS code.
 """
@@ -62,6 +63,15 @@ DEFAULT_SEED = 20261206
 DEFAULT_CASES_PER_DOMAIN = 16
 DEFAULT_OUT = ROOT / "tests" / "data" / "negmas_discount.json"
 PER = {"step": "round", "relative_time": "time"}
+
+
+def offers(m: Any, os_: Any) -> list[list[int]]:
+    """Every offer of the run: [step, 0 (side A, the first profile) or 1, the outcome's
+    index in NegMAS's enumeration of the outcomes (the issues' product, first issue
+    outermost, which is the engine's order too)]."""
+    index = {tuple(o): i for i, o in enumerate(os_.enumerate())}
+    ids = [n.id for n in m.negotiators]
+    return [[int(k), ids.index(n), index[tuple(o)]] for k, n, o in m.extended_trace]
 
 
 def run_negmas(scenario: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
@@ -112,14 +122,12 @@ def run_negmas(scenario: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]
     m.add(BoulwareTBNegotiator(name="A"), ufun=ufuns[0])
     m.add(BoulwareTBNegotiator(name="B"), ufun=ufuns[1])
     state = m.run()
-    ids = [n.id for n in m.negotiators]
     result: dict[str, Any] = {
         "agreement": None,
         "round": None,
         "state_step": int(state.step),
         "relative_time": float(state.relative_time),
-        # Every offer: [step, 0 (side A) or 1, the outcome].
-        "offers": [[int(k), ids.index(n), list(o)] for k, n, o in m.extended_trace],
+        "offers": offers(m, os_),
         "timedout": bool(state.timedout),
         "utility_a": None,
         "utility_b": None,
@@ -163,13 +171,11 @@ def run_negmas_yaml(folder: Path, n_steps: int) -> dict[str, Any]:
     m.add(BoulwareTBNegotiator(name="A"), ufun=ufuns[0])
     m.add(BoulwareTBNegotiator(name="B"), ufun=ufuns[1])
     state = m.run()
-    ids = [n.id for n in m.negotiators]
     result: dict[str, Any] = {
         "agreement": None,
         "round": None,
         "state_step": int(state.step),
-        # Every offer: [step, 0 (the first profile) or 1, the outcome].
-        "offers": [[int(k), ids.index(n), list(o)] for k, n, o in m.extended_trace],
+        "offers": offers(m, scenario.outcome_space),
     }
     if state.agreement is not None:
         step = int(state.step) - 1
@@ -254,8 +260,19 @@ def main() -> int:
         "cases": len(cases),
         "agreed": sum(c["negmas"]["agreement"] is not None for c in cases),
     }
-    out = {"header": header, "cases": cases, "yaml_cases": yaml_cases}
-    args.out.write_text(json.dumps(out, indent=1) + "\n")
+    # One case a line.
+    lines = [
+        "{",
+        f' "header": {json.dumps(header)},',
+        ' "cases": [',
+        ",\n".join(f"  {json.dumps(c)}" for c in cases),
+        " ],",
+        ' "yaml_cases": [',
+        ",\n".join(f"  {json.dumps(c)}" for c in yaml_cases),
+        " ]",
+        "}",
+    ]
+    args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}: {header['cases']} cases, {header['agreed']} agreed", file=sys.stderr)
     return 0
 
