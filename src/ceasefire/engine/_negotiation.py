@@ -177,13 +177,8 @@ def table(plan: PlanArrays, st: State) -> int:
         pf = st.party
         for side in range(2):
             me = talks[T_FIRST + side]
-            # The range of values as of round 0 (discounted there, per unit of time).
-            d = discount(plan, st, side, 0)
-            low, high = sf[F_LOW_A + 2 * side], sf[F_HIGH_A + side]
-            if d != 1.0:
-                low, high = d * low, d * high
-            sf[F_UMIN_A + 2 * side] = max(low, pf[P_RESERVATION, me])
-            sf[F_UMAX_A + 2 * side] = high
+            sf[F_UMIN_A + 2 * side] = max(sf[F_LOW_A + 2 * side], pf[P_RESERVATION, me])
+            sf[F_UMAX_A + 2 * side] = sf[F_HIGH_A + side]
     return n
 
 
@@ -200,10 +195,15 @@ def aspiration_threshold(plan: PlanArrays, st: State, side: int, k: int) -> tupl
     n = st.si[S_N_ROUNDS_A + side]
     t = (k + 1) / (n + 1)
     sf = st.sf
+    umin, umax = sf[F_UMIN_A + 2 * side], sf[F_UMAX_A + 2 * side]
+    d0 = discount(plan, st, side, 0)
+    if d0 != 1.0:  # discounted per unit of time: the range of values as of round 0
+        umin = max(d0 * sf[F_LOW_A + 2 * side], st.party[P_RESERVATION, me])
+        umax = d0 * sf[F_HIGH_A + side]
     lo = threshold(
         aspiration(st, side, k, t, plan.negotiators[me, N_EXPONENT]),
-        sf[F_UMIN_A + 2 * side],
-        sf[F_UMAX_A + 2 * side],
+        umin,
+        umax,
         plan.reals[R_TOLERANCE],
     )
     return t, lo
