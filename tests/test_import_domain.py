@@ -224,18 +224,26 @@ def test_a_geniusweb_domain_imports_with_the_reservation_bid_as_reservation() ->
     assert run(s, seed=0).summary.end_reason in ("agreed", "talks_deadline")
 
 
-def test_discounting_is_refused_unless_ignored_and_then_stated() -> None:
+def test_discount_factors_are_imported_per_round_or_dropped_and_stated() -> None:
     folder = DOMAINS / "acquisition_b"
     result = cli("import-domain", str(folder))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "discounting is not supported yet" in result.stderr
-    assert "Acquisition-B-prof1.xml" in result.stderr and "--ignore-discount" in result.stderr
+    assert result.returncode == 0, result.stderr
+    s = loads_scenario(result.stdout, "imported.yaml")
+    assert s.negotiation is not None
+    discounts = [p.discount for p in s.negotiation.parties.values()]
+    assert [(d.factor, d.per) for d in discounts if d is not None] == [(0.75, "round")] * 2
+    assert "# Discounted: Acquisition-B-prof1.xml has discount_factor 0.75" in result.stdout
     text = import_domain([folder], ignore_discount=True)
     assert "# Discounting ignored (--ignore-discount)" in text
     s = loads_scenario(text, "imported.yaml")
     assert s.negotiation is not None
+    assert all(p.discount is None for p in s.negotiation.parties.values())
     labels = [v for i in s.negotiation.issues for v in i.domain()]
     assert "BI-Tech founders get 5% + jobs " in labels  # the label as written, space and all
+    # A discount factor of 0 (IntegerDomain's), as 1, is Genius's "no discount".
+    plain = loads_scenario(import_domain([DOMAINS / "integer_domain"]), "imported.yaml")
+    assert plain.negotiation is not None
+    assert all(p.discount is None for p in plain.negotiation.parties.values())
 
 
 def test_non_linear_profiles_are_refused_where_they_are() -> None:
@@ -323,3 +331,58 @@ def test_a_folder_s_other_files_are_left_alone_but_named_files_are_not(tmp_path:
     assert text.split("version: 1")[1] == import_domain([LAPTOP]).split("version: 1")[1]
     with pytest.raises(DomainError, match=r"pareto\.xml: not well-formed XML"):
         import_domain([*sorted(LAPTOP.glob("*.xml")), tmp_path / "pareto.xml"])
+
+
+def test_a_negmas_yaml_domain_is_imported_as_negmas_values_it() -> None:
+    """tests/data/domains/camera_b_yml: NegMAS's ``Scenario.dumpas(type="yml")`` of CameraB
+    (as its Genius reader loads it: raw evaluations, ExpDiscountedUFun per step, reserved
+    value -inf)."""
+    from ruamel.yaml import YAML
+
+    folder = DOMAINS / "camera_b_yml"
+    result = cli("import-domain", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "from a NegMAS YAML domain" in result.stdout
+    s = loads_scenario(result.stdout, "imported.yaml")
+    assert s.negotiation is not None
+    for party, name in zip(s.negotiation.parties.values(), ("prof1", "prof2"), strict=True):
+        written = YAML(typ="safe").load((folder / f"Camera-B-{name}.yml").read_text("utf-8"))
+        assert written["type"] == "ExpDiscountedUFun" and written["reserved_value"] == -float("inf")
+        assert party.discount is not None
+        assert (party.discount.factor, party.discount.per) == (written["discount"], "round")
+        inner = written["ufun"]
+        assert [f.weight for f in party.issues.values()] == inner["weights"]
+        tables = [f.table for f in party.issues.values()]
+        assert tables == [{str(k): v for k, v in f["mapping"].items()} for f in inner["values"]]
+        least = sum(min(t.values()) * w for t, w in zip(tables, inner["weights"], strict=True))
+        assert party.reservation < least  # no reservation, as NegMAS's -inf
+    ignored = loads_scenario(import_domain([folder], ignore_discount=True), "imported.yaml")
+    assert ignored.negotiation is not None
+    assert all(p.discount is None for p in ignored.negotiation.parties.values())
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "words"),
+    [
+        (
+            "Camera-B-prof1.yml",
+            "type: ExpDiscountedUFun",
+            "type: HyperRectangleUtilityFunction",
+            "non-linear",
+        ),
+        ("Camera-B-prof1.yml", "factor: step", "factor: real_time", "real_time"),
+        ("Camera-B-prof1.yml", "type: TableFun", "type: LambdaFun", "LambdaFun"),
+        ("Camera-B-domain.yml", "type: CategoricalIssue", "type: ContinuousIssue", "continuous"),
+    ],
+)
+def test_what_a_negmas_yaml_domain_cannot_express_is_refused(
+    tmp_path: Path, file: str, old: str, new: str, words: str
+) -> None:
+    folder = tmp_path / "camera_b_yml"
+    shutil.copytree(DOMAINS / "camera_b_yml", folder)
+    text = (folder / file).read_text("utf-8")
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1), "utf-8")
+    result = cli("import-domain", str(folder))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert file in result.stderr and words in result.stderr

@@ -264,15 +264,16 @@ def _write_text(out: str | None, text: str) -> None:
 @click.option(
     "--ignore-discount",
     is_flag=True,
-    help="import profiles with a discount factor below 1 without it (the engine does not "
-    "discount yet); the file's header says so",
+    help="drop the profiles' discount factors (below 1) instead of importing them as "
+    "`discount: {factor, per: round}`; the file's header says so",
 )
 def import_domain_command(paths: tuple[str, ...], out: str | None, ignore_discount: bool) -> None:
     """Import a negotiation domain as a talks-only scenario (YAML).
 
     PATHS: a Genius XML domain file and its two profiles, GeniusWeb JSON files (a domain
     and two profiles), or a folder holding them. Refuses (exit 2) what a scenario cannot
-    express: other than two profiles, non-linear utilities, discounting."""
+    express: other than two profiles, non-linear utilities. A Genius discount factor
+    becomes the negotiator's `discount` (per round, as NegMAS's Genius reader applies it)."""
     from .scenario import DomainError, ScenarioError, import_domain, loads_scenario
 
     try:

@@ -12,6 +12,14 @@ offer gave the other side more than that side's previous offer did), the mediato
 tables one compromise text: the outcome maximising the product of both sides' gains
 over their reservation values. Each side accepts it at its current aspiration or
 vetoes it.
+
+A side with a discount factor d (``Negotiator.discount``) values an outcome of value u
+at D * u in round k, D = d**k (per round) or d**t (per unit of relative time). As
+NegMAS's time-based negotiators do, its thresholds come from the range of its values as
+of round 0 (D there: 1 per round, d**(1 / (n + 1)) per unit of time; the least raised to
+its reservation value, which is not discounted); it accepts an outcome if D * u reaches
+its threshold lo, and offers as if at the threshold lo / D on its undiscounted values
+(above every value: its best).
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ from ._state import (
     F_UMIN_A,
     N_BREAKDOWN,
     N_DEADLINE,
+    N_DISCOUNT,
+    N_DISCOUNT_TIME,
     N_EXPONENT,
     R_TOLERANCE,
     S_DAY,
@@ -185,13 +195,33 @@ def aspiration_threshold(plan: PlanArrays, st: State, side: int, k: int) -> tupl
     n = st.si[S_N_ROUNDS_A + side]
     t = (k + 1) / (n + 1)
     sf = st.sf
+    umin, umax = sf[F_UMIN_A + 2 * side], sf[F_UMAX_A + 2 * side]
+    d0 = discount(plan, st, side, 0)
+    if d0 != 1.0:  # discounted per unit of time: the range of values as of round 0
+        umin = max(d0 * sf[F_LOW_A + 2 * side], st.party[P_RESERVATION, me])
+        umax = d0 * sf[F_HIGH_A + side]
     lo = threshold(
         aspiration(st, side, k, t, plan.negotiators[me, N_EXPONENT]),
-        sf[F_UMIN_A + 2 * side],
-        sf[F_UMAX_A + 2 * side],
+        umin,
+        umax,
         plan.reals[R_TOLERANCE],
     )
     return t, lo
+
+
+@inline
+def discount(plan: PlanArrays, st: State, side: int, k: int) -> float:
+    """What a side's value of an agreement in round k is multiplied by: 1 without a
+    discount factor d, else d**k (per round) or d**t, t = (k + 1) / (n + 1) its relative
+    time (per unit of time)."""
+    me = plan.talks[T_FIRST + side]
+    d = plan.negotiators[me, N_DISCOUNT]
+    if d == 1.0:
+        return 1.0
+    if plan.negotiators[me, N_DISCOUNT_TIME] == 1.0:
+        n = st.si[S_N_ROUNDS_A + side]
+        return float(d ** ((k + 1) / (n + 1)))
+    return float(d ** float(k))
 
 
 @inline
@@ -254,19 +284,22 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
         record(si, log_i, log_f, BREAKDOWN, me, 0, 0, 0, 0)
         return BROKEN_OFF, me, -1, -1
     t, lo = aspiration_threshold(plan, st, side, k)
+    d = discount(plan, st, side, k)
     val = st.tb_val
     pos = st.tb_pos
     a, b = talks[T_FIRST], talks[T_SECOND]
     incoming = si[S_LAST_A + 1 - side]
     if incoming >= 0 and pos[incoming] >= 0:
         place = pos[incoming]
-        if val[me, place] >= lo:
+        if d * val[me, place] >= lo:
             row = record(si, log_i, log_f, ACCEPT_OFFER, me, other, incoming, 0, 0)
             if row >= 0:
                 log_f[row, 0] = val[a, place]
                 log_f[row, 1] = val[b, place]
-                log_f[row, 2] = lo
+                log_f[row, 2] = lo / d
             return DEAL, -1, place, VIA_OFFER
+    if d != 1.0:  # the threshold on the undiscounted values
+        lo = lo / d
     n = si[S_TABLE_N]
     members, start, values = st.sd_members[side], st.sd_start[side], st.sd_values[side]
     ranked, slot = st.sd_ranked[side], F_LOW_A + 2 * side
@@ -331,7 +364,9 @@ def check_stall(plan: PlanArrays, st: State, k: int) -> tuple[int, int, int, int
     for side in range(2):
         me = talks[T_FIRST + side]
         lo = aspiration_threshold(plan, st, side, k)[1]
-        accepts = val[me, place] >= lo
+        d = discount(plan, st, side, k)
+        accepts = d * val[me, place] >= lo
+        lo = lo / d
         if not accepts:
             vetoes += 1
         row = record(si, log_i, log_f, TEXT_ANSWER, me, 1 if accepts else 0, 0, 0, 0)

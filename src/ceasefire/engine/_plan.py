@@ -100,7 +100,9 @@ class Plan:
     # talks: first mover, other side, talks mediator (-1: direct), its stall limit
     # (-1: none), start day (-1: no talks), restart after days (-1: never), template (0/1)
     talks: I64
-    negotiators: F64  # [party, (curve exponent, deadline days, breakdown probability)]
+    # [party, (curve exponent, deadline days, breakdown probability, discount factor,
+    # 1 if the discount is per unit of relative time)]
+    negotiators: F64
     tolerance: float
     issues: tuple[str, ...]
     outcomes: list[tuple[Any, ...]]
@@ -248,7 +250,8 @@ def build_plan(s: Scenario) -> Plan:
 
     n = s.negotiation
     talks = np.full(8, NONE, dtype=np.int64)
-    negotiators = np.zeros((n_p, 3))
+    negotiators = np.zeros((n_p, 5))
+    negotiators[:, 3] = 1.0
     issues: tuple[str, ...] = ()
     outcomes: list[tuple[Any, ...]] = []
     tolerance = 0.0
@@ -273,10 +276,13 @@ def build_plan(s: Scenario) -> Plan:
             int(n.during_pause),
         )
         for party, terms in n.parties.items():
+            discount = terms.discount
             negotiators[pi[party]] = (
                 terms.curve.e,
                 terms.deadline_days,
                 terms.breakdown_probability,
+                1.0 if discount is None else discount.factor,
+                float(discount is not None and discount.per == "time"),
             )
         tolerance = n.acceptance_tolerance
         issues = tuple(i.id for i in n.issues)

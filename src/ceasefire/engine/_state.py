@@ -113,8 +113,9 @@ R_TOLERANCE = 0
 Z_DAYS, Z_EXTENSIONS, Z_DEALS, Z_NEUMAIER, Z_DUE = range(5)
 # Plan.talks columns.
 T_FIRST, T_SECOND, T_MEDIATOR, T_STALL_LIMIT, T_START, T_RESTART, T_TEMPLATE, T_DURING = range(8)
-# Plan.negotiators columns.
-N_EXPONENT, N_DEADLINE, N_BREAKDOWN = range(3)
+# Plan.negotiators columns: the discount factor (1: none) and whether it is per unit of
+# relative time (1) or per round (0).
+N_EXPONENT, N_DEADLINE, N_BREAKDOWN, N_DISCOUNT, N_DISCOUNT_TIME = range(5)
 
 
 # State.deal_i columns: day, round, outcome, via (0 offer, 1 mediator text). State.deal_f:

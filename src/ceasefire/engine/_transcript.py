@@ -45,6 +45,7 @@ from ._state import (
     S_EXTENSIONS,
     S_FIGHTING_DAYS,
     S_LOG_N,
+    S_N_ROUNDS_A,
     S_PAUSE_DAYS,
     S_PAUSE_END,
     S_PAUSE_START,
@@ -753,6 +754,27 @@ class Decoder:
         elif kind == L.AGREEMENT:
             self.agreement_note(a, f, first, second, mediator.id if mediator else None)
 
+    def discounted(self, values: dict[str, float], k: int) -> dict[str, float] | None:
+        """Each side's value of an agreement in round k times its discount (the
+        negotiation's ``discount``: factor**k per round, factor**t per unit of relative
+        time t = (k + 1) / (n + 1)); None if neither side has a discount factor below 1."""
+        n = self.s.negotiation
+        if n is None or all(
+            t.discount is None or t.discount.factor == 1.0 for t in n.parties.values()
+        ):
+            return None
+        out = {}
+        for side, p in enumerate(values):
+            d = n.parties[p].discount
+            factor = 1.0
+            if d is not None and d.per == "time":
+                rounds = int(self.st.si[S_N_ROUNDS_A + side])
+                factor = d.factor ** ((k + 1) / (rounds + 1))
+            elif d is not None:
+                factor = d.factor ** float(k)
+            out[p] = factor * values[p]
+        return out
+
     def agreement_note(
         self, a: list[int], f: list[float], first: str, second: str, mediator: str | None
     ) -> None:
@@ -760,17 +782,21 @@ class Decoder:
         values = {first: f[0], second: f[1]}
         satisfaction = {first: f[2], second: f[3]}
         j = len(self.deals)
-        self.deals.append(
-            {
-                "date": self.today.isoformat(),
-                "round": int(self.st.deal_i[j, 1]),
-                "via": VIA[a[1]],
-                "terms": dict(terms),
-                "values": {p: round(v, 6) for p, v in values.items()},
-                "satisfaction": {p: round(v, 6) for p, v in satisfaction.items()},
-            }
-        )
+        k = int(self.st.deal_i[j, 1])
+        deal: dict[str, Any] = {
+            "date": self.today.isoformat(),
+            "round": k,
+            "via": VIA[a[1]],
+            "terms": dict(terms),
+            "values": {p: round(v, 6) for p, v in values.items()},
+            "satisfaction": {p: round(v, 6) for p, v in satisfaction.items()},
+        }
         shown = values | {f"{p}_satisfaction": v for p, v in satisfaction.items()}
+        discounted = self.discounted(values, k)
+        if discounted is not None:
+            deal["discounted_values"] = {p: round(v, 6) for p, v in discounted.items()}
+            shown |= {f"{p}_discounted": v for p, v in discounted.items()}
+        self.deals.append(deal)
         if not a[2]:
             self.note(
                 "agreement",

@@ -1,6 +1,7 @@
 """Scenario files: pydantic models, safe loading with positions, schema, errors."""
 
-from ._domains import DomainError, import_domain
+from ._domain_text import DomainError
+from ._domains import import_domain
 from ._errors import Problem, ScenarioError
 from ._fields import field_reference, with_reference
 from ._loader import check_file, content_hash, json_schema, load_scenario, loads_scenario
@@ -15,6 +16,7 @@ from ._models import (
     CustodyEvent,
     DatedRelease,
     DelayEvent,
+    Discount,
     Exchange,
     ExtensionRule,
     Group,
@@ -74,6 +76,7 @@ __all__ = [
     "DatedRelease",
     "DelayEvent",
     "DelayProbabilityPrior",
+    "Discount",
     "DiscreteUniform",
     "Distribution",
     "DomainError",

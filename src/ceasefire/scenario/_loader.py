@@ -356,6 +356,12 @@ def _tag_problem(loc: Loc, kind: str, given: Any) -> tuple[Loc, str]:
         return loc, f"required field {tag!r} is missing; use one of: {', '.join(allowed)}"
     tagged = given.get(tag) if isinstance(given, dict) else None
     message = f"unknown {what} (got {tagged!r:.60}); use one of: {', '.join(allowed)}"
+    if what == "prior target" and tagged in ("discount", "discount_factor"):
+        return (*loc, tag), (
+            "a discount factor takes no prior: every episode of an ensemble uses the one "
+            "written at negotiation.parties.<party>.discount (to compare factors, run an "
+            f"ensemble per factor); prior targets are: {', '.join(allowed)}"
+        )
     close = difflib.get_close_matches(str(tagged), allowed, n=1)
     if close:
         message += f" (did you mean {close[0]!r}?)"
@@ -474,8 +480,9 @@ def content_hash(scenario: Scenario) -> str:
 
 def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
     """The dump without the version-2 fields (and later optional fields, such as the
-    talks' ``tie_break``) left at their defaults, so that a file's hash does not change
-    with a release that adds them (a version-1 file keeps its hash)."""
+    talks' ``tie_break`` and a negotiator's ``discount``) left at their defaults, so that
+    a file's hash does not change with a release that adds them (a version-1 file keeps
+    its hash)."""
     for category in data.get("categories", []):
         if category.get("deceased") is False:
             del category["deceased"]
@@ -504,6 +511,9 @@ def _without_unset_v2(data: dict[str, Any]) -> dict[str, Any]:
         del negotiation["during_pause"]
     if negotiation.get("tie_break") == "other_side":
         del negotiation["tie_break"]
+    for terms in (negotiation.get("parties") or {}).values():
+        if terms.get("discount", 0) is None:
+            del terms["discount"]
     template = negotiation.get("template") or {}
     if template.get("extension") and template["extension"].get("proposer", 0) is None:
         del template["extension"]["proposer"]

@@ -786,6 +786,28 @@ class Curve(_Model):
         return {"boulware": 4.0, "linear": 1.0, "conceder": 0.25}[self.kind]
 
 
+class Discount(_Model):
+    """A Genius-style discount factor on a side's value of an agreement: the later the
+    talks agree, the less it is worth to the side. In round k (0-based) of the talks an
+    outcome of value u is worth u * factor**k (``per: round``, NegMAS's
+    ``ExpDiscountedUFun`` with ``factor="step"``, what NegMAS's Genius reader makes of a
+    discounted profile) or u * factor**t, t the side's relative time (k + 1) / (n + 1)
+    (``per: time``, Genius's own formula). The reservation value is not discounted (as
+    in NegMAS 0.16): outcomes whose discounted value falls below it stop being worth
+    agreeing to. See docs/negotiation.md, Discounting."""
+
+    factor: float = Field(
+        gt=0.0,
+        le=1.0,
+        description="what an agreement keeps of its value per round (or over the talks)",
+    )
+    per: Literal["round", "time"] = Field(
+        default="round",
+        description="round: factor**k in round k (NegMAS's Genius reader); time: factor**t, "
+        "t the relative time (Genius)",
+    )
+
+
 class Negotiator(_Sourced):
     """How one party negotiates: its values of issues, reservation value, curve, deadline."""
 
@@ -802,6 +824,11 @@ class Negotiator(_Sourced):
         default=0.0,
         description="value per day of pause over a day of fighting; each day of fighting "
         "costs the party this much (events move it)",
+    )
+    discount: Discount | None = Field(
+        default=None,
+        description="discount factor on the value of an agreement over the talks "
+        "(None: no discounting)",
     )
 
 
