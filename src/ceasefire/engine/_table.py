@@ -304,29 +304,10 @@ def index_side(
 
 @inline
 def rank_bucket(
-    own: F64,
-    n: int,
-    members: I64,
-    start: I64,
-    values: F64,
-    ranked: I64,
-    sf: F64,
-    slot: int,
-    m: int,
-    k: int,
+    own: F64, n: int, members: I64, start: I64, values: F64, ranked: I64, sf: F64, slot: int, m: int
 ) -> int:
-    """Rank the bucket holding rank ``m`` (once per index); returns the bucket. Found
-    from bucket ``k`` (a near guess) in a few steps over empty buckets, ``start[k] <=
-    m < start[k + 1]``; from ``members[m]``'s value where it is further."""
-    for _ in range(8):
-        if start[k] > m:
-            k -= 1
-        elif start[k + 1] <= m:
-            k += 1
-        else:
-            break
-    else:
-        k = bucket(own[members[m]], sf[slot], sf[slot + 1], n)
+    """Rank the bucket of ``members[m]`` (once per index); returns the bucket."""
+    k = bucket(own[members[m]], sf[slot], sf[slot + 1], n)
     if ranked[k] == 0:
         fill_bucket(own, members, start, values, ranked, k)
     return k
@@ -480,21 +461,23 @@ def tied(
     one value share a bucket."""
     b = bucket(lo, sf[slot], sf[slot + 1], n)
     i = start[b]
-    end = start[b + 1]
-    if i < end:
-        if ranked[b] == 0:
-            fill_bucket(own, members, start, values, ranked, b)
-        while i < end and values[i] < lo:
-            i += 1
+    if i < start[b + 1]:
+        rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
+    while i < start[b + 1] and values[i] < lo:
+        i += 1
     last = i >= n
-    first = n - 1 if last else i
-    k = rank_bucket(own, n, members, start, values, ranked, sf, slot, first, b)
-    if not last and i > 0:
-        k_below = rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1, k)
-        below, above = values[i - 1], values[i]
-        if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
-            first = i - 1
-            k = k_below
+    if last:
+        first = n - 1
+        rank_bucket(own, n, members, start, values, ranked, sf, slot, first)
+    else:
+        first = i
+        rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
+        if i > 0:
+            rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1)
+            below, above = values[i - 1], values[i]
+            if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
+                first = i - 1
+    k = bucket(own[members[first]], sf[slot], sf[slot + 1], n)
     chosen = values[first]
     while first > start[k] and values[first - 1] == chosen:
         first -= 1
