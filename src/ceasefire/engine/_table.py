@@ -461,23 +461,29 @@ def tied(
     one value share a bucket."""
     b = bucket(lo, sf[slot], sf[slot + 1], n)
     i = start[b]
-    if i < start[b + 1]:
-        rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
-    while i < start[b + 1] and values[i] < lo:
-        i += 1
+    end = start[b + 1]
+    if i < end:
+        if ranked[b] == 0:
+            fill_bucket(own, members, start, values, ranked, b)
+        while i < end and values[i] < lo:
+            i += 1
     last = i >= n
     if last:
         first = n - 1
-        rank_bucket(own, n, members, start, values, ranked, sf, slot, first)
-    else:
+        k = rank_bucket(own, n, members, start, values, ranked, sf, slot, first)
+    else:  # ranks inside lo's bucket are in it; others' buckets come from their values
         first = i
-        rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
+        k = b if i < end else rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
         if i > 0:
-            rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1)
+            k_below = (
+                b
+                if i > start[b]
+                else rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1)
+            )
             below, above = values[i - 1], values[i]
             if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
                 first = i - 1
-    k = bucket(own[members[first]], sf[slot], sf[slot + 1], n)
+                k = k_below
     chosen = values[first]
     while first > start[k] and values[first - 1] == chosen:
         first -= 1
