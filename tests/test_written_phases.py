@@ -457,3 +457,19 @@ def test_ensemble_equals_single_runs_with_a_conditional_phase(example: Scenario)
             assert getattr(single, name) == got[name], (i, name)
         went.add(len(single.phases))
     assert went == {1, 2}
+
+
+def test_the_day_table_marks_where_each_phase_ends_and_begins(example: Scenario) -> None:
+    """``ceasefire run``'s day table names the phases on the days they change: the end of
+    phase 1 (with the pause held on until phase 2's date) and phase 2's first day."""
+    from ceasefire.outputs import day_rows
+
+    rows = {r.date: r.notes for r in day_rows(run(example, seed=0))}
+    assert rows["2024-03-14"] == ["phase 1 ends, pause holds on"]
+    assert rows["2024-03-18"] == ["phase 2 begins"]
+    assert not any(
+        "phase" in n
+        for d, notes in rows.items()
+        for n in notes
+        if d not in ("2024-03-14", "2024-03-18")
+    )

@@ -34,6 +34,8 @@ _TALK_KINDS = {
     "talks_end",
     "agreement",
 }
+# Phases: the transcript's own first clause, which names the phase.
+_PHASE_KINDS = {"pause_holds_on", "phase_end", "phase_start"}
 _NOTE_KINDS = {
     "extension",
     "breach",
@@ -70,7 +72,11 @@ def day_rows(episode: Episode) -> list[DayRow]:
             rows[e.date].talks.append(
                 f"{e.kind.replace('_', ' ')} {who}".strip() + (f" ({values})" if values else "")
             )
-        if e.kind in _NOTE_KINDS and e.date in rows:
+        if e.kind in _PHASE_KINDS and e.date in rows:  # "phase 2 begins", "phase 1 ends"
+            first = e.text.split(";")[0].split(":")[0].split(" (")[0]
+            held = ", pause holds on" if e.kind == "pause_holds_on" else ""
+            rows[e.date].notes.append(first + held)
+        elif e.kind in _NOTE_KINDS and e.date in rows:
             rows[e.date].notes.append(
                 e.kind.replace("_", " ")
                 + (f" +{e.counts['days']}d" if e.kind == "extension" else "")
