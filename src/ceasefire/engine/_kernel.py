@@ -763,11 +763,8 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
         phase_over(plan, st, END_COMPLETED, -1, 0, 0, 0)
         return
     hold, reach, order = st.hold, st.reach, plan.order
-    holder, other = ag[AG_HOLDER], ag[AG_OTHER]
-    n_c = hold.shape[1]
+    holder = ag[AG_HOLDER]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
-    xcats, nx = ag[AG_CATS + n_c :], ag[AG_NX]
-    ratio = ag[AG_CATS + 2 * n_c :]
     step_days, per_step = ag[AG_STEP_DAYS], ag[AG_PER_STEP]
     # What the holder is able to give: whole steps of eligible captives in reach,
     # within the per-extension limit and the cap on total days.
@@ -785,32 +782,7 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
         phase_over(plan, st, END_NO_ELIGIBLE, holder, have, per_step, 0)
         return
     days, count = steps * step_days, steps * per_step
-    batch, counter = st.work, st.work2
-    allocate(hold, reach, order, holder, cats, nb, count, False, batch, st.work3)
-    counter_due = 0
-    for j in range(nb):
-        counter_due += ratio[cats[j]] * batch[j]
-    counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
-    allocate(
-        hold, reach, order, other, xcats, nx, counter_due, ag[AG_XSPLIT] == 1, counter, st.work3
-    )
-    pf = st.party
-    neumaier = plan.sizes[Z_NEUMAIER] == 1
-    # The holder receives the counter-releases and gives the batch; the other side the
-    # reverse. Each values the days at its pause-day value and its pressure.
-    value_h = (
-        of_flows(st.flows, neumaier, holder, xcats, counter, nx, cats, batch, nb)
-        + days * pf[P_PAUSE_DAY, holder]
-    ) + days * pf[P_PRESSURE, holder]
-    value_o = (
-        of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
-        + days * pf[P_PAUSE_DAY, other]
-    ) + days * pf[P_PRESSURE, other]
-    if plan.obligations.shape[0] > 0:  # the obligations the days bring, as priced
-        value_h += obligation_values(plan, st, holder, days)
-        value_o += obligation_values(plan, st, other, days)
-    fight_h = days * pf[P_FIGHTING_DAY, holder]
-    fight_o = days * pf[P_FIGHTING_DAY, other]
+    value_h, value_o, fight_h, fight_o = going_on(plan, st, ag, count, days)
     if not extension_agreed(plan, st, count, days, value_h, value_o, fight_h, fight_o):
         return
     si[S_GRANTED] += days
@@ -822,6 +794,51 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
     if n < st.extensions.size:
         st.extensions[n] = days
     log(st, EXTENSION, days, si[S_GRANTED], count, 0, 0)
+
+
+@inline
+def going_on(
+    plan: PlanArrays, st: State, terms: I64, count: int, days: int
+) -> tuple[float, float, float, float]:
+    """Both sides' values of going on for ``days`` more under ``terms`` (an agreement
+    vector: the one in force, or a written phase's), the holder releasing ``count`` of
+    its eligible captives in reach (``st.work``) and the other side the counter-releases
+    at the terms' ratios (``st.work2``), against those days of fighting: the holder's
+    value, the other's, the holder's value of fighting, the other's. The holder receives
+    the counter-releases and gives the batch; the other side the reverse. Each values the
+    days at its pause-day value and its pressure, and the obligations they bring as
+    priced."""
+    hold, reach, order = st.hold, st.reach, plan.order
+    holder, other = terms[AG_HOLDER], terms[AG_OTHER]
+    n_c = hold.shape[1]
+    cats, nb = terms[AG_CATS:], terms[AG_NB]
+    xcats, nx = terms[AG_CATS + n_c :], terms[AG_NX]
+    ratio = terms[AG_CATS + 2 * n_c :]
+    batch, counter = st.work, st.work2
+    allocate(hold, reach, order, holder, cats, nb, count, False, batch, st.work3)
+    counter_due = 0
+    for j in range(nb):
+        counter_due += ratio[cats[j]] * batch[j]
+    counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
+    allocate(
+        hold, reach, order, other, xcats, nx, counter_due, terms[AG_XSPLIT] == 1, counter, st.work3
+    )
+    pf = st.party
+    neumaier = plan.sizes[Z_NEUMAIER] == 1
+    value_h = (
+        of_flows(st.flows, neumaier, holder, xcats, counter, nx, cats, batch, nb)
+        + days * pf[P_PAUSE_DAY, holder]
+    ) + days * pf[P_PRESSURE, holder]
+    value_o = (
+        of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
+        + days * pf[P_PAUSE_DAY, other]
+    ) + days * pf[P_PRESSURE, other]
+    if plan.obligations.shape[0] > 0:
+        value_h += obligation_values(plan, st, holder, days)
+        value_o += obligation_values(plan, st, other, days)
+    fight_h = days * pf[P_FIGHTING_DAY, holder]
+    fight_o = days * pf[P_FIGHTING_DAY, other]
+    return value_h, value_o, fight_h, fight_o
 
 
 @kernel
@@ -985,38 +1002,12 @@ def phase_declined(plan: PlanArrays, st: State, k: int) -> int:
     obligations they bring) against its days of fighting. The party that values it no
     higher than fighting (the holder first), or -1: both go on."""
     row = plan.phases[k]
-    hold, reach, order = st.hold, st.reach, plan.order
     holder, other = row[AG_HOLDER], row[AG_OTHER]
-    n_c = hold.shape[1]
-    cats, nb = row[AG_CATS:], row[AG_NB]
-    xcats, nx = row[AG_CATS + n_c :], row[AG_NX]
-    ratio = row[AG_CATS + 2 * n_c :]
     days = row[AG_DAYS]
-    count = min(row[AG_TOTAL], eligible(hold, reach, order, holder, cats, nb))
-    batch, counter = st.work, st.work2
-    allocate(hold, reach, order, holder, cats, nb, count, False, batch, st.work3)
-    counter_due = 0
-    for j in range(nb):
-        counter_due += ratio[cats[j]] * batch[j]
-    counter_due = min(counter_due, eligible(hold, reach, order, other, xcats, nx))
-    allocate(
-        hold, reach, order, other, xcats, nx, counter_due, row[AG_XSPLIT] == 1, counter, st.work3
+    count = min(
+        row[AG_TOTAL], eligible(st.hold, st.reach, plan.order, holder, row[AG_CATS:], row[AG_NB])
     )
-    pf = st.party
-    neumaier = plan.sizes[Z_NEUMAIER] == 1
-    value_h = (
-        of_flows(st.flows, neumaier, holder, xcats, counter, nx, cats, batch, nb)
-        + days * pf[P_PAUSE_DAY, holder]
-    ) + days * pf[P_PRESSURE, holder]
-    value_o = (
-        of_flows(st.flows, neumaier, other, cats, batch, nb, xcats, counter, nx)
-        + days * pf[P_PAUSE_DAY, other]
-    ) + days * pf[P_PRESSURE, other]
-    if plan.obligations.shape[0] > 0:
-        value_h += obligation_values(plan, st, holder, days)
-        value_o += obligation_values(plan, st, other, days)
-    fight_h = days * pf[P_FIGHTING_DAY, holder]
-    fight_o = days * pf[P_FIGHTING_DAY, other]
+    value_h, value_o, fight_h, fight_o = going_on(plan, st, row, count, days)
     party = holder if value_h <= fight_h else (other if value_o <= fight_o else -1)
     side = 0 if party == holder else (1 if party == other else -1)
     row_log = log(st, PHASE_DECISION, k + 2, side, count, days, 0)
