@@ -56,6 +56,20 @@ def two(profiles: list[Any]) -> None:
         )
 
 
+def one_domain(data: dict[Path, Any], key: str, kind: str) -> tuple[Path, list[Path]]:
+    """The one domain file among ``data``'s files (the one holding ``key``) and the two
+    profiles (the others, in the order given); ``kind`` names the format in errors."""
+    domains = [p for p, d in data.items() if key in d]
+    profiles = [p for p in data if p not in domains]
+    if len(domains) != 1:
+        raise DomainError(
+            f"found {len(domains)} {kind} domain files ({', '.join(map(str, domains)) or 'none'}"
+            f"): give exactly one domain file (with `{key}`) and two profiles"
+        )
+    two(profiles)
+    return domains[0], profiles
+
+
 def finite(path: Path, x: Any) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float) or x != x or abs(x) == float("inf"):
         raise DomainError(f"{path}: {x!r}: expected a finite number")

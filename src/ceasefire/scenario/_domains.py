@@ -31,6 +31,7 @@ from ._domain_text import (
     DomainIssue,
     DomainProfile,
     finite,
+    one_domain,
     read_text,
     scenario_text,
     two,
@@ -280,15 +281,7 @@ def _json(path: Path) -> dict[str, Any]:
 
 def _geniusweb(files: list[Path]) -> _Parsed:
     data = {p: _json(p) for p in files}
-    domains = [p for p, d in data.items() if "issuesValues" in d]
-    profiles = [p for p in files if p not in domains]
-    if len(domains) != 1:
-        raise DomainError(
-            f"found {len(domains)} GeniusWeb domain files ({', '.join(map(str, domains)) or 'none'}"
-            "): give exactly one domain file (with `issuesValues`) and two profiles"
-        )
-    two(profiles)
-    domain = domains[0]
+    domain, profiles = one_domain(data, "issuesValues", "GeniusWeb")
     issues: list[DomainIssue] = []
     for name, spec in dict(data[domain]["issuesValues"]).items():
         values = spec.get("values") if isinstance(spec, dict) else None

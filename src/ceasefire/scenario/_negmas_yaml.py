@@ -19,7 +19,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from ._domain_text import DomainError, DomainIssue, DomainProfile, read_text, two
+from ._domain_text import DomainError, DomainIssue, DomainProfile, one_domain, read_text
 
 DOMAIN_TYPES = ("DiscreteCartesianOutcomeSpace", "CartesianOutcomeSpace")
 PROFILE_TYPES = ("LinearAdditiveUtilityFunction", "ExpDiscountedUFun")
@@ -37,15 +37,7 @@ def is_negmas_yaml(path: Path) -> bool:
 def negmas_yaml(files: list[Path]) -> Parsed:
     """The domain and its two profiles from NegMAS YAML files."""
     data = {p: _load(p) for p in files}
-    domains = [p for p, d in data.items() if "issues" in d]
-    profiles = [p for p in files if p not in domains]
-    if len(domains) != 1:
-        raise DomainError(
-            f"found {len(domains)} NegMAS domain files ({', '.join(map(str, domains)) or 'none'}"
-            "): give exactly one domain file (with `issues`) and two profiles"
-        )
-    two(profiles)
-    domain = domains[0]
+    domain, profiles = one_domain(data, "issues", "NegMAS")
     spec = data[domain]
     kind = spec.get("type", DOMAIN_TYPES[0])
     if kind not in DOMAIN_TYPES:
