@@ -425,3 +425,25 @@ def test_the_beta_quantile_matches_scipys_inverse_to_rounding() -> None:
         assert np.abs(fast - special.betaincinv(a, b, u)).max() < 1e-12, (a, b)
         # One value alone gives the same draw as inside a large array.
         assert _beta_quantile(a, b, u[:1])[0] == fast[0]
+
+
+def test_the_beta_grid_is_read_as_numpys_interp_reads_it_bit_for_bit() -> None:
+    # The grid's interval of u is found by arithmetic, not by a search: the same
+    # numbers as np.interp, at random points, at every grid point and either side of it.
+    from ceasefire.ensemble._draws import _beta_table, _on_grid
+
+    rng = np.random.default_rng(11)
+    for a, b in ((3.0, 6.0), (1.0, 1.0), (2.0, 2.0), (1.0, 9.0), (30.0, 5.0)):
+        grid, table, slope = _beta_table(a, b)
+        inner = grid[:-1]
+        u = np.concatenate(
+            [rng.random(200_000), inner, np.nextafter(inner, 1.0), np.nextafter(grid[1:], 0.0)]
+        )
+        expected = np.interp(u, grid, table)
+        assert np.array_equal(
+            _on_grid(u, grid, table, slope).view(np.int64), expected.view(np.int64)
+        )
+    # Outside [0, 1) (a design of experiments may give 1.0): np.interp itself.
+    grid, table, slope = _beta_table(3.0, 6.0)
+    edge = np.array([0.0, 1.0, 0.5])
+    assert np.array_equal(_on_grid(edge, grid, table, slope), np.interp(edge, grid, table))

@@ -77,22 +77,35 @@ _BETA_GRID = 8192
 
 
 @cache
-def _beta_table(a: float, b: float) -> tuple[F64, F64]:
+def _beta_table(a: float, b: float) -> tuple[F64, F64, F64]:
+    """The grid ``i / _BETA_GRID`` (exact: a power of two), ``betaincinv`` on it, and
+    the slope of each interval as ``np.interp`` works it out."""
     grid = np.linspace(0.0, 1.0, _BETA_GRID + 1)
-    return grid, np.asarray(special.betaincinv(a, b, grid), dtype=np.float64)
+    table = np.asarray(special.betaincinv(a, b, grid), dtype=np.float64)
+    return grid, table, (table[1:] - table[:-1]) / (grid[1:] - grid[:-1])
+
+
+def _on_grid(u: F64, grid: F64, table: F64, slope: F64) -> F64:
+    """``np.interp(u, grid, table)`` for ``u`` in [0, 1), bit for bit: on an even grid the
+    interval of ``u`` is ``floor(u * _BETA_GRID)``, so no search is needed (about nine
+    times faster), and the interpolation is NumPy's own formula, term by term."""
+    if not (u.size and u.min() >= 0.0 and u.max() < 1.0):
+        return np.interp(u, grid, table)
+    j = np.minimum((u * _BETA_GRID).astype(np.intp), _BETA_GRID - 1)
+    return slope[j] * (u - grid[j]) + table[j]
 
 
 def _beta_quantile(a: float, b: float, u: F64) -> F64:
-    """The Beta(a, b) quantile of ``u``: scipy's ``betaincinv`` on a grid, interpolated,
-    then refined by Newton steps on the exact CDF (``betainc``); within 1e-12 of
-    ``betaincinv`` (tested) and about twice as fast on large arrays. The same function
+    """The Beta(a, b) quantile of ``u``: scipy's ``betaincinv`` on a grid, interpolated
+    (:func:`_on_grid`), then refined by Newton steps on the exact CDF (``betainc``);
+    within 1e-12 of ``betaincinv`` (tested) and several times faster on large arrays.
+    The same function
     serves every array size, so a draw does not depend on the batch it is in. Parameters
     below 1 (an unbounded density) and points where Newton does not settle use
     ``betaincinv``."""
     if a < 1.0 or b < 1.0:
         return np.asarray(special.betaincinv(a, b, u), dtype=np.float64)
-    grid, table = _beta_table(a, b)
-    x = np.interp(u, grid, table)
+    x = _on_grid(u, *_beta_table(a, b))
     log_beta = float(special.betaln(a, b))
     inside = (x > 0.0) & (x < 1.0)
     xi, ui = x[inside], u[inside]
