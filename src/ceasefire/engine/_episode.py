@@ -31,6 +31,7 @@ from ._state import (
     S_END_REASON,
     S_HELD_ON,
     S_ISSUES_KNOWN,
+    S_KEEP,
     S_LAST_A,
     S_LAST_B,
     S_LOG_FULL,
@@ -189,6 +190,12 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros(n_days + 1, dtype=np.int64),
         np.zeros((n_p, n_c, n_k), dtype=np.int64),
         np.zeros(n_c + 1, dtype=np.int64),
+        np.zeros(n_g, dtype=np.int64),
+        np.zeros(2 + n_p * n_c * n_k + n_k, dtype=np.int64),
+        np.zeros(2 * n_p + 2 * n_p * n_c + n_p * plan.issue_columns.shape[1]),
+        np.zeros((n_p, n_g)),
+        np.zeros((2, n_g), dtype=np.int64),
+        np.zeros(n_g),
     )
 
 
@@ -226,6 +233,7 @@ def reset_state(
     si[S_NEXT_TALKS] = plan.talks[T_START]
     si[S_NEXT_PHASE] = -1
     si[S_HELD_ON] = -1
+    si[S_KEEP] = 1
     st.sf[:F_KEPT] = 0.0
     # Element by element: compiled without the runtime, an array copied onto another
     # may not make the temporary copy numba's slice assignment may need.

@@ -60,6 +60,7 @@ from ._state import (
     S_DEALS,
     S_GIFT_A,
     S_ISSUES_KNOWN,
+    S_KEEP,
     S_LAST_A,
     S_N_ROUNDS_A,
     S_ROUND_DAYS,
@@ -81,7 +82,20 @@ from ._state import (
     PlanArrays,
     State,
 )
-from ._table import build_table, index_side, inputs_changed, nash, offer, offer_in_order, threshold
+from ._table import (
+    DAY_TERMS,
+    add_day_values,
+    build_table,
+    index_side,
+    inputs_changed,
+    keep_table,
+    nash,
+    offer,
+    offer_in_order,
+    restore_table,
+    same_base,
+    threshold,
+)
 
 # How a session of talks ends (``talk_step``'s first value).
 GOING_ON, DEAL, DEADLINE, BROKEN_OFF, NO_OUTCOMES = range(5)
@@ -118,7 +132,10 @@ def open_talks(plan: PlanArrays, st: State) -> None:
 def table(plan: PlanArrays, st: State) -> int:
     """The outcomes on the table today: built again only when holdings, reach, values
     or pressure changed since it was last built (in this episode or, on the same state,
-    an earlier one). Returns how many there are."""
+    an earlier one). An episode's first table is kept: a later episode on the same
+    state whose holdings, reach, flow values and weights are the same (the ensemble
+    runs episodes in the order of the priors that decide them) takes it back and adds
+    its own days' term, instead of building it again. Returns how many there are."""
     si = st.si
     if si[S_TABLE_VERSION] == si[S_VERSION]:
         return int(si[S_TABLE_N])
@@ -127,37 +144,67 @@ def table(plan: PlanArrays, st: State) -> int:
     talks = plan.talks
     key = st.tb_key_i
     if inputs_changed(key, st.tb_key_f, st.hold, st.reach, st.party, st.flows, st.weight):
-        n = build_table(
-            st.hold,
-            st.reach,
-            plan.order,
-            st.party,
-            st.flows,
-            st.weight,
-            plan.grid_days,
-            plan.grid_combo,
-            plan.combo_captives,
-            plan.combo_head,
-            plan.grid_ratio_h,
-            plan.flow_x,
-            plan.issue_columns,
-            plan.issue_order,
-            plan.template,
-            talks[T_TEMPLATE] == 1,
-            plan.flow_categories,
-            plan.flow_to_holder,
-            st.tb_grid,
-            st.tb_pos,
-            st.tb_val,
-            st.tb_work,
-            st.tb_reach,
-            st.tb_issue,
-            si[S_ISSUES_KNOWN] == 1,
-            st.tb_moved,
-            st.tb_days,
-            st.tb_combo,
-        )
-        si[S_ISSUES_KNOWN] = 1
+        kept = st.kp_key_i
+        if same_base(kept, st.kp_key_f, st.hold, st.reach, st.flows, st.weight, DAY_TERMS):
+            n = restore_table(
+                kept,
+                st.kp_val,
+                st.kp_place,
+                st.kp_days,
+                st.tb_val,
+                st.tb_grid,
+                st.tb_pos,
+                st.tb_days,
+            )
+        else:
+            n = build_table(
+                st.hold,
+                st.reach,
+                plan.order,
+                st.party,
+                st.flows,
+                st.weight,
+                plan.grid_days,
+                plan.grid_combo,
+                plan.combo_captives,
+                plan.combo_head,
+                plan.grid_ratio_h,
+                plan.flow_x,
+                plan.issue_columns,
+                plan.issue_order,
+                plan.template,
+                talks[T_TEMPLATE] == 1,
+                plan.flow_categories,
+                plan.flow_to_holder,
+                st.tb_grid,
+                st.tb_pos,
+                st.tb_val,
+                st.tb_work,
+                st.tb_reach,
+                st.tb_issue,
+                si[S_ISSUES_KNOWN] == 1,
+                st.tb_moved,
+                st.tb_days,
+                st.tb_combo,
+            )
+            si[S_ISSUES_KNOWN] = 1
+            if si[S_KEEP] == 1:
+                keep_table(
+                    n,
+                    key,
+                    st.tb_key_f,
+                    st.tb_val,
+                    st.tb_grid,
+                    st.tb_pos,
+                    st.tb_days,
+                    kept,
+                    st.kp_key_f,
+                    st.kp_val,
+                    st.kp_place,
+                    st.kp_days,
+                )
+        si[S_KEEP] = 0
+        add_day_values(st.tb_val, st.tb_days, n, st.party)
         key[1] = n
         for side in range(2):
             if n > 0:
@@ -170,6 +217,7 @@ def table(plan: PlanArrays, st: State) -> int:
                     st.sd_ranked[side],
                     sf,
                     F_LOW_A + 2 * side,
+                    st.tb_bucket,
                 )
     n = int(key[1])
     si[S_TABLE_N] = n

@@ -61,8 +61,9 @@ from numpy.typing import NDArray
     S_IN_FORCE,  # the agreement is being carried out (its pause, or its one-off exchange)
     S_NEXT_PHASE,  # the outcome agreed in talks during the pause, for the next phase (-1)
     S_HELD_ON,  # days the pause has held on after its phase, while talks go on (-1: none)
-) = range(45)
-N_SI = 45
+    S_KEEP,  # 1 until the episode's first table: that one is kept (``_negotiation.table``)
+) = range(46)
+N_SI = 46
 
 # Real scalars (sf). Those from F_KEPT on describe the table and outlive an episode
 # with it (``_negotiation.table``).
@@ -229,3 +230,9 @@ class State(NamedTuple):
     pending_moved: I64  # [v]: 1 once verified, its counter-releases postponed
     hold2: I64  # scratch: the counter-releaser's holdings while its releases are worked out
     counter: I64  # scratch: a counter-release by category
+    tb_bucket: I64  # scratch: [m] the m-th outcome's bucket in a side index
+    kp_key_i: I64  # the kept table (an episode's first): its inputs, as tb_key_i
+    kp_key_f: F64  # and as tb_key_f
+    kp_val: F64  # [p, m]: party p's value of its m-th outcome, but the days' term
+    kp_place: I64  # [0, m]: its m-th outcome; [1, g]: outcome g's place on it (-1: none)
+    kp_days: F64  # [m]: its m-th outcome's pause days

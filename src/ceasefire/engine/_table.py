@@ -33,6 +33,9 @@ from ._plan import AG_CATS, AG_HOLDER, AG_NB, AG_NX, AG_OTHER, AG_XSPLIT, P_PAUS
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 NEAR = 1e-6
+# Each party's part of a table's real inputs (``inputs_changed``'s ``key_f``) begins
+# with the two that make the days' term: its pause-day value and its pressure.
+DAY_TERMS = 2
 
 
 @kernel
@@ -78,7 +81,8 @@ def build_table(
     outcomes are on the table and what each moves (``tb_moved[j, m]``, flow j of the
     m-th; ``tb_days[m]``); then each party's values, one term at a time over every
     outcome (loops the compiler turns into vector instructions), each value summed in
-    the same order as outcome by outcome: its issues, each flow, the days."""
+    the same order as outcome by outcome: its issues, each flow; the days' term is
+    added by :func:`add_day_values`."""
     n_g = grid_days.size
     n_p = pf.shape[1]
     n_c = hold.shape[1]
@@ -92,7 +96,6 @@ def build_table(
     wv = work[:n_p]
     reach_h = work[n_p]
     share = work[n_p + 1]
-    day_value = work[n_p + 2]
     moved = work[n_p + 3]
     for c in range(n_c):
         reach_h[c] = float(in_reach(hold, reach, order, holder, c))
@@ -116,8 +119,6 @@ def build_table(
                 wv[p, j] = flows[0, p, c]
             else:
                 wv[p, j] = -flows[1, p, c]
-    for p in range(n_p):
-        day_value[p] = pf[P_PAUSE_DAY, p] + pf[P_PRESSURE, p]
     n_i = issue_order.shape[1]
     if not issues_known:
         for g in range(n_g):
@@ -201,12 +202,19 @@ def build_table(
                 val = tb_val[p]
                 for k in range(m):
                     val[k] = val[k] + w * row[k]
-    for p in range(n_p):
-        dv = day_value[p]
+    return m
+
+
+@kernel
+def add_day_values(tb_val: F64, tb_days: F64, m: int, pf: F64) -> None:
+    """The last term of each party's values: the outcome's days of pause, each worth the
+    party's pause-day value and pressure (added after the rest, as the table's sum has
+    it, so that a kept table gives the same numbers: :func:`restore_table`)."""
+    for p in range(tb_val.shape[0]):
+        dv = pf[P_PAUSE_DAY, p] + pf[P_PRESSURE, p]
         val = tb_val[p]
         for k in range(m):
             val[k] = val[k] + tb_days[k] * dv
-    return m
 
 
 @kernel
@@ -254,6 +262,100 @@ def same(a: float, b: float) -> bool:
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
+@kernel
+def same_base(
+    key_i: I64, key_f: F64, hold: I64, reach: I64, flows: F64, weight: F64, days: int
+) -> bool:
+    """Whether a table kept with inputs ``key_i``, ``key_f`` (as :func:`inputs_changed`
+    keeps them) was built from these holdings, reach, flow values and issue weights:
+    all its values but the days' term (``days`` values a party at the head of each
+    party's part of ``key_f``, not compared)."""
+    if key_i[0] == 0:
+        return False
+    n_p, n_c, n_k = hold.shape
+    i = 2
+    for p in range(n_p):
+        for c in range(n_c):
+            for k in range(n_k):
+                if key_i[i] != hold[p, c, k]:
+                    return False
+                i += 1
+    for k in range(n_k):
+        if key_i[i] != reach[k]:
+            return False
+        i += 1
+    i = 0
+    for p in range(n_p):
+        i += days
+        for t in range(2):
+            for c in range(n_c):
+                if not same(key_f[i], flows[t, p, c]):
+                    return False
+                i += 1
+        for j in range(weight.shape[1]):
+            if not same(key_f[i], weight[p, j]):
+                return False
+            i += 1
+    return True
+
+
+@kernel
+def keep_table(
+    n: int,
+    key_i: I64,
+    key_f: F64,
+    tb_val: F64,
+    tb_grid: I64,
+    tb_pos: I64,
+    tb_days: F64,
+    kp_key_i: I64,
+    kp_key_f: F64,
+    kp_val: F64,
+    kp_place: I64,
+    kp_days: F64,
+) -> None:
+    """Keep the table just built (``n`` outcomes, its values before the days' term) and
+    its inputs."""
+    for i in range(key_i.size):
+        kp_key_i[i] = key_i[i]
+    kp_key_i[1] = n
+    for i in range(key_f.size):
+        kp_key_f[i] = key_f[i]
+    for p in range(tb_val.shape[0]):
+        for m in range(n):
+            kp_val[p, m] = tb_val[p, m]
+    for m in range(n):
+        kp_place[0, m] = tb_grid[m]
+        kp_days[m] = tb_days[m]
+    for g in range(tb_pos.size):
+        kp_place[1, g] = tb_pos[g]
+
+
+@kernel
+def restore_table(
+    kp_key_i: I64,
+    kp_val: F64,
+    kp_place: I64,
+    kp_days: F64,
+    tb_val: F64,
+    tb_grid: I64,
+    tb_pos: I64,
+    tb_days: F64,
+) -> int:
+    """The kept table back on the table, its values before the days' term; returns its
+    size."""
+    n = kp_key_i[1]
+    for p in range(tb_val.shape[0]):
+        for m in range(n):
+            tb_val[p, m] = kp_val[p, m]
+    for m in range(n):
+        tb_grid[m] = kp_place[0, m]
+        tb_days[m] = kp_days[m]
+    for g in range(tb_pos.size):
+        tb_pos[g] = kp_place[1, g]
+    return int(n)
+
+
 @inline
 def bucket(v: float, low: float, scale: float, n: int) -> int:
     """The bucket of value ``v`` among ``n`` (never decreasing in ``v``)."""
@@ -267,7 +369,15 @@ def bucket(v: float, low: float, scale: float, n: int) -> int:
 
 @kernel
 def index_side(
-    own: F64, n: int, members: I64, start: I64, values: F64, ranked: I64, sf: F64, slot: int
+    own: F64,
+    n: int,
+    members: I64,
+    start: I64,
+    values: F64,
+    ranked: I64,
+    sf: F64,
+    slot: int,
+    buckets: I64,
 ) -> float:
     """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
     its own value, bucket b at ``members[start[b]:start[b + 1]]`` in place order; the
@@ -288,12 +398,14 @@ def index_side(
     for b in range(n + 1):
         start[b] = 0
         ranked[b] = 0
-    for j in range(n):
-        start[bucket(own[j], low, scale, n) + 1] += 1
+    for j in range(n):  # each place's bucket (scratch ``buckets``), counted
+        b = bucket(own[j], low, scale, n)
+        buckets[j] = b
+        start[b + 1] += 1
     for b in range(n):
         start[b + 1] += start[b]
     for j in range(n):  # start[b] runs over bucket b's places, ending at start[b + 1]
-        b = bucket(own[j], low, scale, n)
+        b = buckets[j]
         members[start[b]] = j
         start[b] += 1
     for b in range(n, 0, -1):

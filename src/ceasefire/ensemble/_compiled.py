@@ -155,11 +155,14 @@ def simulate(  # pragma: no cover - compiled
     side: I64,
     deals: I64,
     deal_values: F64,
+    order: I64,
     chunks: int,
 ) -> None:
     """Run the episodes of ``indices`` (episode stream ``(i, 1)`` each) with their
     parameters (row e of each), writing row e of each result array: ``chunks`` runs of
-    consecutive episodes, in parallel, each on its own state."""
+    episodes, in parallel, each on its own state, taking the rows in the order of
+    ``order`` (a permutation: the results do not depend on it; episodes whose talks
+    start from the same table, one after the other, build it once)."""
     n = indices.size
     size = (n + chunks - 1) // chunks
     n_p, n_c = holdings.shape[1], holdings.shape[2]
@@ -188,6 +191,7 @@ def simulate(  # pragma: no cover - compiled
             side,
             deals,
             deal_values,
+            order,
         )
 
 
@@ -214,11 +218,13 @@ def run_chunk(  # pragma: no cover - compiled
     side: I64,
     deals: I64,
     deal_values: F64,
+    order: I64,
 ) -> None:
-    """Episodes ``first..stop-1`` of a batch, one after the other on one state.
+    """Episodes ``order[first..stop-1]`` of a batch, one after the other on one state.
     Compiled without numba's runtime: no reference counting (``engine._jit``)."""
     si = st.si
-    for e in range(first, stop):
+    for q in range(first, stop):
+        e = order[q]
         reset_state(plan, st, holdings[e], relay[e], party[e], flows[e], weight[e], delay[e])
         seed_stream(words, indices[e], 1, st.rng, st.seed_work)
         run_episode(plan, st)

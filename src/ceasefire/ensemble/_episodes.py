@@ -93,10 +93,13 @@ class Batches:
         # The kernel's plan for each room of extensions and deals, made once.
         self._arrays: dict[tuple[int, int], S.PlanArrays] = {}
         self._point: Params | None = None
+        # The parameter arrays the priors write into, reused from batch to batch (each
+        # batch's are read by its kernel call only): no fresh pages to fault in each time.
+        self._drawn: dict[str, NDArray[Any]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # What a batch elsewhere needs; the caches are rebuilt there.
-        return {**self.__dict__, "_arrays": {}, "_point": None}
+        return {**self.__dict__, "_arrays": {}, "_point": None, "_drawn": {}}
 
     def point(self, count: int) -> Params:
         """The scenario's own numbers for ``count`` episodes: views of rows made once
@@ -120,7 +123,12 @@ class Batches:
         point = self.point(count)
         out = Params(**{name: getattr(point, name) for name in _PARAMS})
         for name in {name for prior in s.priors for name in _WRITES[type(prior)]}:
-            setattr(out, name, getattr(point, name).copy())
+            source = getattr(point, name)
+            room = self._drawn.get(name)
+            if room is None or room.shape[0] < count:
+                room = self._drawn[name] = np.empty_like(source)
+            setattr(out, name, room[:count])
+            np.copyto(room[:count], source)
         pi = {p: i for i, p in enumerate(plan.parties)}
         ci = {c: i for i, c in enumerate(plan.categories)}
         ki = {k: i for i, k in enumerate(plan.custodies)}
@@ -183,10 +191,11 @@ class Batches:
         for j, values in enumerate(drawn):
             priors[:, j] = values
         params = self.params(drawn, count)
+        order = self.order(drawn, count)
         width = self.width if not self.talks else 4
         deals = DEALS if self.talks else 0
         while True:
-            out = self._simulate(words, indices, params, width, deals)
+            out = self._simulate(words, indices, params, width, deals, order)
             more_ext = int(out["n_extensions"].max(initial=0))
             more_deals = int(out["n_deals"].max(initial=0))
             if more_ext <= width and more_deals <= deals:
@@ -196,8 +205,29 @@ class Batches:
         out["priors"] = priors
         return out
 
+    def order(self, drawn: list[NDArray[Any]], count: int) -> NDArray[np.int64]:
+        """The order the kernel takes the episodes in (their results do not depend on
+        it): with talks, sorted by the draws of the priors the table of outcomes is
+        built from (holdings, flow values, issue weights), so that episodes with the
+        same table follow one another and it is built once (``engine.table``)."""
+        keys = [
+            values
+            for prior, values in zip(self.scenario.priors, drawn, strict=True)
+            if isinstance(prior, HoldingPrior | IssueWeightPrior)
+            or (isinstance(prior, ValuePrior) and prior.term in TERMS)
+        ]
+        if not self.talks or not keys:
+            return np.arange(count, dtype=np.int64)
+        return np.lexsort(keys).astype(np.int64)
+
     def _simulate(
-        self, words: U64, indices: U64, params: Params, width: int, deals: int
+        self,
+        words: U64,
+        indices: U64,
+        params: Params,
+        width: int,
+        deals: int,
+        order: NDArray[np.int64],
     ) -> dict[str, NDArray[Any]]:
         count = indices.size
         arrays = self._arrays.get((width, deals))
@@ -230,6 +260,7 @@ class Batches:
                     side,
                     deal_i,
                     deal_f,
+                    order,
                     max(1, min(count, 64)),
                 )
         n_ext = results[:, C.R_EXTENSIONS]
