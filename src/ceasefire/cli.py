@@ -588,13 +588,13 @@ def _show_progress(quiet: bool, n: int, batch_size: int) -> bool:
 
 def _note_compiling(quiet: bool) -> None:
     """Say on a terminal that the ensemble engine is being compiled (the first ensemble
-    after an install or an upgrade: a few minutes, then cached)."""
+    after an install or an upgrade: up to a quarter of an hour, then cached)."""
     from .ensemble import is_compiled
 
     if not quiet and sys.stderr.isatty() and not is_compiled():
         _console(stderr=True).print(
-            "Compiling the ensemble engine: a few minutes, once after an install or an "
-            "upgrade (cached afterwards).",
+            "Compiling the ensemble engine: up to a quarter of an hour on a small machine, "
+            "once after an install or an upgrade (cached afterwards).",
             markup=False,
         )
 

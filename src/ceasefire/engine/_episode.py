@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from numpy.typing import NDArray
 
-from ._jit import allocating, kernel
+from ._jit import allocating, inline
 from ._kernel import run_episode
 from ._log import new_log
 from ._plan import AG_CATS, AG_DAYS, AG_NB, AG_NX, P_REFUSAL, Params, Plan
@@ -199,7 +199,7 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
     )
 
 
-@kernel
+@inline
 def reset_state(
     plan: PlanArrays,
     st: State,

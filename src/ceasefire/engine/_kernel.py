@@ -186,9 +186,10 @@ SHORT_BATCH, SHORT_COUNTER, REFUSED = range(3)
 BATCH, COUNTER = 0, 1
 
 
-@kernel
+@inline
 def run_episode(plan: PlanArrays, st: State) -> None:
-    """The day loop."""
+    """The day loop. Inlined into the ensemble's loop over episodes: a call would pass
+    every array of the plan and the state, one by one, for each episode."""
     si = st.si
     for day in range(plan.sizes[Z_DAYS]):
         si[S_DAY] = day
@@ -251,11 +252,27 @@ def quiet(plan: PlanArrays, st: State) -> bool:
 
 @inline
 def fight_out(plan: PlanArrays, st: State) -> None:
-    """The rest of the horizon when it is quiet: days of fighting, each recorded."""
+    """The rest of the horizon when it is quiet: days of fighting, each recorded. With the
+    log off and no pressure on either side such a day only counts."""
     si = st.si
-    for day in range(si[S_DAY], plan.sizes[Z_DAYS]):
+    days = plan.sizes[Z_DAYS]
+    if st.log_i.shape[0] == 0 and no_pressure(st):
+        si[S_FIGHTING_DAYS] += days - si[S_DAY]
+        si[S_DAY] = days - 1
+        return
+    for day in range(si[S_DAY], days):
         si[S_DAY] = day
         record_day(plan, st)
+
+
+@inline
+def no_pressure(st: State) -> bool:
+    """Whether a day of fighting costs neither side anything (its pressure is 0)."""
+    pf = st.party
+    for p in range(pf.shape[1]):  # noqa: SIM110 - a loop numba compiles
+        if pf[P_PRESSURE, p] != 0.0:
+            return False
+    return True
 
 
 @inline
