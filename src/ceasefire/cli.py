@@ -178,13 +178,30 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
+# Signals received and not yet acted on. A handler's exception raised while a C library
+# calls back into Python (numba does, while it loads the compiled kernel) is printed and
+# dropped there; the signal stays here, and the next batch's progress call ends the run.
+_PENDING_SIGNALS: list[int] = []
+
+
 def _exit_on_termination() -> None:
     """SIGTERM and SIGHUP end the command as an exception does: staging folders are
     removed, worker processes stopped, nothing half-written left (exit 128 + signal)."""
     import signal
 
     def stop(signum: int, _frame: object) -> None:
+        _PENDING_SIGNALS.append(signum)
         raise SystemExit(128 + signum)
+
+    default_hook = sys.unraisablehook
+
+    def quiet_lost_exit(unraisable: Any) -> None:
+        # The exit raised by ``stop`` inside a C callback: kept pending, not a traceback.
+        if isinstance(unraisable.exc_value, SystemExit) and _PENDING_SIGNALS:
+            return
+        default_hook(unraisable)
+
+    sys.unraisablehook = quiet_lost_exit
 
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
@@ -552,11 +569,18 @@ def _backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _stop_if_signalled() -> None:
+    """End the command for a termination signal whose handler's exit was lost."""
+    if _PENDING_SIGNALS:
+        raise SystemExit(128 + _PENDING_SIGNALS[0])
+
+
 @contextmanager
-def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr (when ``show``); yields the per-batch callback."""
+def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (when ``show``); yields the per-batch callback, which
+    also ends the command between batches for a termination signal received."""
     if not show:
-        yield None
+        yield lambda _k: _stop_if_signalled()
         return
     from rich.progress import (
         BarColumn,
@@ -579,7 +603,12 @@ def _progress(total: int, show: bool, what: str) -> Iterator[Callable[[int], Non
         transient=True,
     ) as bar:
         task = bar.add_task(what, total=total)
-        yield lambda k: bar.advance(task, k)
+
+        def advance(k: int) -> None:
+            _stop_if_signalled()
+            bar.advance(task, k)
+
+        yield advance
 
 
 def _show_progress(quiet: bool, n: int, batch_size: int) -> bool:
