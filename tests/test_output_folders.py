@@ -99,6 +99,16 @@ def test_sigterm_during_an_ensemble_leaves_nothing(tmp_path: Path, delay: float)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    try:
+        _signal_and_check(proc, tmp_path, delay)
+    finally:
+        if proc.poll() is None:  # a failed check leaves no ensemble running on
+            proc.kill()
+            proc.communicate()
+    assert _hidden(tmp_path) == [] and not out.exists()
+
+
+def _signal_and_check(proc: subprocess.Popen[bytes], tmp_path: Path, delay: float) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _hidden(tmp_path) and proc.poll() is None:
         time.sleep(0.05)
@@ -114,4 +124,3 @@ def test_sigterm_during_an_ensemble_leaves_nothing(tmp_path: Path, delay: float)
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     assert b"Traceback" not in stderr, stderr
     assert b"Exception ignored" not in stderr, stderr
-    assert _hidden(tmp_path) == [] and not out.exists()
