@@ -254,6 +254,24 @@ def test_the_kernels_streams_are_numpys_generators() -> None:
                 assert ours == episode_generator(seed, i, stream).random(5).tolist()
 
 
+def test_the_streams_high_product_word_compiled_and_plain() -> None:
+    """The LCG step's high word of a 64 x 64-bit product: one machine multiply compiled,
+    Python's integers uncompiled; both equal the exact product's high 64 bits."""
+    from numba import njit
+
+    from ceasefire.engine._rng import mul_hi
+
+    compiled = njit(lambda a, b: mul_hi(a, b))
+    rng = np.random.default_rng(5)
+    top = 2**64 - 1
+    pairs = [(0, 0), (1, top), (top, top), (2**63, 2), (2**32, 2**32), (top, 0x4385DF649FCCF645)]
+    pairs += [tuple(int(x) for x in rng.integers(0, 2**64, 2, dtype=np.uint64)) for _ in range(500)]
+    for a, b in pairs:
+        want = (a * b) >> 64
+        assert int(mul_hi(np.uint64(a), np.uint64(b))) == want
+        assert int(compiled(np.uint64(a), np.uint64(b))) == want
+
+
 def test_episode_stream_is_the_spawned_child() -> None:
     children = np.random.SeedSequence(77).spawn(4)
     for i, child in enumerate(children):

@@ -174,7 +174,7 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros(n_c + 1, dtype=np.int64),
         np.zeros(n_c + 1, dtype=np.int64),
         np.zeros(SEED_WORK, dtype=np.uint64),
-        np.zeros((n_p + 4, max(n_c, n_p, plan.flow_categories.size, 1))),
+        np.zeros((n_p + 3, max(n_c, n_p, plan.flow_categories.size, 1))),
         np.zeros(max(n_c, 1), dtype=np.int64),
         np.zeros((n_p, plan.grid_days.size)),
         np.zeros((plan.flow_categories.size, plan.grid_days.size)),

@@ -435,7 +435,6 @@ def record_deal(plan: PlanArrays, st: State, place: int, via: int) -> int:
     talks = plan.talks
     val = st.tb_val
     pf = st.party
-    n = si[S_TABLE_N]
     outcome = int(st.tb_grid[place])
     j = si[S_DEALS]
     si[S_DEALS] = j + 1
@@ -450,10 +449,7 @@ def record_deal(plan: PlanArrays, st: State, place: int, via: int) -> int:
     for side in range(2):
         p = talks[T_FIRST + side]
         value = val[p, place]
-        best = val[p, 0]
-        for m in range(1, n):
-            best = max(best, val[p, m])
-        span = best - pf[P_RESERVATION, p]
+        span = st.sf[F_HIGH_A + side] - pf[P_RESERVATION, p]  # its best on the table
         deal_f[j, side] = value
         deal_f[j, 2 + side] = (value - pf[P_RESERVATION, p]) / span if span > 0 else 0.0
     return outcome

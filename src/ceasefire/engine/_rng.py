@@ -5,11 +5,17 @@ increment low), seeded by NumPy itself (:func:`stream_state`), so a draw here is
 ``numpy.random.Generator(PCG64(seed_sequence)).random()``: a 128-bit LCG step, the
 XSL-RR output, ``(next64 >> 11) * 2**-53``. Both are part of NumPy's stream-compatibility
 guarantee, and ``tests/test_randomness.py`` checks them against NumPy's own generator.
+
+The LCG step needs the high word of a 64 x 64-bit product: compiled, one machine
+multiply (:func:`mul_hi`, an LLVM 128-bit product); as plain Python, Python's integers.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
 from numpy.typing import NDArray
 
 from ._jit import inline, kernel
@@ -19,9 +25,6 @@ U64 = NDArray[np.uint64]
 _MULT = 0x2360ED051FC65DA44385DF649FCCF645
 _M_HI = np.uint64(_MULT >> 64)
 _M_LO = np.uint64(_MULT & 0xFFFFFFFFFFFFFFFF)
-_M_LO_0 = np.uint64(_MULT & 0xFFFFFFFF)
-_M_LO_1 = np.uint64((_MULT >> 32) & 0xFFFFFFFF)
-_LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _S58 = np.uint64(58)
 _S11 = np.uint64(11)
@@ -40,21 +43,38 @@ def stream_state(seq: np.random.SeedSequence) -> U64:
     return np.array([s >> 64, s & mask, inc >> 64, inc & mask], dtype=np.uint64)
 
 
+def mul_hi(a: np.uint64, b: np.uint64) -> np.uint64:
+    """The high 64 bits of the 128-bit product ``a * b``."""
+    return np.uint64((int(a) * int(b)) >> 64)
+
+
+@intrinsic
+def _mul_hi_llvm(typingctx: object, a: types.Type, b: types.Type) -> tuple[object, object]:
+    def codegen(
+        context: object, builder: ir.IRBuilder, signature: object, args: list[ir.Value]
+    ) -> ir.Value:
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return types.uint64(types.uint64, types.uint64), codegen
+
+
+@overload(mul_hi, inline="always", strict=False)
+def _mul_hi_compiled(a: types.Type, b: types.Type) -> object:
+    if a == types.uint64 and b == types.uint64:
+        # The intrinsic's first parameter, the typing context, is numba's to pass.
+        return lambda a, b: _mul_hi_llvm(a, b)  # type: ignore[call-arg]
+    return None
+
+
 @inline
 def next_double(rng: U64) -> float:
     """The stream's next double in [0, 1) (``Generator.random``)."""
     hi, lo, inc_hi, inc_lo = rng[0], rng[1], rng[2], rng[3]
     # state * MULT + inc (mod 2**128), on 64-bit halves
-    a0 = lo & _LOW32
-    a1 = lo >> _S32
-    p00 = a0 * _M_LO_0
-    p01 = a0 * _M_LO_1
-    p10 = a1 * _M_LO_0
-    p11 = a1 * _M_LO_1
-    mid = (p00 >> _S32) + (p01 & _LOW32) + (p10 & _LOW32)
-    carry = p11 + (p01 >> _S32) + (p10 >> _S32) + (mid >> _S32)
     new_lo = lo * _M_LO
-    new_hi = carry + lo * _M_HI + hi * _M_LO
+    new_hi = mul_hi(lo, _M_LO) + lo * _M_HI + hi * _M_LO
     out_lo = new_lo + inc_lo
     out_hi = new_hi + inc_hi + (_ONE if out_lo < new_lo else _ZERO)
     rng[0] = out_hi

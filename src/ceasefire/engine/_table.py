@@ -71,7 +71,7 @@ def build_table(
 ) -> int:
     """Fill the table: ``tb_grid[m]`` the m-th outcome on it, ``tb_pos[g]`` outcome g's
     place (-1: not on it), ``tb_val[p, m]`` party p's value; returns the outcomes on it.
-    ``work`` (``n_p + 4`` rows, as wide as the categories, the parties and the flows)
+    ``work`` (``n_p + 3`` rows, as wide as the categories, the parties and the flows)
     and ``reach_o`` (one per category) are scratch. ``tb_issue[p, g]`` is party p's
     value of outcome g's issues, computed here unless ``issues_known``.
 
@@ -96,7 +96,7 @@ def build_table(
     wv = work[:n_p]
     reach_h = work[n_p]
     share = work[n_p + 1]
-    moved = work[n_p + 3]
+    moved = work[n_p + 2]
     for c in range(n_c):
         reach_h[c] = float(in_reach(hold, reach, order, holder, c))
         reach_o[c] = in_reach(hold, reach, order, other, c)

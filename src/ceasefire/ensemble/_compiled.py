@@ -6,9 +6,10 @@ chunks of episodes, one state per chunk, reset for each episode); :func:`prior_u
 draws each episode's uniforms for the priors. Each episode seeds its own streams
 (``SeedSequence(seed, spawn_key=(i, j))``, computed here as NumPy does).
 
-Compiling takes a few minutes; the machine code is cached on disk, in a folder named
-after a hash of the compiled functions' sources (the engine's modules and this one, so
-an edited kernel is never run from a stale cache), under ``$NUMBA_CACHE_DIR`` if set,
+Compiling takes about 20 minutes on a 2-core machine; the machine code is cached on
+disk, in a folder named after a hash of the compiled functions' sources (the engine's
+modules and this one, so an edited kernel is never run from a stale cache), under
+``$NUMBA_CACHE_DIR`` if set,
 else ``$XDG_CACHE_HOME/ceasefire/numba`` (default ``~/.cache/ceasefire/numba``). Only
 the first ensemble after an install or an upgrade compiles.
 """
@@ -119,7 +120,7 @@ def quiet_compiler() -> Iterator[None]:
 
 def is_compiled() -> bool:
     """Whether the compiled ensemble is in the disk cache: if not, the next ensemble
-    compiles it first (a few minutes, once)."""
+    compiles it first (about 20 minutes on a 2-core machine, once)."""
     return any(Path(numba.config.CACHE_DIR).glob("*/*simulate*.nbi"))  # type: ignore[attr-defined]
 
 
