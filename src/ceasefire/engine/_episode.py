@@ -190,7 +190,7 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros(n_days + 1, dtype=np.int64),
         np.zeros((n_p, n_c, n_k), dtype=np.int64),
         np.zeros(n_c + 1, dtype=np.int64),
-        np.zeros((2, n_g), dtype=np.int64),
+        np.zeros(n_g, dtype=np.int64),
         np.zeros(2 + n_p * n_c * n_k + n_k, dtype=np.int64),
         np.zeros(2 * n_p + 2 * n_p * n_c + n_p * plan.issue_columns.shape[1]),
         np.zeros((n_p, n_g)),

@@ -217,7 +217,7 @@ def table(plan: PlanArrays, st: State) -> int:
                     st.sd_ranked[side],
                     sf,
                     F_LOW_A + 2 * side,
-                    st.sd_bucket[side],
+                    st.tb_bucket,
                 )
     n = int(key[1])
     si[S_TABLE_N] = n
@@ -350,16 +350,14 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
         lo = lo / d
     n = si[S_TABLE_N]
     members, start, values = st.sd_members[side], st.sd_start[side], st.sd_values[side]
-    ranked, buckets, slot = st.sd_ranked[side], st.sd_bucket[side], F_LOW_A + 2 * side
+    ranked, slot = st.sd_ranked[side], F_LOW_A + 2 * side
     if plan.tie_rank.shape[1] > 0:  # tie_break: negmas
         rank = plan.tie_rank[me]
         place = offer_in_order(
-            val[me], n, members, start, values, ranked, buckets, st.sf, slot, lo, rank, st.tb_grid
+            val[me], n, members, start, values, ranked, st.sf, slot, lo, rank, st.tb_grid
         )
     else:
-        place = offer(
-            val[me], val[other], n, members, start, values, ranked, buckets, st.sf, slot, lo
-        )
+        place = offer(val[me], val[other], n, members, start, values, ranked, st.sf, slot, lo)
     outcome = st.tb_grid[place]
     row = record(si, log_i, log_f, OFFER, me, other, outcome, k, 1 if incoming >= 0 else 0)
     if row >= 0:

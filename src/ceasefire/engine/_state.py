@@ -230,7 +230,7 @@ class State(NamedTuple):
     pending_moved: I64  # [v]: 1 once verified, its counter-releases postponed
     hold2: I64  # scratch: the counter-releaser's holdings while its releases are worked out
     counter: I64  # scratch: a counter-release by category
-    sd_bucket: I64  # [side, r]: the bucket of sd_members[side, r]
+    tb_bucket: I64  # scratch: [m] the m-th outcome's bucket in a side index
     kp_key_i: I64  # the kept table (an episode's first): its inputs, as tb_key_i
     kp_key_f: F64  # and as tb_key_f
     kp_val: F64  # [p, m]: party p's value of its m-th outcome, but the days' term

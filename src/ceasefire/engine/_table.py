@@ -380,13 +380,13 @@ def index_side(
     buckets: I64,
 ) -> float:
     """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
-    its own value, bucket b at ``members[start[b]:start[b + 1]]`` in place order, and
-    ``buckets[r]`` the bucket of rank r; the least value and the buckets per unit of
-    value in ``sf[slot]``, ``sf[slot + 1]``; returns the greatest value. A bucket is
-    ranked (sorted by value, then place, its values in ``values``, ``ranked[b]`` = 1)
-    when an offer first reads it (:func:`rank_bucket`), so that the whole of ``members``
-    ranks the table where it has been read. Finding an offer then looks at a bucket or
-    two and the places of one value, not at every outcome."""
+    its own value, bucket b at ``members[start[b]:start[b + 1]]`` in place order; the
+    least value and the buckets per unit of value in ``sf[slot]``, ``sf[slot + 1]``;
+    returns the greatest value. A bucket is ranked (sorted by value, then place, its
+    values in ``values``, ``ranked[b]`` = 1) when an offer first reads it
+    (:func:`rank_bucket`), so that the whole of ``members`` ranks the table where it has
+    been read. Finding an offer then looks at a bucket or two and the places of one
+    value, not at every outcome."""
     low = own[0]
     high = own[0]
     for j in range(1, n):
@@ -398,7 +398,7 @@ def index_side(
     for b in range(n + 1):
         start[b] = 0
         ranked[b] = 0
-    for j in range(n):  # each place's bucket (in ``buckets`` for now), counted
+    for j in range(n):  # each place's bucket (scratch ``buckets``), counted
         b = bucket(own[j], low, scale, n)
         buckets[j] = b
         start[b + 1] += 1
@@ -411,21 +411,18 @@ def index_side(
     for b in range(n, 0, -1):
         start[b] = start[b - 1]
     start[0] = 0
-    for b in range(n):  # each rank's bucket: ranking a bucket moves places only inside it
-        for r in range(start[b], start[b + 1]):
-            buckets[r] = b
     return float(high)
 
 
 @inline
 def rank_bucket(
-    own: F64, members: I64, start: I64, values: F64, ranked: I64, buckets: I64, m: int
+    own: F64, n: int, members: I64, start: I64, values: F64, ranked: I64, sf: F64, slot: int, m: int
 ) -> int:
-    """Rank the bucket of rank ``m`` (once per index); returns the bucket."""
-    k = buckets[m]
+    """Rank the bucket of ``members[m]`` (once per index); returns the bucket."""
+    k = bucket(own[members[m]], sf[slot], sf[slot + 1], n)
     if ranked[k] == 0:
         fill_bucket(own, members, start, values, ranked, k)
-    return int(k)
+    return k
 
 
 @kernel
@@ -505,7 +502,6 @@ def offer(
     start: I64,
     values: F64,
     ranked: I64,
-    buckets: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -516,7 +512,7 @@ def offer(
     for the other side, then the first. Above every value: the greatest, least for the
     other side, then the last (the end of the ranking by own value, ties by the other's,
     highest first)."""
-    first, k, last = tied(own, n, members, start, values, ranked, buckets, sf, slot, lo)
+    first, k, last = tied(own, n, members, start, values, ranked, sf, slot, lo)
     chosen = values[first]
     best = members[first]
     for m in range(first + 1, start[k + 1]):
@@ -536,7 +532,6 @@ def offer_in_order(
     start: I64,
     values: F64,
     ranked: I64,
-    buckets: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -547,7 +542,7 @@ def offer_in_order(
     it ``rank[g]``, ``grid`` each place's outcome): among places of the chosen value, the
     least rank, or, above every value, the greatest. A call of its own, so that the
     default rule's inlined search carries nothing of it."""
-    first, k, last = tied(own, n, members, start, values, ranked, buckets, sf, slot, lo)
+    first, k, last = tied(own, n, members, start, values, ranked, sf, slot, lo)
     chosen = values[first]
     best = members[first]
     for m in range(first + 1, start[k + 1]):
@@ -567,7 +562,6 @@ def tied(
     start: I64,
     values: F64,
     ranked: I64,
-    buckets: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -588,15 +582,15 @@ def tied(
     last = i >= n
     if last:
         first = n - 1
-        k = rank_bucket(own, members, start, values, ranked, buckets, first)
+        k = rank_bucket(own, n, members, start, values, ranked, sf, slot, first)
     else:  # ranks inside lo's bucket are in it; others' buckets come from their values
         first = i
-        k = b if i < end else rank_bucket(own, members, start, values, ranked, buckets, i)
+        k = b if i < end else rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
         if i > 0:
             k_below = (
                 b
                 if i > start[b]
-                else rank_bucket(own, members, start, values, ranked, buckets, i - 1)
+                else rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1)
             )
             below, above = values[i - 1], values[i]
             if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
