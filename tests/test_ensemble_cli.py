@@ -329,6 +329,10 @@ def test_interrupt_from_the_progress_callback_leaves_nothing(
     assert _leftovers(tmp_path, "ens") == []
 
 
+def _sigint_by_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_exits_130_and_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
     target = tmp_path / "ens"
     target.mkdir()
@@ -350,6 +354,9 @@ def test_sigint_exits_130_and_leaves_the_folder_as_it_was(tmp_path: Path) -> Non
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background by a shell without job control inherits
+        # SIGINT ignored, and so would the command; Ctrl-C in a terminal is not ignored.
+        preexec_fn=_sigint_by_default,
     )
     try:
         deadline = time.monotonic() + 120
