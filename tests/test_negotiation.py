@@ -89,12 +89,17 @@ def kernel_offer(own: np.ndarray, other: np.ndarray, lo: float, rank: np.ndarray
     values = np.zeros(n)
     ranked = np.zeros(n + 1, dtype=np.int64)
     sf = np.zeros(2)
-    buckets = np.zeros(n, dtype=np.int64)
-    assert index_side(own, n, members, start, values, ranked, sf, 0, buckets) == own.max()
+    of_rank, buckets = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    high = index_side(own, n, members, start, values, ranked, sf, 0, of_rank, buckets)
+    assert high == own.max()
+    sizes = np.diff(start)  # each rank's bucket
+    assert of_rank.tolist() == np.repeat(np.arange(n), sizes[:n]).tolist()
     if rank.size:  # tie_break: negmas
-        place = offer_in_order(own, n, members, start, values, ranked, sf, 0, lo, rank, grid)
+        place = offer_in_order(
+            own, n, members, start, values, ranked, of_rank, sf, 0, lo, rank, grid
+        )
     else:
-        place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
+        place = offer(own, other, n, members, start, values, ranked, of_rank, sf, 0, lo)
     for b in np.flatnonzero(ranked[:n]):  # the buckets read are ranked
         part = slice(start[b], start[b + 1])
         assert values[part].tolist() == sorted(own[members[part]].tolist())
@@ -158,9 +163,12 @@ def test_offers_follow_the_rule_on_tables_with_ties_and_thresholds_out_of_range(
         members = np.zeros(n, dtype=np.int64)
         start = np.zeros(n + 1, dtype=np.int64)
         values, ranked, sf = np.zeros(n), np.zeros(n + 1, dtype=np.int64), np.zeros(2)
-        index_side(own, n, members, start, values, ranked, sf, 0, np.zeros(n, dtype=np.int64))
+        of_rank = np.zeros(n, dtype=np.int64)
+        index_side(
+            own, n, members, start, values, ranked, sf, 0, of_rank, np.zeros(n, dtype=np.int64)
+        )
         for lo in rng.permutation(lows):
-            place = offer(own, other, n, members, start, values, ranked, sf, 0, lo)
+            place = offer(own, other, n, members, start, values, ranked, of_rank, sf, 0, lo)
             assert place == rule_offer(own, other, lo), (own, other, lo)
 
 

@@ -162,6 +162,7 @@ def new_state(plan: PlanArrays, n_p: int, n_c: int, log_i: I64, log_f: F64) -> S
         np.zeros((2, n_g + 1), dtype=np.int64),
         np.zeros((2, n_g)),
         np.zeros((2, n_g + 1), dtype=np.int64),
+        np.zeros((2, n_g), dtype=np.int64),
         np.zeros((n_p, n_c), dtype=np.int64),
         np.zeros(n_c, dtype=np.int64),
         np.zeros(sizes[Z_EXTENSIONS], dtype=np.int64),

@@ -119,7 +119,7 @@ from ._plan import (
     TERM_PAUSE_DAY,
     TERM_RECEIVE,
 )
-from ._rng import next_double
+from ._rng import chance, owe
 from ._state import (
     END_AGREED,
     END_BREACH,
@@ -170,7 +170,6 @@ from ._state import (
     T_RESTART,
     T_START,
     T_TEMPLATE,
-    U64,
     Z_DAYS,
     Z_NEUMAIER,
     PlanArrays,
@@ -184,6 +183,8 @@ DEAL_CHANNEL, NO_CHANNEL = -2, -1
 # Breach details, and what a party refuses.
 SHORT_BATCH, SHORT_COUNTER, REFUSED = range(3)
 BATCH, COUNTER = 0, 1
+# The extension rule's answer when the pause is extended (else an END_* reason).
+EXTENDED = -1
 
 
 @inline
@@ -433,7 +434,7 @@ def ask_for_batch(plan: PlanArrays, st: State) -> None:
     si[S_DUE_LEN] -= 1
     holder, other = ag[AG_HOLDER], ag[AG_OTHER]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
-    delayed = next_double(st.rng) < st.agf[0]
+    delayed = chance(st, st.agf[0])
     have = eligible(hold, reach, order, holder, cats, nb)
     if have < due:
         breach(plan, st, holder, SHORT_BATCH, have, due)
@@ -685,7 +686,7 @@ def hand_over(plan: PlanArrays, st: State, h: int) -> None:
     row_h = plan.handovers[h]
     n = row_h[1]
     cats, batch = st.tb_reach, st.work
-    delayed = next_double(st.rng) < st.agf[0]
+    delayed = chance(st, st.agf[0])
     due, have, short = 0, 0, False
     for j in range(n):
         cats[j], batch[j] = row_h[2 + 2 * j], row_h[3 + 2 * j]
@@ -730,7 +731,7 @@ def await_verification(st: State, cats: I64, batch: I64, n: int, h: int) -> None
         pending[v, cats[j]] += batch[j]
 
 
-@kernel
+@inline
 def exchange_done(plan: PlanArrays, st: State) -> bool:
     """Whether a one-off exchange has made its last hand-over and dated release."""
     day = st.si[S_DAY]
@@ -749,36 +750,40 @@ def willing(plan: PlanArrays, st: State, party: int, what: int) -> bool:
     ``1 + cure_attempts`` draws are made whatever they decide."""
     p = st.agf[1 + party]
     cures = st.ag[AG_CURES]
-    rng = st.rng
-    if next_double(rng) >= p:
-        skip(rng, cures)
+    if not chance(st, p):
+        owe(st, cures)
         return True
     log(st, REFUSAL, party, what, 0, 0, 0)
     for attempt in range(cures):
-        if next_double(rng) >= p:
+        if not chance(st, p):
             log(st, CURED, party, what, attempt + 2, 0, 0)
-            skip(rng, cures - attempt - 1)
+            owe(st, cures - attempt - 1)
             return True
     breach(plan, st, party, REFUSED, what, 0)
     return False
 
 
 @inline
-def skip(rng: U64, draws: int) -> None:
-    for _ in range(draws):
-        next_double(rng)
+def end_of_period(plan: PlanArrays, st: State) -> None:
+    """The last paid-for day: the extension rule, with both sides' values; if there is no
+    extension, the phase is over."""
+    if st.si[S_HELD_ON] >= 0:
+        hold_on(plan, st)
+        return
+    reason, by, x, y = extension(plan, st)
+    if reason != EXTENDED:
+        phase_over(plan, st, reason, by, x, y, 0)
 
 
 @inline
-def end_of_period(plan: PlanArrays, st: State) -> None:
-    """The last paid-for day: the extension rule, with both sides' values."""
+def extension(plan: PlanArrays, st: State) -> tuple[int, int, int, int]:
+    """The extension rule: the holder offers whole steps of its eligible captives in
+    reach, within the per-extension limit and the cap on total days; the pause is
+    extended if both sides value that above fighting (``extension_agreed``). Returns
+    ``EXTENDED``, or why the phase is over: the reason, by whom, and its two details."""
     si, ag = st.si, st.ag
-    if si[S_HELD_ON] >= 0:
-        hold_on(plan, st)
-        return
     if ag[AG_HAS_EXT] == 0:
-        phase_over(plan, st, END_COMPLETED, -1, 0, 0, 0)
-        return
+        return END_COMPLETED, -1, 0, 0
     hold, reach, order = st.hold, st.reach, plan.order
     holder = ag[AG_HOLDER]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
@@ -792,16 +797,15 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
     if ag[AG_MAX_DAYS] >= 0:
         room = (ag[AG_MAX_DAYS] - si[S_GRANTED]) // step_days
         if room <= 0:
-            phase_over(plan, st, END_CAP, -1, ag[AG_MAX_DAYS], 0, 0)
-            return
+            return END_CAP, -1, ag[AG_MAX_DAYS], 0
         steps = min(steps, room)
     if steps == 0:
-        phase_over(plan, st, END_NO_ELIGIBLE, holder, have, per_step, 0)
-        return
+        return END_NO_ELIGIBLE, holder, have, per_step
     days, count = steps * step_days, steps * per_step
     value_h, value_o, fight_h, fight_o = going_on(plan, st, ag, count, days)
-    if not extension_agreed(plan, st, count, days, value_h, value_o, fight_h, fight_o):
-        return
+    party, how = extension_agreed(st, count, days, value_h, value_o, fight_h, fight_o)
+    if party >= 0:
+        return END_DECLINED, party, how, 0
     si[S_GRANTED] += days
     split_batches(st.due, count, days, ag[AG_BSPLIT] == 1)
     si[S_DUE_HEAD] = 0
@@ -811,6 +815,7 @@ def end_of_period(plan: PlanArrays, st: State) -> None:
     if n < st.extensions.size:
         st.extensions[n] = days
     log(st, EXTENSION, days, si[S_GRANTED], count, 0, 0)
+    return EXTENDED, -1, 0, 0
 
 
 @inline
@@ -858,9 +863,8 @@ def going_on(
     return value_h, value_o, fight_h, fight_o
 
 
-@kernel
+@inline
 def extension_agreed(
-    plan: PlanArrays,
     st: State,
     count: int,
     days: int,
@@ -868,42 +872,38 @@ def extension_agreed(
     value_o: float,
     fight_h: float,
     fight_o: float,
-) -> bool:
+) -> tuple[int, int]:
     """The extension of ``count`` captives (``st.work``) for ``days``: proposed by the
     holder (the default) and answered by the other side; proposed by the other side and
     answered by the holder; or proposed by a mediator and answered by the holder, then
     the other side. A party proposes, or accepts, only an extension it values above
-    fighting; otherwise the pause ends, declined by that party."""
+    fighting; otherwise it declines (:func:`decline`). Returns -1 and 0 if agreed, else
+    the party that declined and how."""
     ag = st.ag
     holder, other = ag[AG_HOLDER], ag[AG_OTHER]
     cats, nb = ag[AG_CATS:], ag[AG_NB]
     proposer = ag[AG_PROPOSER]
     answer = 0 if proposer == PROPOSED_BY_HOLDER else 1
     if proposer == PROPOSED_BY_HOLDER and value_h <= fight_h:
-        decline(plan, st, holder, 0, days, 0, value_h, value_o, fight_h, fight_o)
-        return False
+        return decline(st, holder, 0, days, 0, value_h, value_o, fight_h, fight_o)
     if proposer == PROPOSED_BY_OTHER and value_o <= fight_o:
-        decline(plan, st, other, 1, days, 2, value_h, value_o, fight_h, fight_o)
-        return False
+        return decline(st, other, 1, days, 2, value_h, value_o, fight_h, fight_o)
     by = 0 if proposer == PROPOSED_BY_HOLDER else (1 if proposer == PROPOSED_BY_OTHER else 2)
     row = log(st, EXTENSION_OFFER, count, days, by + max(proposer, 0), 0, 0)
     pairs(st, row, cats, st.work, nb)
     extension_values(st, row, value_h, value_o, fight_h, fight_o)
     if proposer != PROPOSED_BY_HOLDER and value_h <= fight_h:
-        decline(plan, st, holder, 0, days, 1, value_h, value_o, fight_h, fight_o)
-        return False
+        return decline(st, holder, 0, days, 1, value_h, value_o, fight_h, fight_o)
     if proposer != PROPOSED_BY_OTHER and value_o <= fight_o:
-        decline(plan, st, other, 1, days, answer, value_h, value_o, fight_h, fight_o)
-        return False
+        return decline(st, other, 1, days, answer, value_h, value_o, fight_h, fight_o)
     extension_values(
         st, log(st, EXTENSION_ACCEPT, 0, 0, 0, 0, 0), value_h, value_o, fight_h, fight_o
     )
-    return True
+    return -1, 0
 
 
-@kernel
+@inline
 def decline(
-    plan: PlanArrays,
     st: State,
     party: int,
     side: int,
@@ -913,16 +913,17 @@ def decline(
     value_o: float,
     fight_h: float,
     fight_o: float,
-) -> None:
+) -> tuple[int, int]:
     """``party`` (``side`` 0: the holder, 1: the other side) declines: it makes no offer
-    (``how`` 0), answers a proposal no (1) or proposes none (2); the pause ends."""
+    (``how`` 0), answers a proposal no (1) or proposes none (2). Returns the party and
+    the phase's end detail."""
     extension_values(
         st, log(st, EXTENSION_DECLINE, side, days, how, 0, 0), value_h, value_o, fight_h, fight_o
     )
-    phase_over(plan, st, END_DECLINED, party, side + how if side == 0 else max(1, how), 0, 0)
+    return party, side + how if side == 0 else max(1, how)
 
 
-@kernel
+@inline
 def phase_over(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int, z: int) -> None:
     """The phase's days are over (its terms completed, capped or not extended): the next
     phase agreed in talks during the pause takes over; or, under a continuation clause,
@@ -940,7 +941,7 @@ def phase_over(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int
         end_pause(plan, st, reason, by, x, y, z)
 
 
-@kernel
+@inline
 def hold_on(plan: PlanArrays, st: State) -> None:
     """A day the pause held on after its phase: it ends once the talks have ended
     without agreeing the next phase, or at the clause's limit; held on for a written
@@ -1032,7 +1033,7 @@ def phase_declined(plan: PlanArrays, st: State, k: int) -> int:
     return party
 
 
-@kernel
+@inline
 def load_written(plan: PlanArrays, st: State) -> None:
     """The terms of the written phase coming into force today replace those in force."""
     ag = st.ag
@@ -1059,7 +1060,7 @@ def next_phase(plan: PlanArrays, st: State) -> None:
     si[S_IN_FORCE] = 0
 
 
-@kernel
+@inline
 def breach(plan: PlanArrays, st: State, party: int, detail: int, x: int, y: int) -> None:
     """A batch or counter-release not made: recorded, and the pause ends."""
     si = st.si
@@ -1069,7 +1070,7 @@ def breach(plan: PlanArrays, st: State, party: int, detail: int, x: int, y: int)
         end_pause(plan, st, END_BREACH, party, detail, x, y)
 
 
-@kernel
+@inline
 def end_pause(plan: PlanArrays, st: State, reason: int, by: int, x: int, y: int, z: int) -> None:
     """The pause ends: fighting resumes the next day; talks may restart."""
     si = st.si
@@ -1125,19 +1126,48 @@ def talk(plan: PlanArrays, st: State) -> None:
     si[S_STARTED] = 0
 
 
-@kernel
+@inline
 def agreement_from(plan: PlanArrays, st: State, outcome: int) -> None:
-    """The execution terms of the agreed outcome, from the template."""
-    si, ag, agf = st.si, st.ag, st.agf
+    """The execution terms of the agreed outcome, from the template
+    (:func:`terms_from`)."""
     template = plan.template
-    n_c = st.hold.shape[1]
+    mediator = plan.talks[T_MEDIATOR]
+    if mediator < 0:
+        mediator = 0 if st.relay.size > 0 else -1
+    terms_from(
+        st.ag,
+        st.agf,
+        template,
+        plan.grid_ratio[outcome],
+        int(plan.grid_days[outcome]),
+        st.si[S_DAY] + template[AG_START],
+        plan.grid_head[outcome],
+        mediator,
+        st.hold.shape[1],
+    )
+
+
+@kernel
+def terms_from(
+    ag: I64,
+    agf: F64,
+    template: I64,
+    ratio: F64,
+    days: int,
+    start: int,
+    head: int,
+    mediator: int,
+    n_c: int,
+) -> None:
+    """An agreement vector ``ag`` (and its reals ``agf``) from the template: ``days`` of
+    pause from day ``start``, category ``head`` first (-1: the template's order), the
+    ratios ``ratio`` by category. A call of its own that takes only these arrays: a call
+    with the plan and the state passes some 700 machine words."""
     for j in range(ag.size):
         ag[j] = template[j]
-    mediator = plan.talks[T_MEDIATOR]
-    ag[AG_MEDIATOR] = mediator if mediator >= 0 else (0 if st.relay.size > 0 else -1)
-    ag[AG_DAYS] = int(plan.grid_days[outcome])
-    ag[AG_START] = si[S_DAY] + template[AG_START]
-    head = plan.grid_head[outcome]
+    ag[AG_MEDIATOR] = mediator
+    ag[AG_DAYS] = days
+    ag[AG_START] = start
     if head >= 0:  # the first category first, then the template's order
         nb = 1
         ag[AG_CATS] = head
@@ -1147,9 +1177,8 @@ def agreement_from(plan: PlanArrays, st: State, outcome: int) -> None:
                 ag[AG_CATS + nb] = c
                 nb += 1
         ag[AG_NB] = nb
-    ratio = plan.grid_ratio
     for c in range(n_c):
-        ag[AG_CATS + 2 * n_c + c] = int(ratio[outcome, c])
+        ag[AG_CATS + 2 * n_c + c] = int(ratio[c])
     for j in range(agf.size):
         agf[j] = 0.0
 

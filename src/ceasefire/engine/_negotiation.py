@@ -38,7 +38,7 @@ from ._log import (
     record,
 )
 from ._plan import P_RESERVATION
-from ._rng import next_double
+from ._rng import chance
 from ._state import (
     D_DAY,
     D_OUTCOME,
@@ -217,6 +217,7 @@ def table(plan: PlanArrays, st: State) -> int:
                     st.sd_ranked[side],
                     sf,
                     F_LOW_A + 2 * side,
+                    st.sd_bucket[side],
                     st.tb_bucket,
                 )
     n = int(key[1])
@@ -328,7 +329,7 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
         si[S_ROUNDS] = min(si[S_ROUNDS], k)  # the round it did not answer is not played
         record(si, log_i, log_f, TIMEOUT, me, 0, 0, 0, 0)
         return DEADLINE, me, -1, -1
-    if next_double(st.rng) < plan.negotiators[me, N_BREAKDOWN]:
+    if chance(st, plan.negotiators[me, N_BREAKDOWN]):
         record(si, log_i, log_f, BREAKDOWN, me, 0, 0, 0, 0)
         return BROKEN_OFF, me, -1, -1
     t, lo = aspiration_threshold(plan, st, side, k)
@@ -350,14 +351,16 @@ def act(plan: PlanArrays, st: State, side: int, k: int) -> tuple[int, int, int, 
         lo = lo / d
     n = si[S_TABLE_N]
     members, start, values = st.sd_members[side], st.sd_start[side], st.sd_values[side]
-    ranked, slot = st.sd_ranked[side], F_LOW_A + 2 * side
+    ranked, of_rank, slot = st.sd_ranked[side], st.sd_bucket[side], F_LOW_A + 2 * side
     if plan.tie_rank.shape[1] > 0:  # tie_break: negmas
         rank = plan.tie_rank[me]
         place = offer_in_order(
-            val[me], n, members, start, values, ranked, st.sf, slot, lo, rank, st.tb_grid
+            val[me], n, members, start, values, ranked, of_rank, st.sf, slot, lo, rank, st.tb_grid
         )
     else:
-        place = offer(val[me], val[other], n, members, start, values, ranked, st.sf, slot, lo)
+        place = offer(
+            val[me], val[other], n, members, start, values, ranked, of_rank, st.sf, slot, lo
+        )
     outcome = st.tb_grid[place]
     row = record(si, log_i, log_f, OFFER, me, other, outcome, k, 1 if incoming >= 0 else 0)
     if row >= 0:

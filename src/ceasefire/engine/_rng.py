@@ -19,6 +19,7 @@ from numba.extending import intrinsic, overload
 from numpy.typing import NDArray
 
 from ._jit import inline, kernel
+from ._state import S_OWED, State
 
 U64 = NDArray[np.uint64]
 
@@ -84,6 +85,38 @@ def next_double(rng: U64) -> float:
     rot = out_hi >> _S58
     out = (x >> rot) | (x << ((_S64 - rot) & _S63))
     return float(out >> _S11) * _TO_DOUBLE
+
+
+@inline
+def chance(st: State, p: float) -> bool:
+    """Whether an event of probability ``p`` happens: one draw of the episode's stream
+    below ``p``. When ``p`` is at most 0 the draw cannot decide anything and is owed
+    instead (:func:`owe`)."""
+    if p <= 0.0:
+        owe(st, 1)
+        return False
+    return draw(st) < p
+
+
+@inline
+def draw(st: State) -> float:
+    """The episode's next draw: the draws owed to its stream (:func:`owe`) taken, then
+    the next one."""
+    si, rng = st.si, st.rng
+    for _ in range(si[S_OWED]):
+        next_double(rng)
+    si[S_OWED] = 0
+    return next_double(rng)
+
+
+@inline
+def owe(st: State, draws: int) -> None:
+    """``draws`` draws of the episode's stream whose values decide nothing (a side that
+    cannot break off the talks, the re-requests a refusal did not need) are owed: taken
+    before the next draw (:func:`draw`), so that every later draw is the one it would
+    be. Draws still owed when the episode ends are never taken (nothing draws after it),
+    which saves a draw per act of talks that cannot break down."""
+    st.si[S_OWED] += draws
 
 
 # NumPy's SeedSequence constants (numpy/random/bit_generator.pyx).

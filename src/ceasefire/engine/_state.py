@@ -62,8 +62,9 @@ from numpy.typing import NDArray
     S_NEXT_PHASE,  # the outcome agreed in talks during the pause, for the next phase (-1)
     S_HELD_ON,  # days the pause has held on after its phase, while talks go on (-1: none)
     S_KEEP,  # 1 until the episode's first table: that one is kept (``_negotiation.table``)
-) = range(46)
-N_SI = 46
+    S_OWED,  # draws owed to the random stream, taken before its next draw (``_rng.owe``)
+) = range(47)
+N_SI = 47
 
 # Real scalars (sf). Those from F_KEPT on describe the table and outlive an episode
 # with it (``_negotiation.table``).
@@ -202,6 +203,7 @@ class State(NamedTuple):
     sd_start: I64  # [side, b]: where bucket b of own value starts in sd_members
     sd_values: F64  # [side, j]: the own value of sd_members[side, j]
     sd_ranked: I64  # [side, b]: 1 if bucket b is ranked (sorted, its values in sd_values)
+    sd_bucket: I64  # [side, j]: the bucket of sd_members[side, j]
     released: I64
     side_released: I64
     extensions: I64

@@ -377,12 +377,14 @@ def index_side(
     ranked: I64,
     sf: F64,
     slot: int,
+    of_rank: I64,
     buckets: I64,
 ) -> float:
     """A side's index of the table: places ``0..n-1`` in ``n`` buckets of equal width of
-    its own value, bucket b at ``members[start[b]:start[b + 1]]`` in place order; the
-    least value and the buckets per unit of value in ``sf[slot]``, ``sf[slot + 1]``;
-    returns the greatest value. A bucket is ranked (sorted by value, then place, its
+    its own value, bucket b at ``members[start[b]:start[b + 1]]`` in place order
+    (``of_rank[m]``: the bucket of ``members[m]``; ``buckets``: scratch); the least value
+    and the buckets per unit of value in ``sf[slot]``, ``sf[slot + 1]``; returns the
+    greatest value. A bucket is ranked (sorted by value, then place, its
     values in ``values``, ``ranked[b]`` = 1) when an offer first reads it
     (:func:`rank_bucket`), so that the whole of ``members`` ranks the table where it has
     been read. Finding an offer then looks at a bucket or two and the places of one
@@ -407,6 +409,7 @@ def index_side(
     for j in range(n):  # start[b] runs over bucket b's places, ending at start[b + 1]
         b = buckets[j]
         members[start[b]] = j
+        of_rank[start[b]] = b
         start[b] += 1
     for b in range(n, 0, -1):
         start[b] = start[b - 1]
@@ -416,10 +419,10 @@ def index_side(
 
 @inline
 def rank_bucket(
-    own: F64, n: int, members: I64, start: I64, values: F64, ranked: I64, sf: F64, slot: int, m: int
+    own: F64, members: I64, start: I64, values: F64, ranked: I64, of_rank: I64, m: int
 ) -> int:
-    """Rank the bucket of ``members[m]`` (once per index); returns the bucket."""
-    k = bucket(own[members[m]], sf[slot], sf[slot + 1], n)
+    """Rank the bucket of rank ``m`` (once per index); returns the bucket."""
+    k = int(of_rank[m])
     if ranked[k] == 0:
         fill_bucket(own, members, start, values, ranked, k)
     return k
@@ -502,6 +505,7 @@ def offer(
     start: I64,
     values: F64,
     ranked: I64,
+    of_rank: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -512,7 +516,7 @@ def offer(
     for the other side, then the first. Above every value: the greatest, least for the
     other side, then the last (the end of the ranking by own value, ties by the other's,
     highest first)."""
-    first, k, last = tied(own, n, members, start, values, ranked, sf, slot, lo)
+    first, k, last = tied(own, n, members, start, values, ranked, of_rank, sf, slot, lo)
     chosen = values[first]
     best = members[first]
     for m in range(first + 1, start[k + 1]):
@@ -532,6 +536,7 @@ def offer_in_order(
     start: I64,
     values: F64,
     ranked: I64,
+    of_rank: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -542,7 +547,7 @@ def offer_in_order(
     it ``rank[g]``, ``grid`` each place's outcome): among places of the chosen value, the
     least rank, or, above every value, the greatest. A call of its own, so that the
     default rule's inlined search carries nothing of it."""
-    first, k, last = tied(own, n, members, start, values, ranked, sf, slot, lo)
+    first, k, last = tied(own, n, members, start, values, ranked, of_rank, sf, slot, lo)
     chosen = values[first]
     best = members[first]
     for m in range(first + 1, start[k + 1]):
@@ -562,6 +567,7 @@ def tied(
     start: I64,
     values: F64,
     ranked: I64,
+    of_rank: I64,
     sf: F64,
     slot: int,
     lo: float,
@@ -582,15 +588,15 @@ def tied(
     last = i >= n
     if last:
         first = n - 1
-        k = rank_bucket(own, n, members, start, values, ranked, sf, slot, first)
+        k = rank_bucket(own, members, start, values, ranked, of_rank, first)
     else:  # ranks inside lo's bucket are in it; others' buckets come from their values
         first = i
-        k = b if i < end else rank_bucket(own, n, members, start, values, ranked, sf, slot, i)
+        k = b if i < end else rank_bucket(own, members, start, values, ranked, of_rank, i)
         if i > 0:
             k_below = (
                 b
                 if i > start[b]
-                else rank_bucket(own, n, members, start, values, ranked, sf, slot, i - 1)
+                else rank_bucket(own, members, start, values, ranked, of_rank, i - 1)
             )
             below, above = values[i - 1], values[i]
             if below >= lo - NEAR and abs(below - lo) < abs(above - lo):
