@@ -617,12 +617,12 @@ def _show_progress(quiet: bool, n: int, batch_size: int) -> bool:
 
 def _note_compiling(quiet: bool) -> None:
     """Say on a terminal that the ensemble engine is being compiled (the first ensemble
-    after an install or an upgrade: about 20 minutes on a 2-core machine, then cached)."""
+    after an install or an upgrade: about 20 to 30 minutes on a 2-core machine, then cached)."""
     from .ensemble import is_compiled
 
     if not quiet and sys.stderr.isatty() and not is_compiled():
         _console(stderr=True).print(
-            "Compiling the ensemble engine: about 20 minutes on a small machine, "
+            "Compiling the ensemble engine: about 20 to 30 minutes on a small machine, "
             "once after an install or an upgrade (cached afterwards).",
             markup=False,
         )

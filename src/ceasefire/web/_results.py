@@ -1,7 +1,7 @@
 """Runs for the pages: the single run and a small ensemble of a design, and the day-by-day
 view of a single run's transcript.
 
-The ensemble kernel is compiled once after an install (about 20 minutes on a 2-core
+The ensemble kernel is compiled once after an install (about 20 to 30 minutes on a 2-core
 machine), then loaded from the disk cache. The app never waits for that compilation
 inside a request: the first request that needs an ensemble starts it in a background
 thread and says so; the page asks again every few seconds until it is done. Ensembles
